@@ -1,0 +1,6 @@
+"""kpisheet domain core: rulebook, scoring, grading, calibration, findings and reading submissions.
+
+Pure Python; never imports xlwings.
+"""
+
+__version__ = "0.1.0"

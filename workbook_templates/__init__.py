@@ -1,0 +1,1 @@
+"""Builds kpisheet templates and team workbooks from the rulebook."""

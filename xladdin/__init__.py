@@ -1,0 +1,1 @@
+"""kpisheet faces: CLI, consolidation and master writer, xlwings handlers, UDFs and add-in build."""

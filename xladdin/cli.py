@@ -1,0 +1,18 @@
+"""The `kpisheet` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="kpisheet",
+    help="售后服务部员工绩效考核 — after-sales appraisal in Excel: rulebook, team workbooks, validation, consolidation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
