@@ -1,8 +1,13 @@
-"""The `kpisheet` command line (typer + rich)."""
+"""The `kpisheet` command line (typer + rich).
+
+Each command group lives in its own ``cmd_*`` module with a ``register(app)``.
+"""
 
 from __future__ import annotations
 
 import typer
+
+from . import cmd_rules
 
 app = typer.Typer(
     name="kpisheet",
@@ -16,3 +21,7 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
+
+
+for _module in (cmd_rules,):
+    _module.register(app)
