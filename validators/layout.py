@@ -110,6 +110,11 @@ def summary_columns(rulebook: Rulebook) -> tuple[Column, ...]:
         Column("employee_sign", "员工签字", "Employee sign-off", 10, input=True),
         Column("employee_date", "员工签字日期", "Date", 12, input=True),
         Column("feedback", "反馈面谈记录", "Feedback interview", 28, input=True),
+        # improvement plan (绩效改进计划), required for the PIP grades
+        Column("pip_shortfalls", "待改进问题", "PIP shortfalls", 24, input=True),
+        Column("pip_actions", "改进措施", "PIP actions", 24, input=True),
+        Column("pip_owner", "辅导人", "PIP owner", 9, input=True),
+        Column("pip_due", "完成日期", "PIP due", 12, input=True),
     )
 
 
@@ -149,6 +154,8 @@ META_KEYS = (
     "structure_fingerprint",
     "generated_by",
 )
+# Layout of _meta: row i holds (META_KEYS[i], value) in columns A:B; the row
+# after the keys holds META_ROWMAP_HEADER; then one row per employee.
 # After the keys, a header row then one row per employee:
 # employee_id | summary row (0-based) | first goal/score row (0-based) | indicator codes joined by ","
 META_ROWMAP_HEADER = ("employee_id", "summary_row", "first_row", "codes")
