@@ -16,6 +16,17 @@ from .rulebook import Rulebook
 TEMPLATE_ID = "kpisheet.team"
 TEMPLATE_VERSION = "1"
 
+# 汇总's veto dropdown: this first entry means "no veto"; the other entries
+# are the rulebook's veto names (name_zh).
+VETO_NONE = "无"
+
+# Custom document properties carrying the workbook's identity. Unlike the
+# very-hidden _meta sheet they survive any re-save unchanged; each holds the
+# _meta value of the same key, under the name CUSTOM_PROPERTY_PREFIX + key.
+CUSTOM_PROPERTY_PREFIX = "kpisheet_"
+CUSTOM_PROPERTY_KEYS = ("template_id", "template_version", "period", "department", "team",
+                        "rulebook_fingerprint", "structure_fingerprint")
+
 # sheet names
 GUIDE = "填写说明"
 GOALS = "目标设定"
