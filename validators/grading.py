@@ -1,11 +1,19 @@
-"""An employee's weighted total, grade and pay coefficient from indicator lines."""
+"""An employee's weighted total, grade and pay coefficient from indicator lines.
+
+The shape mirrors the summary sheet's formulas:
+total = ROUND(SUM(score x weight / 100) + MIN(bonus_cap, commendations x bonus_per_commendation), 2),
+grade = the first band (best first) whose minimum the total reaches, or the
+veto grade when a veto is recorded. An employee with any missing or invalid
+input gets no total and no grade, and the result lists every such input.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from .rulebook import Method, Rulebook
-from .scoring import MissingInput, indicator_score, round_half_up
+from .rulebook import GradeBand, Method, Rulebook
+from .scoring import InvalidInput, MissingInput, indicator_score, round_half_up
 
 
 @dataclass(frozen=True)
@@ -23,12 +31,26 @@ class IndicatorLine:
 
 
 @dataclass(frozen=True)
+class InputProblem:
+    """An input that is present but unusable: which row (code), which input, why."""
+
+    code: str
+    name: str
+    message_zh: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"{self.code}.{self.name}: {self.message_zh} / {self.message_en}"
+
+
+@dataclass(frozen=True)
 class LineResult:
     code: str
     category: str
     score: float | None
     weighted: float | None
-    missing: str | None = None
+    missing: tuple[str, ...] = ()  # every empty input the line needs, e.g. ("actual", "weight")
+    invalid: tuple[InputProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,16 +62,31 @@ class EmployeeResult:
     total: float | None
     grade: str | None
     coefficient: float | None
-    missing: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (indicator code, input name)
+    invalid: list[InputProblem] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.invalid
+
+
+def _weight_problem(code: str, weight: float) -> InputProblem | None:
+    if not math.isfinite(weight) or not 0 <= weight <= 100:
+        return InputProblem(code, "weight", f"权重应在 0 到 100 之间，实际为 {weight:g}",
+                            f"a weight must be between 0 and 100, got {weight:g}")
+    return None
 
 
 def score_line(rulebook: Rulebook, line: IndicatorLine) -> LineResult:
-    ind = rulebook.indicator(line.code)
+    known = {ind.code: ind for ind in rulebook.indicators}
+    if line.code not in known:
+        problem = InputProblem(line.code, "code", "规则表中没有这个指标代码", "the rulebook has no such indicator code")
+        return LineResult(line.code, "", None, None, invalid=(problem,))
+    ind = known[line.code]
     s = rulebook.scoring
+    missing: list[str] = []
+    invalid: list[InputProblem] = []
+    score: float | None = None
     try:
         score = indicator_score(
             ind.method,
@@ -65,29 +102,58 @@ def score_line(rulebook: Rulebook, line: IndicatorLine) -> LineResult:
             decimals=s.decimals,
         )
     except MissingInput as gap:
-        return LineResult(line.code, ind.category, None, None, gap.name)
+        missing.append(gap.name)
+    except InvalidInput as bad:
+        invalid.append(InputProblem(line.code, bad.name, bad.message_zh, bad.message_en))
     if line.weight is None:
-        return LineResult(line.code, ind.category, score, None, "weight")
+        missing.append("weight")
+    else:
+        weight_problem = _weight_problem(line.code, float(line.weight))
+        if weight_problem:
+            invalid.append(weight_problem)
+    if score is None or missing or invalid:
+        return LineResult(line.code, ind.category, score, None, tuple(missing), tuple(invalid))
     return LineResult(line.code, ind.category, score, score * line.weight / 100)
 
 
 def bonus_points(rulebook: Rulebook, commendations: float | None) -> float:
+    """MIN(bonus_cap, commendations x bonus_per_commendation); an empty cell means none."""
     s = rulebook.scoring
-    return min(s.bonus_cap, (commendations or 0) * s.bonus_per_commendation)
+    return min(s.bonus_cap, max(0.0, commendations or 0) * s.bonus_per_commendation)
+
+
+def bands_best_first(rulebook: Rulebook) -> list[GradeBand]:
+    """The grade bands from the highest minimum down, whatever order HR listed them in."""
+    return sorted(rulebook.grades, key=lambda band: band.min, reverse=True)
 
 
 def grade_for(rulebook: Rulebook, total: float, veto: bool = False) -> str:
     """The band whose minimum the total reaches; a veto forces the veto grade."""
     if veto:
         return rulebook.scoring.veto_grade
-    for band in rulebook.grades:
+    bands = bands_best_first(rulebook)
+    for band in bands:
         if total >= band.min:
             return band.grade
-    return rulebook.grades[-1].grade
+    return bands[-1].grade
 
 
 def coefficient_for(rulebook: Rulebook, grade: str) -> float:
     return rulebook.grade_band(grade).coefficient
+
+
+def _commendation_problem(commendations: float | None) -> InputProblem | None:
+    if commendations is None:
+        return None
+    if not math.isfinite(commendations) or commendations < 0:
+        return InputProblem("summary", "commendations", f"表彰次数不能为负数：{commendations:g}",
+                            f"commendations cannot be negative: {commendations:g}")
+    return None
+
+
+def _is_vetoed(veto: object) -> bool:
+    # an empty or blank veto cell means no veto; anything written there is one
+    return bool(veto.strip()) if isinstance(veto, str) else bool(veto)
 
 
 def score_employee(
@@ -97,23 +163,27 @@ def score_employee(
     veto: str | None = None,
 ) -> EmployeeResult:
     """Weighted total = ROUND(sum of score x weight / 100 + capped bonus, 2)."""
+    decimals = rulebook.scoring.decimals
     results = [score_line(rulebook, line) for line in lines]
-    missing = [(r.code, r.missing) for r in results if r.missing]
+    missing = [(r.code, name) for r in results for name in r.missing]
+    invalid = [problem for r in results for problem in r.invalid]
+    commendation_problem = _commendation_problem(commendations)
+    if commendation_problem:
+        invalid.append(commendation_problem)
     subtotals: dict[str, float | None] = {}
     for cat in rulebook.categories:
         weighted = [r.weighted for r in results if r.category == cat.code]
         subtotals[cat.code] = (
-            None if any(w is None for w in weighted)
-            else round_half_up(sum(weighted), rulebook.scoring.decimals)
+            None if any(w is None for w in weighted) else round_half_up(sum(weighted), decimals)
         )
     bonus = bonus_points(rulebook, commendations)
-    vetoed = bool(veto)
-    if missing:
-        return EmployeeResult(results, subtotals, bonus, vetoed, None, None, None, missing)
-    total = round_half_up(sum(r.weighted for r in results) + bonus, rulebook.scoring.decimals)
+    vetoed = _is_vetoed(veto)
+    if missing or invalid:
+        return EmployeeResult(results, subtotals, bonus, vetoed, None, None, None, missing, invalid)
+    total = round_half_up(sum(r.weighted for r in results) + bonus, decimals)
     grade = grade_for(rulebook, total, vetoed)
     return EmployeeResult(results, subtotals, bonus, vetoed, total, grade,
-                          coefficient_for(rulebook, grade), missing)
+                          coefficient_for(rulebook, grade), missing, invalid)
 
 
 def needs_manager_rating(rulebook: Rulebook, code: str) -> bool:

@@ -1,15 +1,26 @@
 """Indicator scores: pure functions over plain values.
 
 Each method is written in the same shape as the Excel formula the templates
-generate (piecewise value, then clamp, then ROUND), so both engines agree to
-the cent. A missing input raises :class:`MissingInput` naming it: nothing is
-ever scored as 0 by omission.
+generate (piecewise value, then clamp to [0, cap], then ROUND), so both
+engines agree to the cent:
+
+    higher_better  IF(a<=t, 100*(a-f)/(t-f), 100+(cap-100)*(a-t)/(c-t))
+    lower_better   IF(a>=t, 100*(f-a)/(f-t), 100+(cap-100)*(t-a)/(t-c))
+    count          100*a/t
+    deduction      100-a                      (a = total points deducted)
+    rating         INDEX(points, manager)     (blended with self only if self_weight > 0)
+
+A missing input raises :class:`MissingInput` naming it, and an input that
+cannot be scored (a rating of 6, targets out of order, a negative deduction)
+raises :class:`InvalidInput` naming it with a bilingual reason: nothing is ever
+scored as 0 by omission.
 """
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .rulebook import Method
 
@@ -20,6 +31,16 @@ class MissingInput(ValueError):
     def __init__(self, name: str):
         super().__init__(f"missing input: {name}")
         self.name = name
+
+
+class InvalidInput(ValueError):
+    """An input is present but cannot be scored; ``name`` says which, the messages say why."""
+
+    def __init__(self, name: str, message_zh: str, message_en: str):
+        super().__init__(f"{name}: {message_zh} / {message_en}")
+        self.name = name
+        self.message_zh = message_zh
+        self.message_en = message_en
 
 
 def round_half_up(value: float, decimals: int = 2) -> float:
@@ -36,54 +57,94 @@ def round_half_up(value: float, decimals: int = 2) -> float:
 def _need(name: str, value: float | None) -> float:
     if value is None:
         raise MissingInput(name)
-    return float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(name, f"应为数字，实际为 {value!r}", f"must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InvalidInput(name, f"不是有限的数字：{value!r}", f"is not a finite number: {value!r}")
+    return number
+
+
+def _needs(**values: float | None) -> list[float]:
+    """Every named input, in order; the first missing or bad one is reported."""
+    return [_need(name, value) for name, value in values.items()]
+
+
+def _out_of_order(name: str, rule_zh: str, rule_en: str) -> InvalidInput:
+    return InvalidInput(name, f"底线值/目标值/挑战值顺序不对，应为 {rule_zh}",
+                        f"floor/target/challenge are out of order; expected {rule_en}")
+
+
+def _clamp(raw: float, cap: float) -> float:
+    return min(cap, max(0.0, raw))
 
 
 def higher_better(actual, floor, target, challenge, cap: float) -> float:
     """0 at floor, 100 at target, ``cap`` at challenge; linear in between."""
-    a, f, t, c = (_need(n, v) for n, v in
-                  (("actual", actual), ("floor", floor), ("target", target), ("challenge", challenge)))
+    a, f, t, c = _needs(actual=actual, floor=floor, target=target, challenge=challenge)
+    if not (f < t and t < c):
+        raise _out_of_order("target" if f >= t else "challenge", "底线值 < 目标值 < 挑战值",
+                            "floor < target < challenge")
     raw = 100 * (a - f) / (t - f) if a <= t else 100 + (cap - 100) * (a - t) / (c - t)
-    return min(cap, max(0.0, raw))
+    return _clamp(raw, cap)
 
 
 def lower_better(actual, floor, target, challenge, cap: float) -> float:
     """The mirror of :func:`higher_better`: ``floor`` is the ceiling value worth 0."""
-    a, f, t, c = (_need(n, v) for n, v in
-                  (("actual", actual), ("floor", floor), ("target", target), ("challenge", challenge)))
+    a, f, t, c = _needs(actual=actual, floor=floor, target=target, challenge=challenge)
+    if not (f > t and t > c):
+        raise _out_of_order("target" if f <= t else "challenge", "底线值(上限) > 目标值 > 挑战值",
+                            "ceiling > target > challenge")
     raw = 100 * (f - a) / (f - t) if a >= t else 100 + (cap - 100) * (t - a) / (t - c)
-    return min(cap, max(0.0, raw))
+    return _clamp(raw, cap)
 
 
 def count_against_target(actual, target, cap: float) -> float:
-    a, t = _need("actual", actual), _need("target", target)
-    return min(cap, max(0.0, 100 * a / t))
+    """100 at the target count, proportional below it, capped above it."""
+    a, t = _needs(actual=actual, target=target)
+    if t <= 0:
+        raise InvalidInput("target", "计数类指标的目标值必须大于 0", "a count target must be above 0")
+    return _clamp(100 * a / t, cap)
 
 
 def deduction(points_deducted) -> float:
     """100 minus the deducted points, never below 0."""
-    return max(0.0, 100 - _need("actual", points_deducted))
+    a = _need("actual", points_deducted)
+    if a < 0:
+        raise InvalidInput("actual", f"扣分合计不能为负数：{a:g}", f"deducted points cannot be negative: {a:g}")
+    return max(0.0, 100 - a)
 
 
-def deduction_points(counts: dict[str, float], points_per_incident: dict[str, float]) -> float:
+def deduction_points(counts: Mapping[str, float], points_per_incident: Mapping[str, float]) -> float:
     """Deducted points from incident counts, e.g. DISC: late x1, absence x5."""
-    return sum(points_per_incident[kind] * n for kind, n in counts.items())
+    total = 0.0
+    for kind, n in counts.items():
+        if kind not in points_per_incident:
+            known = ", ".join(points_per_incident)
+            raise InvalidInput(kind, f"未知的扣分事项，可选：{known}", f"unknown incident type; known: {known}")
+        count = _need(kind, n)
+        if count < 0:
+            raise InvalidInput(kind, f"次数不能为负数：{count:g}", f"a count cannot be negative: {count:g}")
+        total += points_per_incident[kind] * count
+    return total
 
 
-def rating_points(rating, points: Sequence[float]) -> float:
+def rating_points(rating, points: Sequence[float], name: str = "manager") -> float:
     """A 1..len(points) rating mapped to its points (1-5 -> 20..100 by default)."""
-    r = _need("manager", rating)
+    r = _need(name, rating)
     if r != int(r) or not 1 <= r <= len(points):
-        raise ValueError(f"rating must be a whole number 1-{len(points)}, got {rating!r}")
+        raise InvalidInput(name, f"评分应为 1-{len(points)} 的整数，实际为 {rating!r}",
+                           f"a rating must be a whole number 1-{len(points)}, got {rating!r}")
     return float(points[int(r) - 1])
 
 
 def rating(manager, self_rating, points: Sequence[float], self_weight: float) -> float:
     """The manager's rating, blended with the self-rating only if the rulebook weighs it."""
-    mgr = rating_points(manager, points)
+    mgr = rating_points(manager, points, "manager")
     if not self_weight:
         return mgr
-    own = rating_points(_need("self", self_rating), points)
+    own = rating_points(self_rating, points, "self")
     return (1 - self_weight) * mgr + self_weight * own
 
 
