@@ -101,6 +101,22 @@ def test_veto_forces_d_whatever_the_total(rulebook):
     assert score_employee(rulebook, lines, commendations=2, veto="  ").grade == "S"  # a blank cell is no veto
 
 
+@pytest.mark.parametrize(("veto", "grade"), [
+    (None, "S"), ("", "S"), ("无", "S"),                      # the dropdown's "none"
+    ("安全事故", "D"), ("数据造假", "D"), ("Major at-fault complaint", "D"), ("falsified_data", "D"),
+])
+def test_veto_cell_values(rulebook, veto, grade):
+    result = score_employee(rulebook, lines_for(rulebook, "cs", CS_HALF_CENT), commendations=2, veto=veto)
+    assert result.grade == grade and result.complete
+
+
+def test_unknown_veto_text_is_reported(rulebook):
+    result = score_employee(rulebook, lines_for(rulebook, "cs", CS_HALF_CENT), veto="安全事件")
+    assert [(p.code, p.name) for p in result.invalid] == [("summary", "veto")]
+    assert "安全事件" in result.invalid[0].message_zh and "安全事故" in result.invalid[0].message_zh
+    assert result.grade is None
+
+
 @pytest.mark.parametrize(("total", "grade", "coefficient"), [
     (125.0, "S", 1.3),
     (90.0, "S", 1.3),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .layout import VETO_NONE
 from .rulebook import GradeBand, Method, Rulebook
 from .scoring import InvalidInput, MissingInput, indicator_score, round_half_up
 
@@ -151,9 +152,25 @@ def _commendation_problem(commendations: float | None) -> InputProblem | None:
     return None
 
 
-def _is_vetoed(veto: object) -> bool:
-    # an empty or blank veto cell means no veto; anything written there is one
-    return bool(veto.strip()) if isinstance(veto, str) else bool(veto)
+def _veto_reading(rulebook: Rulebook, veto: object) -> tuple[bool, InputProblem | None]:
+    """(vetoed, problem). Empty, blank or 无 means none; a rulebook veto's code or name is one.
+
+    Unknown text still counts as a veto (the sheet's formula treats any entry as
+    one) and is reported, so a typo never passes unnoticed.
+    """
+    if veto is None or veto is False:
+        return False, None
+    if veto is True:
+        return True, None
+    text = str(veto).strip()
+    if text in ("", VETO_NONE):
+        return False, None
+    known = {name for v in rulebook.scoring.vetoes for name in (v.code, v.name_zh, v.name_en)}
+    if text in known:
+        return True, None
+    choices = "、".join(v.name_zh for v in rulebook.scoring.vetoes)
+    return True, InputProblem("summary", "veto", f"未知的一票否决事项“{text}”，应为：{VETO_NONE}、{choices}",
+                              f"unknown veto {text!r}; expected {VETO_NONE} (none) or one of the rulebook's vetoes")
 
 
 def score_employee(
@@ -167,9 +184,8 @@ def score_employee(
     results = [score_line(rulebook, line) for line in lines]
     missing = [(r.code, name) for r in results for name in r.missing]
     invalid = [problem for r in results for problem in r.invalid]
-    commendation_problem = _commendation_problem(commendations)
-    if commendation_problem:
-        invalid.append(commendation_problem)
+    vetoed, veto_problem = _veto_reading(rulebook, veto)
+    invalid += [p for p in (_commendation_problem(commendations), veto_problem) if p]
     subtotals: dict[str, float | None] = {}
     for cat in rulebook.categories:
         weighted = [r.weighted for r in results if r.category == cat.code]
@@ -177,7 +193,6 @@ def score_employee(
             None if any(w is None for w in weighted) else round_half_up(sum(weighted), decimals)
         )
     bonus = bonus_points(rulebook, commendations)
-    vetoed = _is_vetoed(veto)
     if missing or invalid:
         return EmployeeResult(results, subtotals, bonus, vetoed, None, None, None, missing, invalid)
     total = round_half_up(sum(r.weighted for r in results) + bonus, decimals)
