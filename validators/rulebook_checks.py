@@ -130,12 +130,12 @@ def _indicators(rb: Rulebook) -> Problems:
         path = f"indicators[{i}]"
         if ind.category not in categories:
             yield _problem(f"{path}.category",
-                           f"指标 {_ind_name(ind)} 的类别 {ind.category} 不存在；可选：{', '.join(sorted(categories))}",
+                           f"指标 {_ind_name(ind)}的类别 {ind.category} 不存在；可选：{', '.join(sorted(categories))}",
                            f"indicator {ind.code}: category {ind.category} does not exist; "
                            f"choose one of {', '.join(sorted(categories))}")
         if ind.weight_min > ind.weight_max:
             yield _problem(f"{path}.weight_min",
-                           f"指标 {_ind_name(ind)} 的最小权重 {_num(ind.weight_min)} 大于最大权重 {_num(ind.weight_max)}",
+                           f"指标 {_ind_name(ind)}的最小权重 {_num(ind.weight_min)} 大于最大权重 {_num(ind.weight_max)}",
                            f"indicator {ind.code}: weight_min {_num(ind.weight_min)} is above "
                            f"weight_max {_num(ind.weight_max)}")
         if ind.mandatory and ind.code not in in_roles:
@@ -144,7 +144,7 @@ def _indicators(rb: Rulebook) -> Problems:
                            f"indicator {ind.code} is mandatory but no role uses it; "
                            f"add it to a role's weights or set mandatory to false")
         yield from _unit_fits_method(ind, path)
-        yield from _thresholds(rb, ind, path)
+        yield from _thresholds(ind, path)
         yield from _method_extras(rb, ind, path)
 
 
@@ -153,13 +153,14 @@ def _unit_fits_method(ind: Indicator, path: str) -> Problems:
     if ind.unit not in allowed:
         names = ", ".join(u.value for u in allowed)
         yield _problem(f"{path}.unit",
-                       f"指标 {_ind_name(ind)} 的评分方法 {ind.method.value} 不能使用单位 {ind.unit.value}；可用：{names}",
+                       f"指标 {_ind_name(ind)}的评分方法 {ind.method.value} 不能使用单位 {ind.unit.value}；可用：{names}",
                        f"indicator {ind.code}: method {ind.method.value} cannot use unit {ind.unit.value}; "
                        f"use one of {names}")
 
 
-def _thresholds(rb: Rulebook, ind: Indicator, path: str) -> Problems:
+def _thresholds(ind: Indicator, path: str) -> Problems:
     used = _METHOD_PARAMS[ind.method]
+    misscaled = False
     for name in ("floor", "target", "challenge"):
         value = getattr(ind, name)
         if name in used and value is None:
@@ -168,17 +169,19 @@ def _thresholds(rb: Rulebook, ind: Indicator, path: str) -> Problems:
                            f"indicator {ind.code} ({ind.method.value}) needs a {name} value")
         elif name not in used and value is not None:
             yield _problem(f"{path}.{name}",
-                           f"指标 {_ind_name(ind)} 的评分方法 {ind.method.value} 不使用{_PARAM_ZH[name]}，请删除该值",
+                           f"指标 {_ind_name(ind)}的评分方法 {ind.method.value} 不使用{_PARAM_ZH[name]}，请删除该值",
                            f"indicator {ind.code}: method {ind.method.value} does not use {name}; remove it")
         elif value is not None and ind.unit is Unit.percent and not 0 <= value <= 1:
+            misscaled = True
             hint_zh = f"，是否应为 {_num(value / 100)}" if 1 < value <= 100 else ""
             hint_en = f"; did you mean {_num(value / 100)}?" if 1 < value <= 100 else ""
             yield _problem(f"{path}.{name}",
-                           f"指标 {_ind_name(ind)} 的{_PARAM_ZH[name]} {_num(value)} 超出 0~1："
+                           f"指标 {_ind_name(ind)}的{_PARAM_ZH[name]} {_num(value)} 超出 0~1："
                            f"百分比用小数填写（95% 写 0.95）{hint_zh}",
                            f"indicator {ind.code}: {name} {_num(value)} is outside 0..1: percentages are "
                            f"fractions (95% is 0.95){hint_en}")
-    yield from _direction(ind, path)
+    if not misscaled:  # a 95 among fractions would also break the order; one message is enough
+        yield from _direction(ind, path)
 
 
 def _direction(ind: Indicator, path: str) -> Problems:
@@ -195,12 +198,12 @@ def _direction(ind: Indicator, path: str) -> Problems:
     order_zh = f"底线值 {sign_zh} 目标值 {sign_zh} 挑战值"
     if (t <= f) if higher else (t >= f):
         yield _problem(f"{path}.target",
-                       f"指标 {_ind_name(ind)} 的目标值 {_num(t)} 与底线值 {_num(f)} 顺序不对：{ind.method.value} 要求 {order_zh}",
+                       f"指标 {_ind_name(ind)}的目标值 {_num(t)} 与底线值 {_num(f)} 顺序不对：{ind.method.value} 要求 {order_zh}",
                        f"indicator {ind.code}: target {_num(t)} and floor {_num(f)} are out of order; "
                        f"{sign_en}")
     if (c <= t) if higher else (c >= t):
         yield _problem(f"{path}.challenge",
-                       f"指标 {_ind_name(ind)} 的挑战值 {_num(c)} 与目标值 {_num(t)} 顺序不对：{ind.method.value} 要求 {order_zh}",
+                       f"指标 {_ind_name(ind)}的挑战值 {_num(c)} 与目标值 {_num(t)} 顺序不对：{ind.method.value} 要求 {order_zh}",
                        f"indicator {ind.code}: challenge {_num(c)} and target {_num(t)} are out of order; "
                        f"{sign_en}")
 
@@ -228,7 +231,7 @@ def _method_extras(rb: Rulebook, ind: Indicator, path: str) -> Problems:
                        f"indicator {ind.code} is not a rating indicator; its anchors would be ignored, remove them")
     if ind.editable_targets and not _METHOD_PARAMS[ind.method]:
         yield _problem(f"{path}.editable_targets",
-                       f"指标 {_ind_name(ind)} 的评分方法 {ind.method.value} 没有底线/目标/挑战值，editable_targets 应为 false",
+                       f"指标 {_ind_name(ind)}的评分方法 {ind.method.value} 没有底线/目标/挑战值，editable_targets 应为 false",
                        f"indicator {ind.code}: method {ind.method.value} has no floor/target/challenge to edit; "
                        f"set editable_targets to false")
 
@@ -245,11 +248,11 @@ def _roles(rb: Rulebook) -> Problems:
             ind = known.get(code)
             if ind is None:
                 yield _problem(f"{path}.{code}",
-                               f"{who_zh} 的权重引用了不存在的指标 {code}",
+                               f"{who_zh}的权重引用了不存在的指标 {code}",
                                f"{who_en} weighs indicator {code}, which does not exist")
             elif not ind.weight_min - _TOLERANCE <= weight <= ind.weight_max + _TOLERANCE:
                 yield _problem(f"{path}.{code}",
-                               f"{who_zh} 的指标 {code} 权重 {_num(weight)} 超出该指标允许范围 "
+                               f"{who_zh}的指标 {code} 权重 {_num(weight)} 超出该指标允许范围 "
                                f"{_num(ind.weight_min)}~{_num(ind.weight_max)}",
                                f"{who_en}: weight {_num(weight)} for {code} is outside its range "
                                f"{_num(ind.weight_min)}..{_num(ind.weight_max)}")
@@ -262,7 +265,7 @@ def _roles(rb: Rulebook) -> Problems:
         total = sum(role.weights.values())
         if not _same(total, 100):
             yield _problem(path,
-                           f"{who_zh} 的指标权重合计为 {_num(total)}，应为 100",
+                           f"{who_zh}的指标权重合计为 {_num(total)}，应为 100",
                            f"{who_en}: indicator weights sum to {_num(total)}; they must sum to 100")
         yield from _role_categories(rb, role, path, who_zh, who_en, known)
 
@@ -276,7 +279,7 @@ def _role_categories(rb: Rulebook, role, path: str, who_zh: str, who_en: str, kn
         got = by_category.get(category.code, 0)
         if not _same(got, category.weight):
             yield _problem(path,
-                           f"{who_zh} 的{category.name_zh}（{category.code}）类指标权重合计为 {_num(got)}，"
+                           f"{who_zh}的{category.name_zh}（{category.code}）类指标权重合计为 {_num(got)}，"
                            f"应等于类别权重 {_num(category.weight)}",
                            f"{who_en}: {category.code} indicators weigh {_num(got)} in total; "
                            f"they must equal the category weight {_num(category.weight)}")
