@@ -1,0 +1,104 @@
+"""Where everything goes in one team workbook, decided once before any sheet is written.
+
+Every sheet writer reads the same plan, so the goals and scores sheets hold
+the same employee x indicator rows, the summary refers to the right ranges and
+``_meta``'s row map describes exactly what was written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from validators.layout import FIRST_DATA_ROW
+from validators.roster import Employee
+from validators.rulebook import Indicator, Role, Rulebook
+
+
+class TeamPlanError(ValueError):
+    """An employee the workbook cannot be laid out for (e.g. an unknown role)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    canonical: str  # e.g. 2026-Q4
+    label_zh: str  # e.g. 2026年第四季度
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass(frozen=True)
+class EmployeeBlock:
+    """One employee's rows: a contiguous run on 目标设定/考核评分, one 汇总 row."""
+
+    employee: Employee
+    role: Role
+    lines: tuple[tuple[Indicator, float], ...]  # indicator, default weight
+    first_row: int  # 0-based, goals and scores
+    summary_row: int  # 0-based
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.lines) - 1
+
+    @property
+    def codes(self) -> list[str]:
+        return [ind.code for ind, _ in self.lines]
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    rulebook: Rulebook
+    period: Period
+    department: str
+    team: str
+    blocks: tuple[EmployeeBlock, ...]
+    deadline: dt.date | None = None
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(b.lines) for b in self.blocks)
+
+    @property
+    def last_line_row(self) -> int:
+        """Last 0-based goals/scores data row (FIRST_DATA_ROW if there is none)."""
+        return FIRST_DATA_ROW + max(self.line_count, 1) - 1
+
+    @property
+    def last_summary_row(self) -> int:
+        return FIRST_DATA_ROW + max(len(self.blocks), 1) - 1
+
+    @property
+    def max_lines(self) -> int:
+        """Indicator lines the personal form prints: the most any rulebook role has."""
+        return max(len(self.rulebook.role_indicators(r.code)) for r in self.rulebook.roles)
+
+    def row_map(self) -> list[tuple[str, int, int, list[str]]]:
+        return [(b.employee.employee_id, b.summary_row, b.first_row, b.codes) for b in self.blocks]
+
+
+def resolve_role(rulebook: Rulebook, employee: Employee) -> Role:
+    role = rulebook.role_by_name(employee.role)
+    if role is None:
+        known = "、".join(f"{r.code}/{r.name_zh}" for r in rulebook.roles)
+        raise TeamPlanError(
+            f"员工 {employee.employee_id} 的岗位“{employee.role}”不在规则表中（可用：{known}） / "
+            f"employee {employee.employee_id}: role '{employee.role}' is not in the rulebook")
+    return role
+
+
+def plan_team(rulebook: Rulebook, period: Period, department: str, team: str,
+              employees: list[Employee], deadline: dt.date | None = None) -> TeamPlan:
+    """Lay out the employees in roster order, each with their role's indicators."""
+    seen: set[str] = set()
+    blocks = []
+    row = FIRST_DATA_ROW
+    for i, employee in enumerate(employees):
+        if employee.employee_id in seen:
+            raise TeamPlanError(f"工号重复：{employee.employee_id} / duplicate employee id {employee.employee_id}")
+        seen.add(employee.employee_id)
+        role = resolve_role(rulebook, employee)
+        lines = tuple(rulebook.role_indicators(role.code))
+        blocks.append(EmployeeBlock(employee, role, lines, row, FIRST_DATA_ROW + i))
+        row += len(lines)
+    return TeamPlan(rulebook, period, department, team, tuple(blocks), deadline)

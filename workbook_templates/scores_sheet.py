@@ -1,0 +1,119 @@
+"""考核评分: the goal rows again, with results entered and scored by live formulas."""
+
+from __future__ import annotations
+
+from xlsxwriter.workbook import Workbook
+
+from validators.layout import GOALS, SCORE_COLUMNS, SCORES
+from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Method, Unit
+
+from . import formulas, input_rules
+from . import lists_sheet as n
+from .frame import (blank_rule, data_widths, formula, formula_rule, highlight, protect, put, ref, sheet_ref,
+                    validate, write_frame, ROW_HEIGHT)
+from .goals_sheet import COL as GOAL_COL
+from .goals_sheet import targets_used
+from .plan import TeamPlan
+from .styles import Formats
+
+COL = {c.key: i for i, c in enumerate(SCORE_COLUMNS)}
+
+
+def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
+    sheet = book.add_worksheet(SCORES)
+    rb = plan.rulebook
+    texts = []
+    for block in plan.blocks:
+        for ind, _ in block.lines:
+            texts.append([block.employee.employee_id, block.employee.name, rb.category(ind.category).name_zh,
+                          ind.code, ind.name_zh, METHOD_LABELS[ind.method][0], UNIT_LABELS[ind.unit][0]])
+    write_frame(sheet, formats, plan, "考核评分 Scoring", SCORE_COLUMNS, data_widths(SCORE_COLUMNS, texts))
+    self_weighted = bool(rb.scoring.self_weight)
+    actual_rows: dict[str, list[int]] = {}
+    rating_rows: dict[str, list[int]] = {}
+    percent_rows: list[int] = []
+    all_rows: list[int] = []
+    i = 0
+    for block in plan.blocks:
+        for offset, (ind, default_weight) in enumerate(block.lines):
+            row = block.first_row + offset
+            all_rows.append(row)
+            sheet.set_row(row, ROW_HEIGHT)
+            for col, value in enumerate(texts[i]):
+                put(sheet, row, col, value, formats.fixed)
+            i += 1
+            _goal_copies(sheet, formats, row, ind, default_weight)
+            cell = {key: ref(COL[key], row) for key in COL}
+            if ind.is_rating:
+                put(sheet, row, COL["actual"], "", formats.fixed)
+                put(sheet, row, COL["manager"], "", formats.input_whole)
+                rating_rows.setdefault(ind.code, []).append(row)
+            else:
+                put(sheet, row, COL["actual"], "", formats.input_percent if ind.unit is Unit.percent
+                    else formats.input_number)
+                put(sheet, row, COL["manager"], "", formats.fixed)
+                actual_rows.setdefault(ind.code, []).append(row)
+                if ind.unit is Unit.percent:
+                    percent_rows.append(row)
+            put(sheet, row, COL["self"], "", formats.input_whole)
+            put(sheet, row, COL["comment"], "", formats.input_wrap)
+            score = formulas.indicator_score(ind.method, actual=cell["actual"], floor=cell["floor"],
+                                             target=cell["target"], challenge=cell["challenge"],
+                                             manager=cell["manager"], own=cell["self"],
+                                             self_weighted=self_weighted)
+            formula(sheet, row, COL["score"], score, formats.computed_score, "")
+            formula(sheet, row, COL["weighted"], formulas.weighted(cell["score"], cell["weight"]),
+                    formats.computed_score, "")
+    _validations(sheet, plan, actual_rows, rating_rows, all_rows)
+    _highlights(sheet, formats, actual_rows, rating_rows, percent_rows, all_rows)
+    protect(sheet)
+
+
+def _goal_copies(sheet, formats: Formats, row: int, ind, default_weight: float) -> None:
+    """Weight and targets are whatever 目标设定 holds on the same row."""
+    formula(sheet, row, COL["weight"], formulas.copy_of(sheet_ref(GOALS, ref(GOAL_COL["weight"], row))),
+            formats.computed_number, default_weight)
+    used = targets_used(ind)
+    fmt = formats.computed_percent if ind.unit is Unit.percent else formats.computed_number
+    for key in ("floor", "target", "challenge"):
+        if key in used:
+            source = sheet_ref(GOALS, ref(GOAL_COL[key], row))
+            formula(sheet, row, COL[key], formulas.copy_of(source), fmt, getattr(ind, key))
+        else:
+            put(sheet, row, COL[key], "", formats.fixed)
+
+
+def _validations(sheet, plan: TeamPlan, actual_rows, rating_rows, all_rows) -> None:
+    rb = plan.rulebook
+    for code, rows in actual_rows.items():
+        validate(sheet, rows, COL["actual"], input_rules.actual(rb.indicator(code)))
+    for code, rows in rating_rows.items():
+        validate(sheet, rows, COL["manager"], input_rules.rating(rb, "上级评分", rb.indicator(code)))
+    by_code: dict[str, list[int]] = {}
+    for block in plan.blocks:
+        for offset, (ind, _) in enumerate(block.lines):
+            by_code.setdefault(ind.code, []).append(block.first_row + offset)
+    for code, rows in by_code.items():
+        validate(sheet, rows, COL["self"], input_rules.rating(rb, "自评", rb.indicator(code)))
+    validate(sheet, all_rows, COL["comment"], input_rules.comment())
+
+
+def _highlights(sheet, formats: Formats, actual_rows, rating_rows, percent_rows, all_rows) -> None:
+    for rows in actual_rows.values():
+        highlight(sheet, rows, COL["actual"], blank_rule(formats.missing))
+    for rows in rating_rows.values():
+        highlight(sheet, rows, COL["manager"], blank_rule(formats.missing))
+    # 95 typed where 95% was meant
+    highlight(sheet, percent_rows, COL["actual"], lambda row: formula_rule(
+        f"AND(ISNUMBER({ref(COL['actual'], row)}),{ref(COL['actual'], row)}>1)", formats.error))
+    highlight(sheet, all_rows, COL["comment"], lambda row: formula_rule(comment_needed(row), formats.error))
+
+
+def comment_needed(row: int) -> str:
+    """True when the comment is empty although the score is extreme (>= high or
+    <= low) or self and manager ratings differ by more than the rulebook's gap."""
+    score, comment = ref(COL["score"], row), ref(COL["comment"], row)
+    own, manager = ref(COL["self"], row), ref(COL["manager"], row)
+    extreme = f"AND(ISNUMBER({score}),OR({score}>={n.EXTREME_HIGH},{score}<={n.EXTREME_LOW}))"
+    gap = f"AND(ISNUMBER({own}),ISNUMBER({manager}),ABS({own}-{manager})>{n.SELF_GAP})"
+    return f'AND({comment}="",OR({extreme},{gap}))'

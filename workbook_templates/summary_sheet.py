@@ -1,0 +1,186 @@
+"""汇总: per employee totals, grade and sign-off; below, the team's grade
+distribution against the quotas.
+
+The distribution block starts in column B and leaves column A (工号) empty,
+so a reader that takes every row with an employee id never mistakes it for
+an employee.
+"""
+
+from __future__ import annotations
+
+from xlsxwriter.workbook import Workbook
+
+from validators.grading import bonus_points
+from validators.layout import SCORES, SUMMARY, VETO_NONE, Column, summary_columns
+
+from . import formulas, input_rules
+from . import lists_sheet as n
+from .frame import (blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref,
+                    validate, write_frame, ROW_HEIGHT)
+from .plan import EmployeeBlock, TeamPlan
+from .scores_sheet import COL as SCORE_COL
+from .styles import Formats
+
+TEXT_INPUTS = {
+    "manager_sign": ("上级签字 Manager", "上级确认后签名（打印件手签，电子表填姓名）。"),
+    "employee_sign": ("员工签字 Employee", "员工确认考核结果后签名（填姓名）。"),
+    "feedback": ("反馈面谈记录", "面谈时间、双方意见、员工确认的改进方向。"),
+    "pip_shortfalls": ("待改进问题", "等级为 C/D 时必填：未达标的指标与差距。"),
+    "pip_actions": ("改进措施", "等级为 C/D 时必填：具体措施、培训或辅导安排。"),
+    "pip_owner": ("辅导人", "等级为 C/D 时必填：负责辅导的人员。"),
+}
+DATE_INPUTS = {"manager_date": "上级签字日期", "employee_date": "员工签字日期", "pip_due": "改进完成日期"}
+
+
+def write_summary(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
+    sheet = book.add_worksheet(SUMMARY)
+    columns = summary_columns(plan.rulebook)
+    col = {c.key: i for i, c in enumerate(columns)}
+    identities = [[b.employee.employee_id, b.employee.name, b.role.name_zh] for b in plan.blocks]
+    write_frame(sheet, formats, plan, "考核汇总 Summary", columns, data_widths(columns, identities))
+    totals = column_range(col["total"], plan.blocks[0].summary_row if plan.blocks else 0, plan.last_summary_row)
+    for block, identity in zip(plan.blocks, identities):
+        row = block.summary_row
+        sheet.set_row(row, ROW_HEIGHT)
+        for c, value in enumerate(identity):
+            put(sheet, row, c, value, formats.fixed)
+        _results(sheet, formats, plan, block, col, totals)
+        _inputs(sheet, formats, columns, col, row)
+    rows = [b.summary_row for b in plan.blocks]
+    _validations(sheet, plan, col, rows)
+    _highlights(sheet, formats, plan, col, rows)
+    write_distribution(sheet, formats, plan, col)
+    protect(sheet)
+
+
+def _results(sheet, formats: Formats, plan: TeamPlan, block: EmployeeBlock, col: dict, totals: str) -> None:
+    rb = plan.rulebook
+    row = block.summary_row
+    weighted = SCORE_COL["weighted"]
+    for category in rb.categories:
+        rows = [block.first_row + i for i, (ind, _) in enumerate(block.lines) if ind.category == category.code]
+        target = col[f"subtotal_{category.code}"]
+        if rows:
+            # role_indicators keeps a category's rows together, so one range covers them
+            rng = column_range(weighted, rows[0], rows[-1], SCORES)
+            formula(sheet, row, target, formulas.subtotal(rng), formats.computed_score, "")
+        else:
+            put(sheet, row, target, 0, formats.computed_score)
+    bonus_cell = ref(col["bonus"], row)
+    formula(sheet, row, col["bonus"], formulas.bonus(ref(col["commendations"], row)), formats.computed_score,
+            bonus_points(rb, 0))
+    all_weighted = column_range(weighted, block.first_row, block.last_row, SCORES)
+    total_cell, grade_cell = ref(col["total"], row), ref(col["grade"], row)
+    formula(sheet, row, col["total"], formulas.total(all_weighted, bonus_cell), formats.computed_score, "")
+    formula(sheet, row, col["grade"], formulas.grade(total_cell, ref(col["veto"], row)), formats.computed_text, "")
+    formula(sheet, row, col["coefficient"], formulas.coefficient(grade_cell), formats.computed_number, "")
+    formula(sheet, row, col["rank"], formulas.rank(total_cell, totals), formats.computed_whole, "")
+
+
+def _inputs(sheet, formats: Formats, columns: tuple[Column, ...], col: dict, row: int) -> None:
+    put(sheet, row, col["commendations"], 0, formats.input_whole)
+    put(sheet, row, col["veto"], VETO_NONE, formats.input_text)
+    for key in TEXT_INPUTS:
+        put(sheet, row, col[key], "", formats.input_wrap)
+    for key in DATE_INPUTS:
+        put(sheet, row, col[key], "", formats.input_date)
+
+
+def _validations(sheet, plan: TeamPlan, col: dict, rows: list[int]) -> None:
+    rb = plan.rulebook
+    validate(sheet, rows, col["commendations"], input_rules.commendations(rb))
+    validate(sheet, rows, col["veto"], input_rules.veto(rb))
+    for key, (title, prompt) in TEXT_INPUTS.items():
+        validate(sheet, rows, col[key], input_rules.free_text(title, prompt))
+    for key, title in DATE_INPUTS.items():
+        validate(sheet, rows, col[key], input_rules.date(title))
+
+
+def _highlights(sheet, formats: Formats, plan: TeamPlan, col: dict, rows: list[int]) -> None:
+    for key in ("commendations", "veto", "manager_sign", "manager_date", "employee_sign", "employee_date",
+                "feedback"):
+        highlight(sheet, rows, col[key], blank_rule(formats.missing))
+    # improvement plan: missing only matters for the PIP grades
+    for key in ("pip_shortfalls", "pip_actions", "pip_owner", "pip_due"):
+        highlight(sheet, rows, col[key], lambda row, key=key: formula_rule(
+            f'AND({ref(col[key], row)}="",COUNTIF({n.PIP_GRADES},{ref(col["grade"], row, True)})>0)',
+            formats.missing))
+
+
+# --- team distribution ----------------------------------------------------------
+
+def distribution_rows(plan: TeamPlan) -> int:
+    """First 0-based row of the distribution block (two rows below the table)."""
+    return plan.last_summary_row + 3
+
+
+def write_distribution(sheet, formats: Formats, plan: TeamPlan, col: dict) -> None:
+    rb, d = plan.rulebook, plan.rulebook.distribution
+    first = plan.blocks[0].summary_row if plan.blocks else plan.last_summary_row
+    grades = column_range(col["grade"], first, plan.last_summary_row)
+    top = distribution_rows(plan)
+    left = 1  # column B: column A stays empty (see module docstring)
+    sheet.write_string(top, left, "团队等级分布 Team grade distribution", formats.section)
+    size_row = top + 1
+    sheet.write_string(size_row, left, "团队人数 Team size", formats.label)
+    size_cell = ref(left + 1, size_row, True, True)
+    put(sheet, size_row, left + 1, len(plan.blocks), formats.fixed)
+    sheet.write_string(size_row, left + 2, "已评定 Graded", formats.label)
+    graded_cell = ref(left + 3, size_row, True, True)
+    formula(sheet, size_row, left + 3, formulas.graded(grades), formats.computed_whole, 0)
+    header_row = top + 2
+    sheet.set_row(header_row, 30)
+    for i, text in enumerate(["等级\nGrade", "人数\nCount", "占比\nShare", "要求\nQuota", "状态\nStatus"]):
+        sheet.write_string(header_row, left + i, text, formats.header)
+    letters = [band.grade for band in rb.grades]  # best first
+    letter_cells: dict[str, str] = {}
+    row = header_row + 1
+    for band in rb.grades:
+        put(sheet, row, left, band.grade, formats.fixed)  # the letter COUNTIF matches
+        letter_cells[band.grade] = ref(left, row, True, True)
+        formula(sheet, row, left + 1, formulas.count_of(grades, [letter_cells[band.grade]]),
+                formats.computed_whole, 0)
+        formula(sheet, row, left + 2, formulas.share(ref(left + 1, row), graded_cell), formats.computed_percent, "")
+        put(sheet, row, left + 3, f"{band.name_zh}：≥{band.min:g} 分，系数 {band.coefficient:g}", formats.fixed)
+        put(sheet, row, left + 4, "", formats.fixed)
+        row += 1
+    # quota groups: best grade, best two, the middle one, the rest (S, S+A, B, C+D by default)
+    groups = [
+        (letters[:1], None, n.S_MAX, f"≤ {d.s_max:.0%}"),
+        (letters[:2], None, n.SA_MAX, f"≤ {d.sa_max:.0%}"),
+        (letters[2:3], n.B_MIN, None, f"≥ {d.b_min:.0%}"),
+        (letters[3:], n.CD_MIN, n.CD_MAX, f"{d.cd_min:.0%} ～ {d.cd_max:.0%}"),
+    ]
+    row += 1
+    sheet.write_string(row, left, "分布要求 Quotas（校准时按部门执行，供参考）", formats.section)
+    row += 1
+    for group, low, high, quota in groups:
+        if not group:
+            continue
+        sheet.write_string(row, left, "+".join(group), formats.fixed)
+        formula(sheet, row, left + 1, formulas.count_of(grades, [letter_cells[g] for g in group]),
+                formats.computed_whole, 0)
+        share_cell = ref(left + 2, row)
+        formula(sheet, row, left + 2, formulas.share(ref(left + 1, row), graded_cell), formats.computed_percent, "")
+        put(sheet, row, left + 3, quota, formats.fixed)
+        formula(sheet, row, left + 4, formulas.within(share_cell, low, high), formats.computed_text, "")
+        _status_colours(sheet, formats, row, left + 4)
+        row += 1
+    sheet.write_string(row, left, f"小团队 S 人数（≤{d.small_team_max}人团队）", formats.fixed)
+    formula(sheet, row, left + 1, formulas.count_of(grades, [letter_cells[letters[0]]]), formats.computed_whole, 0)
+    put(sheet, row, left + 2, "", formats.fixed)
+    put(sheet, row, left + 3, f"≤ {d.small_team_s_max} 人", formats.fixed)
+    status = "OK" if len(plan.blocks) <= d.small_team_max else "不适用 N/A"
+    formula(sheet, row, left + 4, formulas.small_team_status(ref(left + 1, row), size_cell), formats.computed_text,
+            status)
+    _status_colours(sheet, formats, row, left + 4)
+    row += 1
+    sheet.write_string(row, left, f"注：不足 {d.pool_below} 人的团队在部门层面合并执行强制分布；试用期及任职不足 "
+                       f"{rb.eligibility.min_months_in_post} 个月的员工不参与强制分布。", formats.info)
+
+
+def _status_colours(sheet, formats: Formats, row: int, col: int) -> None:
+    sheet.conditional_format(row, col, row, col, {"type": "text", "criteria": "begins with", "value": "超出",
+                                                  "format": formats.error})
+    sheet.conditional_format(row, col, row, col, {"type": "text", "criteria": "begins with", "value": "不足",
+                                                  "format": formats.error})

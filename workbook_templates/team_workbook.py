@@ -1,0 +1,90 @@
+"""One team's appraisal workbook: the Excel form a manager fills in.
+
+    build_team_workbook(path, rulebook, "2026-Q4", "售后服务部", "华东工程一组", employees)
+
+writes the sheets of :data:`validators.layout.SHEET_ORDER` with xlsxwriter.
+Formulas carry cached results of what is known when the file is written
+(copied weights and targets, sums of default weights, a bonus of 0) and ""
+where they depend on inputs still empty, because LibreOffice shows cached
+results of an .xlsx without recalculating them. The output is byte-for-byte
+reproducible: fixed document dates, and xlsxwriter's fixed zip timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from xlsxwriter import Workbook
+
+import validators
+from validators.periods import parse_period
+from validators.roster import Employee
+from validators.rulebook import Rulebook
+
+from .goals_sheet import write_goals
+from .guide import write_guide
+from .lists_sheet import write_lists
+from .meta_sheet import write_meta
+from .personal_form import write_personal_form
+from .plan import Period, TeamPlan, plan_team
+from .scores_sheet import write_scores
+from .styles import make_formats, workbook_options
+from .summary_sheet import write_summary
+
+# A fixed document date keeps rebuilds byte-identical (the committed template
+# is compared with a fresh build).
+DOCUMENT_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def period_of(text: str) -> Period:
+    """The period as the workbook shows it; raises periods.PeriodError on bad text."""
+    parsed = parse_period(text)
+    return Period(str(parsed), parsed.label_zh, parsed.start, parsed.end)
+
+
+def team_file_name(period: str, department: str, team: str) -> str:
+    """'2026-Q4_售后服务部_华东工程一组.xlsx': sorts by period, then department, then team."""
+    canonical = str(parse_period(period))
+    parts = [canonical] + [_UNSAFE.sub("-", part).strip(" .") or "-" for part in (department, team)]
+    return "_".join(parts) + ".xlsx"
+
+
+def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, department: str, team: str,
+                        employees: list[Employee], *, deadline: dt.date | None = None) -> Path:
+    """Write one team's workbook to ``path`` and return the path.
+
+    Raises periods.PeriodError for a bad period and plan.TeamPlanError for an
+    employee the rulebook cannot place (unknown role, duplicate id).
+    """
+    plan = plan_team(rulebook, period_of(period), department, team, list(employees), deadline)
+    return write_plan(Path(path), plan)
+
+
+def write_plan(path: Path, plan: TeamPlan) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = Workbook(str(path), workbook_options())
+    rb = plan.rulebook
+    book.set_properties({
+        "title": f"{plan.period.label_zh} {plan.department} {plan.team} 绩效考核表",
+        "subject": rb.meta.name_zh,
+        "author": "kpisheet",
+        "company": plan.department,
+        "comments": f"kpisheet {validators.__version__}; rulebook {rb.meta.id} v{rb.meta.version}",
+        "created": DOCUMENT_DATE,
+    })
+    book.set_calc_mode("auto")
+    formats = make_formats(book)
+    # the order of these calls is layout.SHEET_ORDER
+    write_guide(book, formats, plan)
+    write_goals(book, formats, plan)
+    write_scores(book, formats, plan)
+    write_summary(book, formats, plan)
+    write_personal_form(book, formats, plan)
+    write_lists(book, rb, [b.employee for b in plan.blocks], formats)
+    write_meta(book, plan)
+    book.close()
+    return path
