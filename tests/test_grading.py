@@ -86,10 +86,12 @@ def test_bonus_points(rulebook, commendations, bonus):
     assert bonus_points(rulebook, commendations) == bonus
 
 
-def test_negative_commendations_are_refused(rulebook):
+def test_negative_commendations_are_reported_and_add_nothing(rulebook):
+    # the sheet's bonus formula floors at 0, so the total is 86.617 -> 86.62 without bonus
     result = score_employee(rulebook, lines_for(rulebook, "engineer", ENGINEER), commendations=-2)
-    assert result.total is None and result.grade is None
+    assert (result.bonus, result.total, result.grade) == (0.0, 86.62, "A")
     assert [(p.code, p.name) for p in result.invalid] == [("summary", "commendations")]
+    assert not result.complete
 
 
 def test_veto_forces_d_whatever_the_total(rulebook):
@@ -114,7 +116,8 @@ def test_unknown_veto_text_is_reported(rulebook):
     result = score_employee(rulebook, lines_for(rulebook, "cs", CS_HALF_CENT), veto="安全事件")
     assert [(p.code, p.name) for p in result.invalid] == [("summary", "veto")]
     assert "安全事件" in result.invalid[0].message_zh and "安全事故" in result.invalid[0].message_zh
-    assert result.grade is None
+    assert (result.veto, result.grade) == (True, "D")   # as the sheet's formula reads any entry
+    assert not result.complete
 
 
 @pytest.mark.parametrize(("total", "grade", "coefficient"), [

@@ -4,7 +4,10 @@ The shape mirrors the summary sheet's formulas:
 total = ROUND(SUM(score x weight / 100) + MIN(bonus_cap, commendations x bonus_per_commendation), 2),
 grade = the first band (best first) whose minimum the total reaches, or the
 veto grade when a veto is recorded. An employee with any missing or invalid
-input gets no total and no grade, and the result lists every such input.
+indicator input gets no total and no grade, and the result lists every such
+input. The summary row's own inputs are read as its formulas read them and
+still listed when wrong: a negative commendation count adds no bonus, and
+unknown veto text counts as a veto.
 """
 
 from __future__ import annotations
@@ -155,8 +158,8 @@ def _commendation_problem(commendations: float | None) -> InputProblem | None:
 def _veto_reading(rulebook: Rulebook, veto: object) -> tuple[bool, InputProblem | None]:
     """(vetoed, problem). Empty, blank or 无 means none; a rulebook veto's code or name is one.
 
-    Unknown text still counts as a veto (the sheet's formula treats any entry as
-    one) and is reported, so a typo never passes unnoticed.
+    Unknown text still counts as a veto, as the sheet's formula treats any entry,
+    and is reported, so a typo never passes unnoticed.
     """
     if veto is None or veto is False:
         return False, None
@@ -183,9 +186,9 @@ def score_employee(
     decimals = rulebook.scoring.decimals
     results = [score_line(rulebook, line) for line in lines]
     missing = [(r.code, name) for r in results for name in r.missing]
-    invalid = [problem for r in results for problem in r.invalid]
+    line_problems = [problem for r in results for problem in r.invalid]
     vetoed, veto_problem = _veto_reading(rulebook, veto)
-    invalid += [p for p in (_commendation_problem(commendations), veto_problem) if p]
+    invalid = line_problems + [p for p in (_commendation_problem(commendations), veto_problem) if p]
     subtotals: dict[str, float | None] = {}
     for cat in rulebook.categories:
         weighted = [r.weighted for r in results if r.category == cat.code]
@@ -193,7 +196,7 @@ def score_employee(
             None if any(w is None for w in weighted) else round_half_up(sum(weighted), decimals)
         )
     bonus = bonus_points(rulebook, commendations)
-    if missing or invalid:
+    if missing or line_problems:
         return EmployeeResult(results, subtotals, bonus, vetoed, None, None, None, missing, invalid)
     total = round_half_up(sum(r.weighted for r in results) + bonus, decimals)
     grade = grade_for(rulebook, total, vetoed)
