@@ -238,6 +238,36 @@ def test_quotas_never_exceeded(people, rnd):
     assert calibrate(RULES, shuffled) == result
 
 
+@given(departments(), st.data())
+@settings(max_examples=150, deadline=None)
+def test_overrides_stand_and_quotas_hold_unless_flagged(people, data):
+    with_overrides = []
+    for p in people:
+        if data.draw(st.integers(0, 5)) == 0:
+            p = dataclasses.replace(p, override_grade=data.draw(st.sampled_from("SABCD")), override_reason="书面理由")
+        with_overrides.append(p)
+    result = calibrate(RULES, with_overrides, "DEP")
+    grades = result.grades
+    for p in with_overrides:
+        if p.override_grade:
+            assert grades[p.employee_id] == p.override_grade
+    flagged = {w.group for w in result.warnings if w.code == "calibration-quota-unreachable"}
+    d = RULES.distribution
+    pool = [p for p in with_overrides if p.eligible]
+    teams = {}
+    for p in pool:
+        teams.setdefault(p.team, []).append(p)
+    groups = {"DEP": pool} | {t: m for t, m in teams.items() if len(m) >= d.pool_below}
+    for name, members in groups.items():
+        s = sum(grades[p.employee_id] == "S" for p in members)
+        sa = sum(grades[p.employee_id] in ("S", "A") for p in members)
+        if name not in flagged:
+            assert s <= quota(d.s_max, len(members)) and sa <= quota(d.sa_max, len(members))
+    for team, members in teams.items():
+        if len(members) <= d.small_team_max and team not in flagged:
+            assert sum(grades[p.employee_id] == "S" for p in members) <= d.small_team_s_max
+
+
 # ---- eligibility ---------------------------------------------------------------------------------
 
 def employee(status="正式", post_start=dt.date(2024, 3, 1)):
