@@ -292,7 +292,8 @@ def _guidance(run: _Run, group: _Group) -> None:
     if run.low and not r.cd_min <= cd_share <= r.cd_max:
         run.warnings.append(Note(
             "calibration-cd-range",
-            f"{group.name}：{low_label} 占 {cd_share:.0%}，不在指导区间 {r.cd_min:.0%}–{r.cd_max:.0%}（仅提示，不调整等级）",
+            f"{group.name}：{low_label} 占 {cd_share:.0%}，不在指导区间 {r.cd_min:.0%}–{r.cd_max:.0%}"
+            f"（仅提示，不调整等级）",
             f"{group.name}: {low_label} is {cd_share:.0%}, outside the guideline {r.cd_min:.0%}-{r.cd_max:.0%} "
             f"(advice only)", group=group.name))
 
