@@ -267,7 +267,8 @@ def _roles(rb: Rulebook) -> Problems:
             yield _problem(path,
                            f"{who_zh}的指标权重合计为 {_num(total)}，应为 100",
                            f"{who_en}: indicator weights sum to {_num(total)}; they must sum to 100")
-        yield from _role_categories(rb, role, path, who_zh, who_en, known)
+        if all(code in known for code in role.weights):  # else the unknown code is the problem to fix
+            yield from _role_categories(rb, role, path, who_zh, who_en, known)
 
 
 def _role_categories(rb: Rulebook, role, path: str, who_zh: str, who_en: str, known: dict) -> Problems:

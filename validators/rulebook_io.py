@@ -146,9 +146,10 @@ def rulebook_from_data(data: object, source: str) -> Rulebook:
     from .rulebook_checks import check_rulebook
 
     if not isinstance(data, dict):
-        found = {type(None): "空文件 empty", str: "一段文字 text", list: "列表 list"}.get(type(data), "数值 a value")
-        raise RulebookError(source, [RuleProblem("(root)", f"文件内容不是规则表（应为“键: 值”结构，实际是 {found}）",
-                                                 f"the file does not hold a rulebook mapping (found {found})")],
+        found_zh, found_en = {type(None): ("空文件", "an empty file"), str: ("一段文字", "plain text"),
+                              list: ("列表", "a list")}.get(type(data), ("单个数值", "a single value"))
+        raise RulebookError(source, [RuleProblem("(root)", f"文件内容不是规则表（应为“键: 值”结构，实际是{found_zh}）",
+                                                 f"the file does not hold a rulebook mapping (found {found_en})")],
                             unreadable=True)
     try:
         rulebook = Rulebook.model_validate(data)

@@ -223,7 +223,7 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | Non
     cell = ws.cell(row=row, column=col, value=_cell_value(value))
     if isinstance(cell.value, str):
         cell.data_type = "s"  # text starting with '=' stays text, never a formula
-        cell.alignment = _WRAP if "\n" in cell.value else _TOP
+    cell.alignment = _WRAP if isinstance(cell.value, str) and "\n" in cell.value else _TOP
     if number_format and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
         cell.number_format = number_format
     return cell
@@ -249,6 +249,16 @@ def _fit_columns(ws: Worksheet, widest: int = 48) -> None:
         width = max((_text_width(v) for v in data), default=8)
         ws.column_dimensions[col_cells[0].column_letter].width = min(widest, max(10, width + 2))
     ws.row_dimensions[LABEL_ROW].height = 45
+    for row in ws.iter_rows(min_row=FIRST_DATA_ROW):
+        lines = max((str(c.value).count("\n") + 1 for c in row if isinstance(c.value, str)), default=1)
+        if lines > 1:  # neither Excel nor LibreOffice grows a row for written line breaks by itself
+            ws.row_dimensions[row[0].row].height = 16 * lines
+    # printed for sign-off: landscape, all columns on one page width, header rows on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = f"{HEADER_ROW}:{LABEL_ROW}"
 
 
 def _list_validation(ws: Worksheet, column: int, formula: str, prompt: str, rows: int) -> None:
