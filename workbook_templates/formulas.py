@@ -7,9 +7,8 @@ agree with Python to the cent. Every rulebook number comes from a named cell
 on ``_lists`` (see :mod:`.lists_sheet`). An empty input yields "" (never 0),
 as Python reports it missing instead of scoring it.
 
-Only functions present in Excel 2010, WPS and LibreOffice are used: IF, OR,
-AND, MIN, MAX, ROUND, INDEX, MATCH, LOOKUP, COUNT, COUNTIF, ROWS, SUM, RANK,
-ABS, TEXT, IFERROR.
+Only functions present in Excel 2010, WPS and LibreOffice are used (see
+ALLOWED_FUNCTIONS; a test scans every formula of a built workbook for others).
 """
 
 from __future__ import annotations
@@ -17,6 +16,11 @@ from __future__ import annotations
 from validators.rulebook import Method
 
 from . import lists_sheet as n
+
+ALLOWED_FUNCTIONS = frozenset({
+    "ABS", "AND", "COUNT", "COUNTIF", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LOOKUP", "MATCH", "MAX",
+    "MIN", "NOT", "OR", "RANK", "ROUND", "ROWS", "SUM", "SUMPRODUCT", "TEXT",
+})
 
 
 # Shown instead of a score when Python's engine rejects the inputs
@@ -205,7 +209,8 @@ def pick_as_unit(range_: str, pos_ref: str, unit_range: str, percent_label: str)
 
 
 def pip_pick(range_: str, pos_ref: str, grade_ref: str, not_needed: str) -> str:
-    """An improvement-plan field, shown only for the PIP grades (C, D by default)."""
+    """An improvement-plan field: blank until graded, ``not_needed`` for grades
+    outside the rulebook's PIP grades (C and D by default), else the entry."""
     item = f"INDEX({range_},{pos_ref})"
-    return (f'=IF({pos_ref}="","",IF(COUNTIF({n.PIP_GRADES},{grade_ref})=0,"{not_needed}",'
+    return (f'=IF(OR({pos_ref}="",{grade_ref}=""),"",IF(COUNTIF({n.PIP_GRADES},{grade_ref})=0,"{not_needed}",'
             f'IF({item}="","",{item})))')

@@ -13,7 +13,9 @@ from .plan import TeamPlan
 from .styles import Formats, fitted_width
 
 A4 = 9
-HEADER_HEIGHT = 42  # points: two wrapped lines of Chinese plus English
+TITLE_HEIGHT = 24  # points
+INFO_HEIGHT = 15
+HEADER_HEIGHT = 42  # two wrapped lines of Chinese plus English
 ROW_HEIGHT = 18
 
 
@@ -49,27 +51,80 @@ def info_line(plan: TeamPlan) -> str:
 
 def write_frame(sheet: Worksheet, formats: Formats, plan: TeamPlan, title: str,
                 columns: tuple[Column, ...], widths: list[float]) -> None:
-    """Title, info line and header row; widths, frozen panes, page set-up."""
-    sheet.set_row(TITLE_ROW, 24)
+    """Title, info line and header row, and column widths (page set-up is the caller's)."""
+    sheet.set_row(TITLE_ROW, TITLE_HEIGHT)
     sheet.write_string(TITLE_ROW, 0, title, formats.title)
+    sheet.set_row(INFO_ROW, INFO_HEIGHT)
     sheet.write_string(INFO_ROW, 0, info_line(plan), formats.info)
     sheet.set_row(HEADER_ROW, HEADER_HEIGHT)
     for col, (column, width) in enumerate(zip(columns, widths)):
         sheet.write_string(HEADER_ROW, col, column.header, formats.header)
         sheet.set_column(col, col, width)
-    page_setup(sheet, repeat_from=HEADER_ROW)
 
 
-def page_setup(sheet: Worksheet, repeat_from: int | None = None,
-               freeze_row: int | None = None, freeze_col: int = 2) -> None:
+def page_setup(sheet: Worksheet, scale: int | None = None, repeat_from: int | None = None,
+               freeze_col: int = 2) -> None:
+    """A4 landscape with page numbers. With ``scale`` the sheet prints at that
+    zoom and honours manual page breaks (fit-to-page would override them);
+    without it, one page wide."""
     sheet.set_landscape()
     sheet.set_paper(A4)
-    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    sheet.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    sheet.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
+    if scale is None:
+        sheet.fit_to_pages(1, 0)
+    else:
+        sheet.set_print_scale(scale)
     sheet.set_footer("&C第 &P 页 / 共 &N 页")
     if repeat_from is not None:
         sheet.repeat_rows(repeat_from)
-        sheet.freeze_panes((freeze_row if freeze_row is not None else repeat_from) + 1, freeze_col)
+        sheet.freeze_panes(repeat_from + 1, freeze_col)
+
+
+# Page geometry in points (A4 landscape is 11.69 x 8.27 inches).
+MARGIN_SIDE, MARGIN_TOP, MARGIN_BOTTOM = 0.4, 0.5, 0.6
+PRINTABLE_WIDTH = (11.69 - 2 * MARGIN_SIDE) * 72
+PRINTABLE_HEIGHT = (8.27 - MARGIN_TOP - MARGIN_BOTTOM) * 72
+SAFETY = 0.95  # spreadsheet programs measure columns slightly differently
+
+
+def column_points(width: float) -> float:
+    """Printed width of a column of ``width`` characters.
+
+    Measured on LibreOffice's rendering (about 6.5 points a character with its
+    substitute CJK font); Excel with 等线 draws narrower, so pages computed
+    this way fit in both.
+    """
+    return (width * 8.6 + 5) * 0.75
+
+
+def print_scale(widths: list[float]) -> int:
+    """The zoom (percent) at which columns of these widths fit one page across."""
+    content = sum(column_points(w) for w in widths)
+    return max(10, min(100, int(PRINTABLE_WIDTH / content * 100 * SAFETY)))
+
+
+def chunk_breaks(chunks: list[tuple[int, float]], scale: int, first_page_used: float,
+                 repeated: float) -> list[int]:
+    """Rows to break the page before, so that no chunk (one employee's rows, a
+    guide section) is split across pages. ``chunks`` are (first row, height in
+    points) in order; ``repeated`` is the height of the header rows printed on
+    every page, ``first_page_used`` what the first page holds above the chunks."""
+    capacity = PRINTABLE_HEIGHT * 100 / scale * SAFETY
+    used, breaks = first_page_used, []
+    for row, height in chunks:
+        if used + height > capacity and used > repeated:
+            breaks.append(row)
+            used = repeated
+        used += height
+    return breaks
+
+
+def paginate_blocks(sheet: Worksheet, plan: TeamPlan, widths: list[float]) -> None:
+    """Print scale to fit the columns across; page breaks between employees."""
+    scale = print_scale(widths)
+    page_setup(sheet, scale=scale, repeat_from=HEADER_ROW)
+    chunks = [(b.first_row, len(b.lines) * ROW_HEIGHT) for b in plan.blocks]
+    sheet.set_h_pagebreaks(chunk_breaks(chunks, scale, TITLE_HEIGHT + INFO_HEIGHT + HEADER_HEIGHT, HEADER_HEIGHT))
 
 
 def protect(sheet: Worksheet) -> None:
@@ -139,3 +194,12 @@ def blank_rule(fmt) -> dict:
 
 def formula_rule(text: str, fmt) -> dict:
     return {"type": "formula", "criteria": text, "format": fmt}
+
+
+def mark_employee_starts(sheet: Worksheet, formats: Formats, plan: TeamPlan, last_col: int) -> None:
+    """A rule above each employee's first row, so blocks read apart on screen and paper."""
+    if not plan.blocks:
+        return
+    first, last = plan.blocks[0].first_row, plan.last_line_row
+    sheet.conditional_format(first, 0, last, last_col, formula_rule(
+        f"{ref(0, first, absolute_col=True)}<>{ref(0, first - 1, absolute_col=True)}", formats.block_start))

@@ -9,7 +9,7 @@ from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Indicator, Method, U
 
 from . import formulas, input_rules
 from .frame import (blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref,
-                    validate, write_frame, ROW_HEIGHT)
+                    validate, write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT)
 from .plan import TeamPlan
 from .styles import Formats
 
@@ -42,7 +42,10 @@ def identity_values(plan: TeamPlan) -> list[list]:
 def write_goals(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     sheet = book.add_worksheet(GOALS)
     identity = identity_values(plan)
-    write_frame(sheet, formats, plan, "目标设定 Goal setting", GOAL_COLUMNS, data_widths(GOAL_COLUMNS, identity))
+    widths = data_widths(GOAL_COLUMNS, identity)
+    write_frame(sheet, formats, plan, "目标设定 Goal setting", GOAL_COLUMNS, widths)
+    paginate_blocks(sheet, plan, widths)
+    mark_employee_starts(sheet, formats, plan, len(GOAL_COLUMNS) - 1)
     weight_col = COL["weight"]
     rows_by = {"weight": [], "smart": [], "editable": {k: [] for k in TARGET_KEYS}, "percent": []}
     rules: dict[tuple[str, str], list[int]] = {}  # (indicator code, column key) -> rows
@@ -64,13 +67,15 @@ def write_goals(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
             for key in TARGET_KEYS:
                 value = getattr(ind, key) if key in used else None
                 if key in used and ind.editable_targets:
-                    fmt = formats.input_percent if percent else formats.input_number
+                    fmt = formats.input_percent if percent else (
+                        formats.input_general if ind.unit is Unit.count else formats.input_number)
                     rows_by["editable"][key].append(row)
                     rules.setdefault((ind.code, key), []).append(row)
                     if percent:
                         rows_by["percent"].append((row, COL[key]))
                 else:
-                    fmt = formats.fixed_percent if percent else formats.fixed_number
+                    fmt = formats.fixed_percent if percent else (
+                        formats.fixed_general if ind.unit is Unit.count else formats.fixed_number)
                 put(sheet, row, COL[key], value, fmt)
             put(sheet, row, COL["smart"], "", formats.input_wrap)
             rows_by["smart"].append(row)

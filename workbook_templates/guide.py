@@ -13,7 +13,7 @@ from xlsxwriter.workbook import Workbook
 from validators.layout import GOALS, GUIDE, PERSONAL, SCORES, SUMMARY
 from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Rulebook, Unit
 
-from .frame import info_line, page_setup, protect, put
+from .frame import INFO_HEIGHT, chunk_breaks, info_line, page_setup, print_scale, protect, put
 from .plan import TeamPlan
 from .styles import LEGEND, Formats, display_width
 
@@ -21,6 +21,7 @@ from .styles import LEGEND, Formats, display_width
 WIDTHS = (2, 16, 22, 10, 10, 8, 9, 10, 26, 12)
 TEXT_FIRST, TEXT_LAST = 2, len(WIDTHS) - 1
 LINE_HEIGHT = 14
+SPACER_HEIGHT = 15
 
 
 def _fmt(value: float) -> str:
@@ -60,31 +61,45 @@ class _Writer:
 
     def __init__(self, sheet, formats: Formats):
         self.sheet, self.f, self.row = sheet, formats, 0
+        self.heights: dict[int, float] = {}
+        self.sections: list[int] = []  # first row of each section (its spacer row)
+
+    def height(self, row: int, points: float) -> None:
+        self.sheet.set_row(row, points)
+        self.heights[row] = points
 
     def section(self, text: str) -> None:
+        self.sections.append(self.row)
+        self.height(self.row, SPACER_HEIGHT)
         self.row += 1
         self.sheet.merge_range(self.row, 1, self.row, TEXT_LAST, text, self.f.section)
-        self.sheet.set_row(self.row, 20)
+        self.height(self.row, 20)
         self.row += 1
+
+    def chunks(self) -> list[tuple[int, float]]:
+        """(first row, height) of each section, for page breaks between sections."""
+        ends = self.sections[1:] + [self.row]
+        return [(start, sum(self.heights.get(r, SPACER_HEIGHT) for r in range(start, end)))
+                for start, end in zip(self.sections, ends)]
 
     def item(self, label: str, text: str, fmt=None) -> None:
         width = sum(WIDTHS[TEXT_FIRST:]) - 2
         lines = sum(max(1, math.ceil(display_width(part) / width)) for part in text.split("\n"))
-        self.sheet.set_row(self.row, max(18, LINE_HEIGHT * lines + 4))
+        self.height(self.row, max(18, LINE_HEIGHT * lines + 4))
         self.sheet.write_string(self.row, 1, label, self.f.label)
         self.sheet.merge_range(self.row, TEXT_FIRST, self.row, TEXT_LAST, text, fmt or self.f.text_wrap)
         self.row += 1
 
     def table(self, header: list[str], rows: list[list], spans: list[tuple[int, int]]) -> None:
         """A small table; ``spans`` gives each column's (first, last) sheet columns."""
-        self.sheet.set_row(self.row, 30)
+        self.height(self.row, 30)
         for text, (c1, c2) in zip(header, spans):
             self._cell(c1, c2, text, self.f.header)
         self.row += 1
         for values in rows:
             height = max(display_width(str(v)) / max(1, sum(WIDTHS[c1:c2 + 1]) - 1) for v, (c1, c2) in
                          zip(values, spans))
-            self.sheet.set_row(self.row, max(18, LINE_HEIGHT * math.ceil(height) + 4))
+            self.height(self.row, max(18, LINE_HEIGHT * math.ceil(height) + 4))
             for value, (c1, c2) in zip(values, spans):
                 self._cell(c1, c2, value, self.f.fixed_wrap)
             self.row += 1
@@ -104,7 +119,8 @@ def write_guide(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
         sheet.set_column(i, i, width)
     sheet.hide_gridlines(2)
     w = _Writer(sheet, formats)
-    sheet.set_row(0, 26)
+    w.height(0, 26)
+    w.height(1, INFO_HEIGHT)
     sheet.write_string(0, 1, f"{rb.meta.name_zh} — 填写说明 How to fill in this workbook", formats.title)
     sheet.write_string(1, 1, info_line(plan), formats.info)
     w.row = 2
@@ -118,7 +134,9 @@ def write_guide(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     _bonus_veto_grades(w, rb)
     _distribution_and_outcomes(w, rb)
 
-    page_setup(sheet)
+    scale = print_scale(list(WIDTHS))
+    page_setup(sheet, scale=scale)
+    sheet.set_h_pagebreaks(chunk_breaks(w.chunks(), scale, 26 + INFO_HEIGHT, 0))
     sheet.print_area(0, 0, w.row, TEXT_LAST)
     sheet.activate()
     protect(sheet)
@@ -145,7 +163,7 @@ def _legend(w: _Writer, formats: Formats) -> None:
     for fill, zh, en in LEGEND:
         w.sheet.write_string(w.row, 1, "", formats.legend[fill])
         w.sheet.merge_range(w.row, TEXT_FIRST, w.row, TEXT_LAST, f"{zh}　{en}", formats.text_wrap)
-        w.sheet.set_row(w.row, 18)
+        w.height(w.row, 18)
         w.row += 1
 
 

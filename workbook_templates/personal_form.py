@@ -1,8 +1,9 @@
 """个人考核表: one printable A4 form for the employee chosen in a dropdown.
 
 Every value is an INDEX/MATCH lookup into 考核评分 and 汇总, so one sheet
-serves the whole team. Helper positions live in hidden columns outside the
-print area.
+serves the whole team. The looked-up row positions live in a hidden column
+outside the print area. The form is pre-set to the first employee, and its
+cached results are that employee's, so it reads right before any recalculation.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from validators.layout import PERSONAL, SCORES, SUMMARY, VETO_NONE, summary_colu
 from validators.rulebook import UNIT_LABELS, Unit
 
 from . import formulas, input_rules
-from .frame import column_range, formula, info_line, page_setup, protect, put, ref, sheet_ref
+from .frame import column_range, formula, info_line, page_setup, protect, put, ref
 from .plan import EmployeeBlock, TeamPlan
 from .scores_sheet import COL as SCORE_COL
 from .styles import Formats
 
-# printed columns: (key on 考核评分 or None, 中文, English, width)
+# printed columns: (key on 考核评分 or None for the line number, 中文, English, width)
 LINE_COLUMNS = (
     (None, "序号", "No.", 5),
     ("category", "类别", "Category", 9),
@@ -30,13 +31,16 @@ LINE_COLUMNS = (
     ("manager", "上级评分", "Manager", 9),
     ("score", "指标得分", "Score", 9),
     ("weighted", "加权得分", "Weighted", 9),
-    ("comment", "说明/依据", "Evidence / comment", 34),
+    ("comment", "说明/依据", "Evidence / comment", 48),
 )
 LAST_COL = len(LINE_COLUMNS) - 1
-HELPER_COL = LAST_COL + 2  # hidden: looked-up row positions
+HELPER_COL = LAST_COL + 2  # hidden
 ID_ROW = 3
-NOT_NEEDED = "不适用（等级非 C/D）"
+# two label/value pairs across the form: (label first, label last, value first, value last)
+PAIR_SPANS = ((0, 2, 3, 5), (6, 8, 9, 10))
+NOT_NEEDED = "不适用（等级无需改进计划）"
 PERCENT_LABEL = UNIT_LABELS[Unit.percent][0]
+SPACER = 6  # points: a thin gap between sections
 
 
 def percent_text(value: float) -> str:
@@ -45,173 +49,197 @@ def percent_text(value: float) -> str:
     return (text[:-1] if text.endswith("0") else text) + "%"
 
 
+class _Form:
+    """Writes the form top to bottom; ``row`` is the next free row."""
+
+    def __init__(self, sheet, formats: Formats, plan: TeamPlan):
+        self.sheet, self.f, self.plan = sheet, formats, plan
+        self.chosen: EmployeeBlock | None = plan.blocks[0] if plan.blocks else None
+        self.row = 0
+        self.columns = {c.key: i for i, c in enumerate(summary_columns(plan.rulebook))}
+        self.first_summary = plan.blocks[0].summary_row if plan.blocks else plan.last_summary_row
+        self.first_line = plan.blocks[0].first_row if plan.blocks else plan.last_line_row
+        self.id_cell = ref(2, ID_ROW, True, True)
+        self.summary_pos = ref(HELPER_COL, ID_ROW, True, True)
+        self.first_pos = ref(HELPER_COL, ID_ROW + 1, True, True)
+        self.grade_cell = ""
+
+    def summary_range(self, key: str) -> str:
+        return column_range(self.columns[key], self.first_summary, self.plan.last_summary_row, SUMMARY)
+
+    def scores_range(self, key: str) -> str:
+        return column_range(SCORE_COL[key], self.first_line, self.plan.last_line_row, SCORES)
+
+    def summary_value(self, key: str) -> str:
+        return formulas.pick(self.summary_range(key), self.summary_pos)
+
+    def spacer(self) -> None:
+        self.sheet.set_row(self.row, SPACER)
+        self.row += 1
+
+    def section(self, text: str) -> None:
+        self.spacer()
+        self.sheet.set_row(self.row, 18)
+        self.sheet.merge_range(self.row, 0, self.row, LAST_COL, text, self.f.section)
+        self.row += 1
+
+    def pairs(self, items: list[tuple[str, str | None, object]], height: float = 18) -> list[str]:
+        """One row of (label, formula or None for a fixed value, cached/fixed value)
+        pairs; returns the value cells' absolute references."""
+        self.sheet.set_row(self.row, height)
+        cells = []
+        for (label, text, value), (l1, l2, v1, v2) in zip(items, PAIR_SPANS):
+            self.sheet.merge_range(self.row, l1, self.row, l2, label, self.f.label)
+            fmt = self.f.fixed_center if text is None else self.f.computed_text
+            if v1 != v2:
+                self.sheet.merge_range(self.row, v1, self.row, v2, "", fmt)
+            if text is None:
+                put(self.sheet, self.row, v1, value, fmt)
+            else:
+                formula(self.sheet, self.row, v1, text, fmt, value)
+            cells.append(ref(v1, self.row, True, True))
+        self.row += 1
+        return cells
+
+    def wide(self, label: str, text: str, fmt, height: float, cached="") -> None:
+        """A label on the left and one looked-up value across the rest of the form."""
+        self.sheet.set_row(self.row, height)
+        self.sheet.merge_range(self.row, 0, self.row, 2, label, self.f.label)
+        self.sheet.merge_range(self.row, 3, self.row, LAST_COL, "", fmt)
+        formula(self.sheet, self.row, 3, text, fmt, cached)
+        self.row += 1
+
+
 def write_personal_form(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     sheet = book.add_worksheet(PERSONAL)
-    rb = plan.rulebook
-    columns = summary_columns(rb)
-    scol = {c.key: i for i, c in enumerate(columns)}
-    chosen: EmployeeBlock | None = plan.blocks[0] if plan.blocks else None
-
-    for i, (_, zh, en, width) in enumerate(LINE_COLUMNS):
+    form = _Form(sheet, formats, plan)
+    for i, (_, _, _, width) in enumerate(LINE_COLUMNS):
         sheet.set_column(i, i, width)
     sheet.set_column(HELPER_COL, HELPER_COL, 10, None, {"hidden": True})
-
-    sheet.set_row(0, 26)
-    sheet.merge_range(0, 0, 0, LAST_COL, "员工绩效考核表 Employee appraisal form", formats.title)
-    sheet.merge_range(1, 0, 1, LAST_COL, info_line(plan), formats.info)
-
-    id_cell = ref(2, ID_ROW, True, True)
-    sheet.merge_range(ID_ROW, 0, ID_ROW, 1, "选择工号\nEmployee ID", formats.label)
-    sheet.set_row(ID_ROW, 30)
-    put(sheet, ID_ROW, 2, chosen.employee.employee_id if chosen else "", formats.input_text)
-    sheet.data_validation(ID_ROW, 2, ID_ROW, 2, input_rules.employee_choice())
-    sheet.merge_range(ID_ROW, 3, ID_ROW, LAST_COL, "← 从下拉列表选择工号，下方内容自动带出，可直接打印（A4 横向）。"
-                      "Pick an ID; the form fills itself and prints on A4 landscape.", formats.info)
-
-    # hidden positions: the employee's row on 汇总 and first row on 考核评分
-    summary_ids = column_range(0, _first_summary(plan), plan.last_summary_row, SUMMARY)
-    score_ids = column_range(0, _first_line(plan), plan.last_line_row, SCORES)
-    summary_pos = ref(HELPER_COL, ID_ROW, True, True)
-    first_pos = ref(HELPER_COL, ID_ROW + 1, True, True)
-    formula(sheet, ID_ROW, HELPER_COL, formulas.match_row(id_cell, summary_ids), None, 1 if chosen else "")
-    formula(sheet, ID_ROW + 1, HELPER_COL, formulas.match_row(id_cell, score_ids), None,
-            chosen.first_row - _first_line(plan) + 1 if chosen else "")
-
-    def summary_value(key: str) -> str:
-        return formulas.pick(column_range(scol[key], _first_summary(plan), plan.last_summary_row, SUMMARY),
-                             summary_pos)
-
-    # identity
-    row = 5
-    pairs = [
-        [("姓名 Name", summary_value("name"), chosen.employee.name if chosen else ""),
-         ("岗位 Role", summary_value("role"), chosen.role.name_zh if chosen else ""),
-         ("团队 Team", None, plan.team)],
-        [("部门 Department", None, plan.department),
-         ("考核周期 Period", None, f"{plan.period.label_zh}"),
-         ("团队排名 Rank", summary_value("rank"), "")],
-    ]
-    for line in pairs:
-        _label_value_row(sheet, formats, row, line)
-        row += 1
-
-    # indicator lines
-    row += 1
-    sheet.merge_range(row, 0, row, LAST_COL, "一、考核指标 Indicators", formats.section)
-    row += 1
-    sheet.set_row(row, 30)
-    for i, (_, zh, en, _) in enumerate(LINE_COLUMNS):
-        sheet.write_string(row, i, f"{zh}\n{en}", formats.header)
-    row += 1
-    cached_lines = list(chosen.lines) if chosen else []
-    for k in range(plan.max_lines):
-        pos = ref(HELPER_COL, row, True)
-        formula(sheet, row, HELPER_COL, formulas.line_position(first_pos, k, id_cell, score_ids), None,
-                chosen.first_row - _first_line(plan) + 1 + k if k < len(cached_lines) else "")
-        sheet.set_row(row, 20)
-        cached = _cached_line(plan, cached_lines[k]) if k < len(cached_lines) else {}
-        for i, (key, _, _, _) in enumerate(LINE_COLUMNS):
-            if key is None:
-                formula(sheet, row, i, f'=IF({pos}="","",{k + 1})', formats.computed_whole,
-                        k + 1 if cached else "")
-                continue
-            source = column_range(SCORE_COL[key], _first_line(plan), plan.last_line_row, SCORES)
-            if key in ("target", "actual"):
-                units = column_range(SCORE_COL["unit"], _first_line(plan), plan.last_line_row, SCORES)
-                text = formulas.pick_as_unit(source, pos, units, PERCENT_LABEL)
-            else:
-                text = formulas.pick(source, pos)
-            fmt = formats.computed_score if key in ("score", "weighted") else (
-                formats.computed_number if key == "weight" else (
-                    formats.fixed_wrap if key == "comment" else formats.computed_text))
-            formula(sheet, row, i, text, fmt, cached.get(key, ""))
-        row += 1
-
-    # results
-    row += 1
-    sheet.merge_range(row, 0, row, LAST_COL, "二、考核结果 Results", formats.section)
-    row += 1
-    items = [(f"{c.name_zh}小计 {c.name_en}", f"subtotal_{c.code}") for c in rb.categories]
-    items += [("表彰加分 Bonus", "bonus"), ("一票否决 Veto", "veto"), ("总分 Total", "total"),
-              ("等级 Grade", "grade"), ("绩效系数 Coefficient", "coefficient")]
-    cached_results = {"bonus": 0, "veto": VETO_NONE}
-    grade_cell = None
-    for start in range(0, len(items), 2):
-        line = []
-        for label, key in items[start:start + 2]:
-            line.append((label, summary_value(key), cached_results.get(key, "") if chosen else ""))
-        cells = _label_value_row(sheet, formats, row, line, wide=True)
-        for (label, key), cell in zip(items[start:start + 2], cells):
-            if key == "grade":
-                grade_cell = cell
-        row += 1
-
-    # feedback interview
-    row += 1
-    sheet.merge_range(row, 0, row, LAST_COL, "三、反馈面谈记录 Feedback interview", formats.section)
-    row += 1
-    sheet.set_row(row, 48)
-    sheet.merge_range(row, 0, row, LAST_COL, "", formats.fixed_wrap)
-    formula(sheet, row, 0, summary_value("feedback"), formats.fixed_wrap, "")
-    row += 1
-
-    # improvement plan
-    row += 1
-    pip = "、".join(rb.outcomes.pip_grades)
-    sheet.merge_range(row, 0, row, LAST_COL,
-                      f"四、绩效改进计划 Improvement plan（等级为 {pip} 时填写，期限 {rb.outcomes.pip_months_min}～"
-                      f"{rb.outcomes.pip_months_max} 个月）", formats.section)
-    row += 1
-    for label, key, height in (("待改进问题 Shortfalls", "pip_shortfalls", 36), ("改进措施 Actions", "pip_actions", 36),
-                               ("辅导人 Owner", "pip_owner", 20), ("完成日期 Due", "pip_due", 20)):
-        sheet.set_row(row, height)
-        sheet.merge_range(row, 0, row, 2, label, formats.label)
-        fmt = formats.computed_date if key == "pip_due" else formats.fixed_wrap
-        sheet.merge_range(row, 3, row, LAST_COL, "", fmt)
-        source = column_range(scol[key], _first_summary(plan), plan.last_summary_row, SUMMARY)
-        formula(sheet, row, 3, formulas.pip_pick(source, summary_pos, grade_cell, NOT_NEEDED), fmt, "")
-        row += 1
-
-    # sign-off
-    row += 1
-    sheet.merge_range(row, 0, row, LAST_COL, "五、签字确认 Sign-off", formats.section)
-    row += 1
-    for who, sign_key, date_key in (("员工签字 Employee", "employee_sign", "employee_date"),
-                                    ("上级签字 Manager", "manager_sign", "manager_date")):
-        sheet.set_row(row, 26)
-        sheet.merge_range(row, 0, row, 2, who, formats.label)
-        sheet.merge_range(row, 3, row, 5, "", formats.fixed)
-        formula(sheet, row, 3, summary_value(sign_key), formats.fixed, "")
-        sheet.merge_range(row, 6, row, 7, "日期 Date", formats.label)
-        sheet.merge_range(row, 8, row, 9, "", formats.computed_date)
-        formula(sheet, row, 8, summary_value(date_key), formats.computed_date, "")
-        put(sheet, row, 10, "", formats.fixed)
-        row += 1
-    sheet.set_row(row, 26)
-    sheet.merge_range(row, 0, row, 2, "人力资源部确认 HR", formats.label)
-    sheet.merge_range(row, 3, row, 5, "", formats.fixed)
-    sheet.merge_range(row, 6, row, 7, "日期 Date", formats.label)
-    sheet.merge_range(row, 8, row, 9, "", formats.fixed)
-    put(sheet, row, 10, "", formats.fixed)
-    row += 1
-    sheet.write_string(row + 1, 0, f"员工对结果有异议的，可在结果公布后 {rb.appeals.file_within_workdays} 个工作日内向"
-                       "人力资源部提出书面申诉。Appeals go to HR in writing within "
-                       f"{rb.appeals.file_within_workdays} working days of publication.", formats.info)
-    last_row = row + 1
-
+    _heading(form)
+    _identity(form)
+    _lines(form)
+    _results(form)
+    _feedback_and_plan(form)
+    _sign_off(form)
     page_setup(sheet)
     sheet.fit_to_pages(1, 1)
-    sheet.print_area(0, 0, last_row, LAST_COL)
+    sheet.print_area(0, 0, form.row, LAST_COL)
     sheet.hide_gridlines(2)
     protect(sheet)
 
 
-def _first_line(plan: TeamPlan) -> int:
-    return plan.blocks[0].first_row if plan.blocks else plan.last_line_row
+def _heading(form: _Form) -> None:
+    sheet, f, plan, chosen = form.sheet, form.f, form.plan, form.chosen
+    sheet.set_row(0, 24)
+    sheet.merge_range(0, 0, 0, LAST_COL, "员工绩效考核表 Employee appraisal form", f.title)
+    sheet.merge_range(1, 0, 1, LAST_COL, info_line(plan), f.info)
+    sheet.set_row(2, SPACER)
+    sheet.set_row(ID_ROW, 26)
+    sheet.merge_range(ID_ROW, 0, ID_ROW, 1, "选择工号\nEmployee ID", f.label)
+    put(sheet, ID_ROW, 2, chosen.employee.employee_id if chosen else "", f.input_text)
+    sheet.data_validation(ID_ROW, 2, ID_ROW, 2, input_rules.employee_choice())
+    sheet.merge_range(ID_ROW, 3, ID_ROW, LAST_COL, "← 从下拉列表选择工号，下方内容自动带出，可直接打印（A4 横向）。"
+                      "Pick an ID: the form fills itself and prints on one A4 landscape page.", f.info)
+    # hidden positions of the chosen employee: row on 汇总, first row on 考核评分
+    summary_ids = column_range(0, form.first_summary, plan.last_summary_row, SUMMARY)
+    score_ids = column_range(0, form.first_line, plan.last_line_row, SCORES)
+    formula(sheet, ID_ROW, HELPER_COL, formulas.match_row(form.id_cell, summary_ids), None, 1 if chosen else "")
+    formula(sheet, ID_ROW + 1, HELPER_COL, formulas.match_row(form.id_cell, score_ids), None, 1 if chosen else "")
+    form.row = ID_ROW + 1
 
 
-def _first_summary(plan: TeamPlan) -> int:
-    return plan.blocks[0].summary_row if plan.blocks else plan.last_summary_row
+def _identity(form: _Form) -> None:
+    plan, chosen = form.plan, form.chosen
+    form.spacer()
+    form.pairs([("姓名 Name", form.summary_value("name"), chosen.employee.name if chosen else ""),
+                ("岗位 Role", form.summary_value("role"), chosen.role.name_zh if chosen else "")])
+    form.pairs([("部门 Department", None, plan.department), ("团队 Team", None, plan.team)])
+    form.pairs([("考核周期 Period", None, f"{plan.period.label_zh}（{plan.period.canonical}）"),
+                ("团队排名 Rank", form.summary_value("rank"), "")])
+
+
+def _lines(form: _Form) -> None:
+    sheet, f, plan = form.sheet, form.f, form.plan
+    form.section("一、考核指标 Indicators")
+    sheet.set_row(form.row, 28)
+    for i, (_, zh, en, _) in enumerate(LINE_COLUMNS):
+        sheet.write_string(form.row, i, f"{zh}\n{en}", f.header)
+    form.row += 1
+    score_ids = form.scores_range("employee_id")
+    cached_lines = list(form.chosen.lines) if form.chosen else []
+    fmt_of = {"score": f.computed_score, "weighted": f.computed_score, "weight": f.computed_number,
+              "comment": f.fixed_wrap, "category": f.computed_left, "indicator": f.computed_left}
+    for k in range(plan.max_lines):
+        row = form.row
+        pos = ref(HELPER_COL, row, True)
+        cached = _cached_line(plan, cached_lines[k]) if k < len(cached_lines) else {}
+        formula(sheet, row, HELPER_COL, formulas.line_position(form.first_pos, k, form.id_cell, score_ids), None,
+                k + 1 if cached else "")
+        sheet.set_row(row, 17)
+        for i, (key, _, _, _) in enumerate(LINE_COLUMNS):
+            if key is None:
+                formula(sheet, row, i, f'=IF({pos}="","",{k + 1})', f.computed_whole, k + 1 if cached else "")
+            elif key in ("target", "actual"):
+                text = formulas.pick_as_unit(form.scores_range(key), pos, form.scores_range("unit"), PERCENT_LABEL)
+                formula(sheet, row, i, text, f.computed_text, cached.get(key, ""))
+            else:
+                formula(sheet, row, i, formulas.pick(form.scores_range(key), pos), fmt_of.get(key, f.computed_text),
+                        cached.get(key, ""))
+        form.row += 1
+
+
+def _results(form: _Form) -> None:
+    rb = form.plan.rulebook
+    form.section("二、考核结果 Results")
+    items = [(f"{c.name_zh}小计 {c.name_en}", f"subtotal_{c.code}") for c in rb.categories]
+    items += [("表彰加分 Bonus", "bonus"), ("一票否决 Veto", "veto"), ("总分 Total", "total"),
+              ("等级 Grade", "grade"), ("绩效系数 Coefficient", "coefficient")]
+    cached = {"bonus": 0, "veto": VETO_NONE} if form.chosen else {}
+    per_row = len(PAIR_SPANS)
+    for start in range(0, len(items), per_row):
+        chunk = items[start:start + per_row]
+        cells = form.pairs([(label, form.summary_value(key), cached.get(key, "")) for label, key in chunk])
+        for (_, key), cell in zip(chunk, cells):
+            if key == "grade":
+                form.grade_cell = cell
+
+
+def _feedback_and_plan(form: _Form) -> None:
+    rb, f = form.plan.rulebook, form.f
+    form.section("三、反馈面谈记录 Feedback interview")
+    form.wide("面谈记录 Record", form.summary_value("feedback"), f.fixed_wrap, 34)
+    o = rb.outcomes
+    form.section(f"四、绩效改进计划 Improvement plan（等级为 {'、'.join(o.pip_grades)} 时填写，期限 "
+                 f"{o.pip_months_min}～{o.pip_months_max} 个月）")
+    for label, key, height in (("待改进问题 Shortfalls", "pip_shortfalls", 28), ("改进措施 Actions", "pip_actions", 28),
+                               ("辅导人 Owner", "pip_owner", 18), ("完成日期 Due", "pip_due", 18)):
+        fmt = f.computed_date if key == "pip_due" else f.fixed_wrap
+        form.wide(label, formulas.pip_pick(form.summary_range(key), form.summary_pos, form.grade_cell, NOT_NEEDED),
+                  fmt, height)
+
+
+def _sign_off(form: _Form) -> None:
+    sheet, f, rb = form.sheet, form.f, form.plan.rulebook
+    form.section("五、签字确认 Sign-off")
+    for who, sign_key, date_key in (("员工签字 Employee", "employee_sign", "employee_date"),
+                                    ("上级签字 Manager", "manager_sign", "manager_date"),
+                                    ("人力资源部确认 HR", None, None)):
+        row = form.row
+        sheet.set_row(row, 22)
+        sheet.merge_range(row, 0, row, 2, who, f.label)
+        sheet.merge_range(row, 3, row, 5, "", f.fixed)
+        sheet.merge_range(row, 6, row, 7, "日期 Date", f.label)
+        sheet.merge_range(row, 8, row, LAST_COL, "", f.computed_date if date_key else f.fixed)
+        if sign_key:
+            formula(sheet, row, 3, form.summary_value(sign_key), f.fixed, "")
+            formula(sheet, row, 8, form.summary_value(date_key), f.computed_date, "")
+        form.row += 1
+    form.spacer()
+    days = rb.appeals.file_within_workdays
+    sheet.merge_range(form.row, 0, form.row, LAST_COL,
+                      f"员工对结果有异议的，可在结果公布后 {days} 个工作日内向人力资源部提出书面申诉。"
+                      f"Appeals go to HR in writing within {days} working days of publication.", f.info)
 
 
 def _cached_line(plan: TeamPlan, line) -> dict:
@@ -220,23 +248,3 @@ def _cached_line(plan: TeamPlan, line) -> dict:
     shown = "" if target is None else (percent_text(target) if ind.unit is Unit.percent else target)
     return {"category": plan.rulebook.category(ind.category).name_zh, "indicator": ind.name_zh,
             "weight": weight, "target": shown}
-
-
-def _label_value_row(sheet, formats: Formats, row: int, pairs, wide: bool = False) -> list[str]:
-    """Label/value pairs across the form; returns the value cells' absolute refs."""
-    spans = [(0, 2, 3, 4), (5, 7, 8, 10)] if wide else [(0, 1, 2, 3), (4, 5, 6, 7), (8, 8, 9, 10)]
-    sheet.set_row(row, 22)
-    cells = []
-    for (label, text, cached), (l1, l2, v1, v2) in zip(pairs, spans):
-        if l1 == l2:
-            sheet.write_string(row, l1, label, formats.label)
-        else:
-            sheet.merge_range(row, l1, row, l2, label, formats.label)
-        fmt = formats.fixed if text is None else formats.computed_text
-        sheet.merge_range(row, v1, row, v2, "", fmt)
-        if text is None:
-            put(sheet, row, v1, cached, fmt)
-        else:
-            formula(sheet, row, v1, text, fmt, cached)
-        cells.append(ref(v1, row, True, True))
-    return cells

@@ -10,7 +10,7 @@ from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Method, Unit
 from . import formulas, input_rules
 from . import lists_sheet as n
 from .frame import (blank_rule, data_widths, formula, formula_rule, highlight, protect, put, ref, sheet_ref,
-                    validate, write_frame, ROW_HEIGHT)
+                    validate, write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT)
 from .goals_sheet import COL as GOAL_COL
 from .goals_sheet import targets_used
 from .plan import TeamPlan
@@ -27,7 +27,10 @@ def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
         for ind, _ in block.lines:
             texts.append([block.employee.employee_id, block.employee.name, rb.category(ind.category).name_zh,
                           ind.code, ind.name_zh, METHOD_LABELS[ind.method][0], UNIT_LABELS[ind.unit][0]])
-    write_frame(sheet, formats, plan, "考核评分 Scoring", SCORE_COLUMNS, data_widths(SCORE_COLUMNS, texts))
+    widths = data_widths(SCORE_COLUMNS, texts)
+    write_frame(sheet, formats, plan, "考核评分 Scoring", SCORE_COLUMNS, widths)
+    paginate_blocks(sheet, plan, widths)
+    mark_employee_starts(sheet, formats, plan, len(SCORE_COLUMNS) - 1)
     self_weighted = bool(rb.scoring.self_weight)
     actual_rows: dict[str, list[int]] = {}
     rating_rows: dict[str, list[int]] = {}
@@ -49,8 +52,7 @@ def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
                 put(sheet, row, COL["manager"], "", formats.input_whole)
                 rating_rows.setdefault(ind.code, []).append(row)
             else:
-                put(sheet, row, COL["actual"], "", formats.input_percent if ind.unit is Unit.percent
-                    else formats.input_number)
+                put(sheet, row, COL["actual"], "", _actual_format(formats, ind))
                 put(sheet, row, COL["manager"], "", formats.fixed)
                 actual_rows.setdefault(ind.code, []).append(row)
                 if ind.unit is Unit.percent:
@@ -74,13 +76,20 @@ def _goal_copies(sheet, formats: Formats, row: int, ind, default_weight: float) 
     formula(sheet, row, COL["weight"], formulas.copy_of(sheet_ref(GOALS, ref(GOAL_COL["weight"], row))),
             formats.computed_number, default_weight)
     used = targets_used(ind)
-    fmt = formats.computed_percent if ind.unit is Unit.percent else formats.computed_number
+    fmt = (formats.computed_percent if ind.unit is Unit.percent
+           else formats.computed_general if ind.unit is Unit.count else formats.computed_number)
     for key in ("floor", "target", "challenge"):
         if key in used:
             source = sheet_ref(GOALS, ref(GOAL_COL[key], row))
             formula(sheet, row, COL[key], formulas.copy_of(source), fmt, getattr(ind, key))
         else:
             put(sheet, row, COL[key], "", formats.fixed)
+
+
+def _actual_format(formats: Formats, ind):
+    if ind.unit is Unit.percent:
+        return formats.input_percent
+    return formats.input_general if ind.unit is Unit.count else formats.input_number
 
 
 def _validations(sheet, plan: TeamPlan, actual_rows, rating_rows, all_rows) -> None:

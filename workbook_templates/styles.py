@@ -77,6 +77,12 @@ class Formats:
     label: Format
     missing: Format
     error: Format
+    block_start: Format
+    computed_left: Format
+    fixed_general: Format
+    fixed_center: Format
+    input_general: Format
+    computed_general: Format
     legend: dict[str, Format]
 
 
@@ -125,6 +131,12 @@ def make_formats(book: Workbook) -> Formats:
         label=fmt(bold=True, bg_color=FIXED_FILL, text_wrap=True),
         missing=book.add_format({"bg_color": MISSING_FILL}),
         error=book.add_format({"bg_color": ERROR_FILL, "font_color": "#9C0006", "bold": True}),
+        block_start=book.add_format({"top": 2, "top_color": HEADER_FILL}),
+        computed_left=computed(),
+        fixed_general=fixed(),
+        fixed_center=fixed(align="center"),
+        input_general=entry(),
+        computed_general=computed(),
         legend={fill: fmt(bg_color=fill) for fill, _, _ in LEGEND},
     )
 

@@ -1,7 +1,7 @@
 """汇总: per employee totals, grade and sign-off; below, the team's grade
 distribution against the quotas.
 
-The distribution block starts in column B and leaves column A (工号) empty,
+The distribution block starts in column C and leaves column A (工号) empty,
 so a reader that takes every row with an employee id never mistakes it for
 an employee.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from validators.grading import bonus_points
-from validators.layout import SCORES, SUMMARY, VETO_NONE, Column, summary_columns
+from validators.layout import HEADER_ROW, SCORES, SUMMARY, VETO_NONE, Column, summary_columns
 
 from . import formulas, input_rules
 from . import lists_sheet as n
 from .frame import (blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref,
-                    validate, write_frame, ROW_HEIGHT)
+                    validate, write_frame, page_setup, print_scale, ROW_HEIGHT)
 from .plan import EmployeeBlock, TeamPlan
 from .scores_sheet import COL as SCORE_COL
 from .styles import Formats
@@ -37,7 +37,8 @@ def write_summary(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     columns = summary_columns(plan.rulebook)
     col = {c.key: i for i, c in enumerate(columns)}
     identities = [[b.employee.employee_id, b.employee.name, b.role.name_zh] for b in plan.blocks]
-    write_frame(sheet, formats, plan, "考核汇总 Summary", columns, data_widths(columns, identities))
+    widths = data_widths(columns, identities)
+    write_frame(sheet, formats, plan, "考核汇总 Summary", columns, widths)
     totals = column_range(col["total"], plan.blocks[0].summary_row if plan.blocks else 0, plan.last_summary_row)
     for block, identity in zip(plan.blocks, identities):
         row = block.summary_row
@@ -50,7 +51,19 @@ def write_summary(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     _validations(sheet, plan, col, rows)
     _highlights(sheet, formats, plan, col, rows)
     write_distribution(sheet, formats, plan, col)
+    _page_setup(sheet, col, widths)
     protect(sheet)
+
+
+def _page_setup(sheet, col: dict, widths: list[float]) -> None:
+    """Two pages across: results, then sign-off and improvement plan, with ID
+    and name repeated on the left of both."""
+    split = col["manager_sign"]
+    repeated = widths[: col["name"] + 1]
+    scale = min(print_scale(widths[:split]), print_scale(repeated + widths[split:]))
+    page_setup(sheet, scale=scale, repeat_from=HEADER_ROW)
+    sheet.repeat_columns(0, col["name"])
+    sheet.set_v_pagebreaks([split])
 
 
 def _results(sheet, formats: Formats, plan: TeamPlan, block: EmployeeBlock, col: dict, totals: str) -> None:
@@ -109,42 +122,63 @@ def _highlights(sheet, formats: Formats, plan: TeamPlan, col: dict, rows: list[i
 
 # --- team distribution ----------------------------------------------------------
 
-def distribution_rows(plan: TeamPlan) -> int:
+# (first, last) columns of the block's five columns: label, count, share, quota, status.
+# From column C: A (the id the reader keys on) stays empty, and A:B repeat on
+# the second printed page, which must not show a sliver of this block.
+SPANS = ((2, 3), (4, 4), (5, 5), (6, 8), (9, 11))
+
+
+def distribution_top(plan: TeamPlan) -> int:
     """First 0-based row of the distribution block (two rows below the table)."""
     return plan.last_summary_row + 3
+
+
+def _cell(sheet, row: int, span: tuple[int, int], value, fmt, cached=None) -> str:
+    """Write a value, or a formula (text starting with '=') with its cached result,
+    into a possibly merged span; returns the span's top-left reference."""
+    first, last = span
+    if first != last:
+        sheet.merge_range(row, first, row, last, "", fmt)
+    if isinstance(value, str) and value.startswith("="):
+        formula(sheet, row, first, value, fmt, cached)
+    else:
+        put(sheet, row, first, value, fmt)
+    return ref(first, row)
 
 
 def write_distribution(sheet, formats: Formats, plan: TeamPlan, col: dict) -> None:
     rb, d = plan.rulebook, plan.rulebook.distribution
     first = plan.blocks[0].summary_row if plan.blocks else plan.last_summary_row
     grades = column_range(col["grade"], first, plan.last_summary_row)
-    top = distribution_rows(plan)
-    left = 1  # column B: column A stays empty (see module docstring)
-    sheet.write_string(top, left, "团队等级分布 Team grade distribution", formats.section)
-    size_row = top + 1
-    sheet.write_string(size_row, left, "团队人数 Team size", formats.label)
-    size_cell = ref(left + 1, size_row, True, True)
-    put(sheet, size_row, left + 1, len(plan.blocks), formats.fixed)
-    sheet.write_string(size_row, left + 2, "已评定 Graded", formats.label)
-    graded_cell = ref(left + 3, size_row, True, True)
-    formula(sheet, size_row, left + 3, formulas.graded(grades), formats.computed_whole, 0)
-    header_row = top + 2
-    sheet.set_row(header_row, 30)
-    for i, text in enumerate(["等级\nGrade", "人数\nCount", "占比\nShare", "要求\nQuota", "状态\nStatus"]):
-        sheet.write_string(header_row, left + i, text, formats.header)
-    letters = [band.grade for band in rb.grades]  # best first
+    label, count, share, quota, status = SPANS
+    row = distribution_top(plan)
+    sheet.merge_range(row, label[0], row, status[1], "团队等级分布 Team grade distribution", formats.section)
+    row += 1
+    _cell(sheet, row, label, "团队人数 Team size", formats.label)
+    _cell(sheet, row, count, len(plan.blocks), formats.fixed)
+    size_cell = ref(count[0], row, True, True)
+    _cell(sheet, row, share, "", formats.fixed)
+    _cell(sheet, row, quota, "已评定 Graded", formats.label)
+    graded_cell = ref(status[0], row, True, True)
+    _cell(sheet, row, status, formulas.graded(grades), formats.computed_whole, 0)
+    row += 1
+    sheet.set_row(row, 30)
+    for text, span in zip(["等级\nGrade", "人数\nCount", "占比\nShare", "要求\nQuota", "状态\nStatus"], SPANS):
+        _cell(sheet, row, span, text, formats.header)
+    row += 1
     letter_cells: dict[str, str] = {}
-    row = header_row + 1
     for band in rb.grades:
-        put(sheet, row, left, band.grade, formats.fixed)  # the letter COUNTIF matches
-        letter_cells[band.grade] = ref(left, row, True, True)
-        formula(sheet, row, left + 1, formulas.count_of(grades, [letter_cells[band.grade]]),
-                formats.computed_whole, 0)
-        formula(sheet, row, left + 2, formulas.share(ref(left + 1, row), graded_cell), formats.computed_percent, "")
-        put(sheet, row, left + 3, f"{band.name_zh}：≥{band.min:g} 分，系数 {band.coefficient:g}", formats.fixed)
-        put(sheet, row, left + 4, "", formats.fixed)
+        # the letter alone, so COUNTIF can match it
+        letter_cells[band.grade] = ref(label[0], row, True, True)
+        _cell(sheet, row, label, band.grade, formats.fixed)
+        count_cell = _cell(sheet, row, count, formulas.count_of(grades, [letter_cells[band.grade]]),
+                           formats.computed_whole, 0)
+        _cell(sheet, row, share, formulas.share(count_cell, graded_cell), formats.computed_percent, "")
+        _cell(sheet, row, quota, f"{band.name_zh} ≥{band.min:g}，系数 {band.coefficient:g}", formats.fixed)
+        _cell(sheet, row, status, "", formats.fixed)
         row += 1
-    # quota groups: best grade, best two, the middle one, the rest (S, S+A, B, C+D by default)
+    letters = [band.grade for band in rb.grades]  # best first
+    # quota groups: the best grade, the best two, the middle one, the rest (S, S+A, B, C+D by default)
     groups = [
         (letters[:1], None, n.S_MAX, f"≤ {d.s_max:.0%}"),
         (letters[:2], None, n.SA_MAX, f"≤ {d.sa_max:.0%}"),
@@ -152,35 +186,34 @@ def write_distribution(sheet, formats: Formats, plan: TeamPlan, col: dict) -> No
         (letters[3:], n.CD_MIN, n.CD_MAX, f"{d.cd_min:.0%} ～ {d.cd_max:.0%}"),
     ]
     row += 1
-    sheet.write_string(row, left, "分布要求 Quotas（校准时按部门执行，供参考）", formats.section)
+    sheet.merge_range(row, label[0], row, status[1], "分布要求 Quotas（校准时按部门执行，此处供参考）", formats.section)
     row += 1
-    for group, low, high, quota in groups:
+    for group, low, high, text in groups:
         if not group:
             continue
-        sheet.write_string(row, left, "+".join(group), formats.fixed)
-        formula(sheet, row, left + 1, formulas.count_of(grades, [letter_cells[g] for g in group]),
-                formats.computed_whole, 0)
-        share_cell = ref(left + 2, row)
-        formula(sheet, row, left + 2, formulas.share(ref(left + 1, row), graded_cell), formats.computed_percent, "")
-        put(sheet, row, left + 3, quota, formats.fixed)
-        formula(sheet, row, left + 4, formulas.within(share_cell, low, high), formats.computed_text, "")
-        _status_colours(sheet, formats, row, left + 4)
+        _cell(sheet, row, label, "+".join(group), formats.fixed)
+        count_cell = _cell(sheet, row, count, formulas.count_of(grades, [letter_cells[g] for g in group]),
+                           formats.computed_whole, 0)
+        share_cell = _cell(sheet, row, share, formulas.share(count_cell, graded_cell), formats.computed_percent, "")
+        _cell(sheet, row, quota, text, formats.fixed)
+        _cell(sheet, row, status, formulas.within(share_cell, low, high), formats.computed_text, "")
+        _status_colours(sheet, formats, row, status)
         row += 1
-    sheet.write_string(row, left, f"小团队 S 人数（≤{d.small_team_max}人团队）", formats.fixed)
-    formula(sheet, row, left + 1, formulas.count_of(grades, [letter_cells[letters[0]]]), formats.computed_whole, 0)
-    put(sheet, row, left + 2, "", formats.fixed)
-    put(sheet, row, left + 3, f"≤ {d.small_team_s_max} 人", formats.fixed)
-    status = "OK" if len(plan.blocks) <= d.small_team_max else "不适用 N/A"
-    formula(sheet, row, left + 4, formulas.small_team_status(ref(left + 1, row), size_cell), formats.computed_text,
-            status)
-    _status_colours(sheet, formats, row, left + 4)
+    _cell(sheet, row, label, f"{letters[0]} 人数（≤{d.small_team_max} 人团队）", formats.fixed)
+    count_cell = _cell(sheet, row, count, formulas.count_of(grades, [letter_cells[letters[0]]]),
+                       formats.computed_whole, 0)
+    _cell(sheet, row, share, "", formats.fixed)
+    _cell(sheet, row, quota, f"≤ {d.small_team_s_max} 人", formats.fixed)
+    cached = "OK" if len(plan.blocks) <= d.small_team_max else "不适用 N/A"
+    _cell(sheet, row, status, formulas.small_team_status(count_cell, size_cell), formats.computed_text, cached)
+    _status_colours(sheet, formats, row, status)
     row += 1
-    sheet.write_string(row, left, f"注：不足 {d.pool_below} 人的团队在部门层面合并执行强制分布；试用期及任职不足 "
-                       f"{rb.eligibility.min_months_in_post} 个月的员工不参与强制分布。", formats.info)
+    sheet.write_string(row, label[0], f"注：不足 {d.pool_below} 人的团队在部门层面合并执行强制分布；状态为"
+                       f"{'、'.join(rb.eligibility.excluded_statuses)}或任职不足 {rb.eligibility.min_months_in_post}"
+                       " 个月的员工不参与强制分布（由人力资源部校准时处理）。", formats.info)
 
 
-def _status_colours(sheet, formats: Formats, row: int, col: int) -> None:
-    sheet.conditional_format(row, col, row, col, {"type": "text", "criteria": "begins with", "value": "超出",
-                                                  "format": formats.error})
-    sheet.conditional_format(row, col, row, col, {"type": "text", "criteria": "begins with", "value": "不足",
-                                                  "format": formats.error})
+def _status_colours(sheet, formats: Formats, row: int, span: tuple[int, int]) -> None:
+    for word in ("超出", "不足"):
+        sheet.conditional_format(row, span[0], row, span[1], {"type": "text", "criteria": "begins with",
+                                                              "value": word, "format": formats.error})

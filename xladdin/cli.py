@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from . import cmd_rules
+from . import cmd_forms, cmd_rules
 
 app = typer.Typer(
     name="kpisheet",
@@ -23,5 +23,5 @@ def main() -> None:
     """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
 
 
-for _module in (cmd_rules,):
+for _module in (cmd_rules, cmd_forms):
     _module.register(app)
