@@ -1,0 +1,371 @@
+"""Reading the existing master (python-calamine) and writing a new one (xlsxwriter, streaming).
+
+Reading goes by header names, not positions, and puts every value back in its
+canonical form (:func:`xladdin.master_layout.clean_value`), so a master that
+HR re-saved in Excel, WPS or LibreOffice, re-ordered or retyped still merges.
+
+Writing streams rows (xlsxwriter ``constant_memory``) with one format object
+per column made once. Every text goes through ``write_string``: text from a
+submission is never a formula, whatever it starts with (and the workbook's
+``strings_to_formulas`` is off as well). Text that starts like a formula also
+gets Excel's quote prefix, so a later edit in Excel keeps it text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from validators import __version__
+from validators.grading import bands_best_first
+from validators.rulebook import Rulebook
+
+from . import master_layout as L
+from .master_layout import MasterColumn, MasterData, clean_value
+from .master_views import analysis_rows, distribution_rows
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_HEADER_SEARCH_ROWS = 10
+_WIDTH_SAMPLE_ROWS = 500
+_MAX_WIDTH = 60
+_FREEZE_COLUMNS = {L.SUMMARY: 3, L.DETAIL: 3}
+_GRADE_COLOURS = ("#1B7F3B", "#6BBF59", "#4F81BD", "#F0A030", "#C0392B")
+
+
+class MasterReadError(Exception):
+    """The file at --master cannot be used as a master; says why in Chinese and English."""
+
+    def __init__(self, message_zh: str, message_en: str):
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+# --- reading -----------------------------------------------------------------
+
+def _header_forms(text: str) -> list[str]:
+    """Ways a header may still name its column after HR or another program touched it."""
+    text = unicodedata.normalize("NFKC", str(text)).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    forms = [text]
+    if lines:
+        forms += [lines[0], lines[0].split()[0], lines[-1].lower()]
+    return forms
+
+
+def _header_lookup(columns: tuple[MasterColumn, ...]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for column in columns:
+        for form in (unicodedata.normalize("NFKC", column.header), column.zh, column.key):
+            lookup.setdefault(form, column.key)
+    for column in columns:
+        lookup.setdefault(column.en.lower(), column.key)
+    return lookup
+
+
+def _match_header(cells: list, lookup: dict[str, str]) -> tuple[dict[int, str], dict[int, str]]:
+    """-> (column index -> key, column index -> header of a column HR added)."""
+    known, extra, used = {}, {}, set()
+    for i, cell in enumerate(cells):
+        if cell in (None, ""):
+            continue
+        key = next((lookup[f] for f in _header_forms(cell) if f in lookup), None)
+        if key is None:
+            extra[i] = str(cell).strip()
+        elif key not in used:
+            known[i] = key
+            used.add(key)
+    return known, extra
+
+
+def _table(values: list[list], columns: tuple[MasterColumn, ...]) -> tuple[list[dict], list[str]]:
+    lookup = _header_lookup(columns)
+    best, header_at = ({}, {}), None
+    for r, cells in enumerate(values[:_HEADER_SEARCH_ROWS]):
+        found = _match_header(cells, lookup)
+        if len(found[0]) > len(best[0]):
+            best, header_at = found, r
+    if header_at is None:
+        return [], []
+    known, extra = best
+    kinds = {c.key: c.kind for c in columns}
+    plan = [(i, key, kinds[key]) for i, key in known.items()]
+    extra_plan = [(i, header) for i, header in extra.items() if header not in kinds]
+    rows = []
+    for cells in values[header_at + 1:]:
+        if all(cell in (None, "") for cell in cells):
+            continue
+        width = len(cells)
+        row = {key: None for key in kinds}
+        for i, key, kind in plan:
+            if i < width:
+                row[key] = clean_value(kind, cells[i])
+        for i, header in extra_plan:
+            row[header] = cells[i] if i < width and cells[i] != "" else None
+        rows.append(row)
+    return rows, [header for _i, header in extra_plan]
+
+
+def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
+    """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else."""
+    path = Path(path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+    except Exception as error:  # calamine raises several unrelated types for a broken file
+        raise MasterReadError(f"无法读取汇总表 {path.name}：{error}",
+                              f"cannot read the master {path.name}: {error}") from None
+    if L.SUMMARY not in names:
+        raise MasterReadError(
+            f"{path.name} 不是 kpisheet 汇总表（没有“{L.SUMMARY}”工作表）；请用 --master 指定汇总表或一个新文件名",
+            f"{path.name} is not a kpisheet master (no sheet {L.SUMMARY}); pass the master or a new file name to --master")
+    columns = L.sheet_columns(rulebook)
+    data = L.empty_master()
+    missing = []
+    try:
+        for sheet in L.STORED_SHEETS:
+            if sheet not in names:
+                missing.append(sheet)
+                continue
+            values = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            data.sheets[sheet], data.extra_headers[sheet] = _table(values, columns[sheet])
+        if L.META in names:
+            for cells in book.get_sheet_by_name(L.META).to_python(skip_empty_area=False):
+                if len(cells) >= 2 and cells[0] not in (None, ""):
+                    data.meta[str(cells[0])] = clean_value(L.TEXT, cells[1]) or ""
+        else:
+            missing.append(L.META)
+    except Exception as error:
+        raise MasterReadError(f"汇总表 {path.name} 内容损坏：{error}",
+                              f"the master {path.name} is damaged: {error}") from None
+    finally:
+        book.close()
+    data.missing_sheets = tuple(missing)
+    return data
+
+
+# --- writing -----------------------------------------------------------------
+
+@dataclass
+class SheetTable:
+    name: str
+    columns: tuple[MasterColumn, ...]
+    rows: list[dict]
+    extra_headers: tuple[str, ...] = ()
+
+
+def master_tables(data: MasterData, rulebook: Rulebook) -> list[SheetTable]:
+    """Every tabular sheet of the master, in order, with 分布 and 分析 computed."""
+    columns = L.sheet_columns(rulebook)
+    computed = {
+        L.DISTRIBUTION: distribution_rows(data.rows(L.SUMMARY), rulebook),
+        L.ANALYSIS: analysis_rows(data.rows(L.DETAIL), rulebook),
+    }
+    return [
+        SheetTable(name, columns[name], computed[name] if name in computed else data.rows(name),
+                   tuple(data.extra_headers.get(name, ())))
+        for name in L.SHEET_ORDER if name != L.META
+    ]
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs: a CJK character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class _Formats:
+    """Every format the master uses, made once per workbook."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        base = {"font_name": "等线", "font_size": 10}
+        self.text = book.add_format(base)
+        self.quoted = book.add_format({**base, "quote_prefix": True})
+        self.by_kind = {
+            L.SCORE: book.add_format({**base, "num_format": "0.00"}),
+            L.NUMBER: book.add_format({**base, "num_format": "General"}),
+            L.MEASURE: book.add_format({**base, "num_format": "General"}),
+            L.INT: book.add_format({**base, "num_format": "0"}),
+            L.SHARE: book.add_format({**base, "num_format": "0.0%"}),
+            L.DATE: book.add_format({**base, "num_format": "yyyy-mm-dd"}),
+            L.DATETIME: book.add_format({**base, "num_format": "yyyy-mm-dd hh:mm:ss"}),
+        }
+        self.percent = book.add_format({**base, "num_format": "0.0%"})
+        header = {**base, "bold": True, "text_wrap": True, "valign": "top", "border": 1}
+        self.header = {
+            L.SOURCE: book.add_format({**header, "bg_color": "#DDEBF7"}),
+            L.DERIVED: book.add_format({**header, "bg_color": "#E2EFDA"}),
+            L.KEPT: book.add_format({**header, "bg_color": "#FCE4D6"}),
+            L.HR: book.add_format({**header, "bg_color": "#FFF2CC"}),
+        }
+        self.hr_column = book.add_format({**base, "bg_color": "#FFFBEA"})
+        self.meta_key = book.add_format({**base, "bold": True})
+
+
+_OWNERSHIP_NOTED = (L.SUMMARY, L.APPEALS)
+_OWNER_NOTES = {
+    L.HR: "HR 填写：重新汇总永不覆盖 / HR-owned: never overwritten by consolidation",
+    L.KEPT: "kpisheet 标记后保留，HR 可清除 / set by kpisheet, kept; HR may clear it",
+    L.DERIVED: "kpisheet 计算 / computed by kpisheet",
+}
+
+
+def _width(column_width: float, header: str, rows: list[dict], key: str) -> float:
+    widest = max(display_width(line) for line in header.splitlines())
+    for row in rows[:_WIDTH_SAMPLE_ROWS]:
+        value = row.get(key)
+        if isinstance(value, str):
+            widest = max(widest, display_width(value))
+    return min(_MAX_WIDTH, max(column_width, widest + 2))
+
+
+def _write_table(sheet, table: SheetTable, fmt: _Formats) -> None:
+    columns = list(table.columns)
+    headers = [c.header for c in columns] + list(table.extra_headers)
+    keys = [c.key for c in columns] + list(table.extra_headers)
+    owners = [c.owner for c in columns] + [L.HR] * len(table.extra_headers)
+    kinds = [c.kind for c in columns] + [L.TEXT] * len(table.extra_headers)
+    widths = [c.width for c in columns] + [14.0] * len(table.extra_headers)
+    fits = [c.fit for c in columns] + [True] * len(table.extra_headers)
+
+    sheet.set_row(0, 30)
+    for c, (header, owner) in enumerate(zip(headers, owners)):
+        width = _width(widths[c], header, table.rows, keys[c]) if fits[c] else widths[c]
+        sheet.set_column(c, c, width, fmt.hr_column if owner == L.HR else None)
+        sheet.write_string(0, c, header, fmt.header[owner])
+        if table.name in _OWNERSHIP_NOTED and owner in _OWNER_NOTES:
+            sheet.write_comment(0, c, _OWNER_NOTES[owner], {"x_scale": 1.6})
+    sheet.freeze_panes(1, _FREEZE_COLUMNS.get(table.name, 0))
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.repeat_rows(0)
+    sheet.fit_to_pages(1, 0)  # all columns on one page width, as many pages down as needed
+    sheet.autofilter(0, 0, max(1, len(table.rows)), len(headers) - 1)
+
+    # one (column, key, number format, is-measure) plan; the loop below is the hot path
+    plan = [(c, keys[c], fmt.by_kind.get(kinds[c], fmt.text), kinds[c] == L.MEASURE) for c in range(len(keys))]
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    text, quoted, percent = fmt.text, fmt.quoted, fmt.percent
+    for r, row in enumerate(table.rows, start=L.FIRST_DATA_ROW):
+        for c, key, number_format, measure in plan:
+            value = row.get(key)
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                if value:
+                    write_string(r, c, value, quoted if value.startswith(FORMULA_LEADS) else text)
+            elif kind is float or kind is int:
+                write_number(r, c, value, percent if measure and row.get("unit") == L.PERCENT_UNIT else number_format)
+            elif kind is dt.datetime:
+                write_datetime(r, c, value, number_format)
+            elif kind is dt.date:
+                write_datetime(r, c, dt.datetime(value.year, value.month, value.day), number_format)
+            elif kind is bool:
+                sheet.write_boolean(r, c, value)
+            else:
+                write_string(r, c, str(value), text)
+
+
+def _block(rows: list[dict], wanted: Callable[[dict], bool]) -> tuple[int, int] | None:
+    """First and last sheet row of the contiguous run of rows that match."""
+    hits = [i for i, row in enumerate(rows) if wanted(row)]
+    if not hits:
+        return None
+    return hits[0] + L.FIRST_DATA_ROW, hits[-1] + L.FIRST_DATA_ROW
+
+
+def _distribution_chart(book, sheet, table: SheetTable, rulebook: Rulebook) -> None:
+    if not table.rows:
+        return
+    latest = table.rows[-1]["period"]  # rows are in period order
+    span = _block(table.rows, lambda row: row["period"] == latest)
+    keys = [c.key for c in table.columns]
+    chart = book.add_chart({"type": "column", "subtype": "percent_stacked"})
+    for i, band in enumerate(bands_best_first(rulebook)):
+        col = keys.index(f"count_{band.grade}")
+        chart.add_series({
+            "name": f"{band.grade} {band.name_zh}",
+            "categories": [table.name, span[0], keys.index("team"), span[1], keys.index("team")],
+            "values": [table.name, span[0], col, span[1], col],
+            "fill": {"color": _GRADE_COLOURS[i % len(_GRADE_COLOURS)]},
+            "gap": 60,
+        })
+    chart.set_title({"name": f"{latest} 等级分布 Grade distribution", "name_font": {"size": 12}})
+    chart.set_y_axis({"num_format": "0%", "major_gridlines": {"visible": True}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 720, "height": 380})
+    sheet.insert_chart(L.FIRST_DATA_ROW, len(keys) + 1, chart)
+
+
+def _analysis_charts(book, sheet, table: SheetTable, max_charts: int = 4) -> None:
+    if not table.rows:
+        return
+    latest = table.rows[-1]["period"]
+    keys = [c.key for c in table.columns]
+    departments = sorted({r["department"] for r in table.rows if r["period"] == latest})
+    for n, dept in enumerate(departments[:max_charts]):
+        span = _block(table.rows, lambda row: row["period"] == latest and row["department"] == dept
+                      and row["level"] == L.LEVEL_DEPARTMENT and row["kind"] == L.KIND_INDICATOR)
+        if span is None:
+            continue
+        chart = book.add_chart({"type": "bar"})
+        categories = [table.name, span[0], keys.index("name"), span[1], keys.index("name")]
+        chart.add_series({"name": f"{latest} 本期 current", "categories": categories,
+                          "values": [table.name, span[0], keys.index("mean"), span[1], keys.index("mean")],
+                          "fill": {"color": "#4F81BD"}})
+        chart.add_series({"name": "上期 previous", "categories": categories,
+                          "values": [table.name, span[0], keys.index("previous_mean"), span[1],
+                                     keys.index("previous_mean")],
+                          "fill": {"color": "#BFBFBF"}})
+        chart.set_title({"name": f"{dept} 指标平均得分 Mean score by indicator", "name_font": {"size": 12}})
+        chart.set_x_axis({"min": 0, "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 640, "height": 420})
+        sheet.insert_chart(L.FIRST_DATA_ROW + n * 22, len(keys) + 1, chart)
+
+
+def write_tables(path: str | Path, tables: list[SheetTable], meta: dict[str, str], rulebook: Rulebook, *,
+                 checkpoint: Callable[[str], None] = lambda point: None) -> None:
+    """Write the master's sheets to ``path`` (a new file: the caller makes it atomic)."""
+    book = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True,          # rows are streamed to disk: memory stays flat
+        "strings_to_formulas": False,     # belt and braces: text is never a formula
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+    })
+    fmt = _Formats(book)
+    for table in tables:
+        sheet = book.add_worksheet(table.name)
+        _write_table(sheet, table, fmt)
+        if table.name == L.DISTRIBUTION:
+            _distribution_chart(book, sheet, table, rulebook)
+        elif table.name == L.ANALYSIS:
+            _analysis_charts(book, sheet, table)
+        checkpoint(f"sheet:{table.name}")
+    sheet = book.add_worksheet(L.META)
+    sheet.set_column(0, 0, 22, fmt.meta_key)
+    sheet.set_column(1, 1, 40)
+    for r, key in enumerate(L.META_KEYS):
+        sheet.write_string(r, 0, key)
+        sheet.write_string(r, 1, str(meta.get(key, "")))
+    sheet.hide()
+    book.worksheets()[0].activate()
+    book.set_properties({"title": "绩效考核汇总表 Appraisal master", "author": "kpisheet"})
+    checkpoint("closing")
+    book.close()
+
+
+def write_master(path: str | Path, data: MasterData, rulebook: Rulebook, *, now: dt.datetime,
+                 checkpoint: Callable[[str], None] = lambda point: None) -> None:
+    """Write ``data`` as a complete master at ``path``."""
+    meta = {**data.meta, "kpisheet_version": __version__, "written_at": now.replace(microsecond=0).isoformat(" "),
+            "log_rows": str(len(data.rows(L.LOG)))}
+    meta.setdefault("created_at", meta["written_at"])
+    write_tables(path, master_tables(data, rulebook), meta, rulebook, checkpoint=checkpoint)

@@ -1,0 +1,187 @@
+"""Keeping HR's master safe: refuse when it is open or busy, replace it atomically, keep backups.
+
+- A master open in Excel or WPS (``~$<name>``) or LibreOffice (``.~lock.<name>#``)
+  is refused: replacing it under the program would lose HR's unsaved edits.
+- One kpisheet run at a time per master, by an OS file lock beside it; a lock
+  held by a process that died is released by the OS.
+- The new master is written to a temp file in the same folder, flushed to disk
+  and renamed over the old one (``os.replace`` is atomic), so a crash at any
+  moment leaves either the old master or the new one, never half of one.
+- The previous master is copied to ``backups/`` beside it first (the last 10 kept).
+
+``KPISHEET_FAULT`` lets the fault-injection tests stop a run at a named point:
+``<point>:kill`` kills the process there, ``<point>:sleep`` touches the file
+named by ``KPISHEET_FAULT_MARKER`` and sleeps so the test can kill it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from filelock import FileLock, Timeout
+
+BACKUP_DIR = "backups"
+KEEP_BACKUPS = 10
+FAULT_ENV = "KPISHEET_FAULT"
+FAULT_MARKER_ENV = "KPISHEET_FAULT_MARKER"
+
+
+class MasterBusy(Exception):
+    """The master is open in a spreadsheet program or in use by another run."""
+
+    def __init__(self, message_zh: str, message_en: str):
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+def fault_point(name: str) -> None:
+    """A named point where the fault-injection tests may stop the run (no-op otherwise)."""
+    wanted = os.environ.get(FAULT_ENV)
+    if not wanted:
+        return
+    point, _, action = wanted.rpartition(":")
+    if point != name:
+        return
+    if action == "sleep":
+        marker = os.environ.get(FAULT_MARKER_ENV)
+        if marker:
+            Path(marker).write_text(name, encoding="utf-8")
+        time.sleep(120)
+    elif action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def open_lock_files(master: Path) -> list[Path]:
+    """Lock files that say a spreadsheet program has the master open."""
+    name = master.name
+    candidates = [
+        master.with_name(f"~${name}"),
+        master.with_name(f"~${name[2:]}"),  # Excel drops the first two characters of a long name
+        master.with_name(f".~lock.{name}#"),
+    ]
+    return sorted({path for path in candidates if path.exists()})
+
+
+def refuse_if_open(master: Path) -> None:
+    found = open_lock_files(master)
+    if found:
+        raise MasterBusy(
+            f"汇总表 {master.name} 正在被 Excel/WPS/LibreOffice 打开（发现锁文件 {found[0].name}）；"
+            "请先保存并关闭它再运行。若程序已关闭，删除该锁文件即可",
+            f"the master {master.name} is open in a spreadsheet program (lock file {found[0].name}); "
+            "save and close it, then run again. If no program has it open, delete the lock file")
+
+
+def lock_path(master: Path) -> Path:
+    return master.with_name(f".{master.name}.kpisheet.lock")
+
+
+@contextmanager
+def master_lock(master: Path, timeout: float = 0) -> Iterator[None]:
+    """Hold the master for one run: refuse if it is open or another run holds it."""
+    master = Path(master)
+    refuse_if_open(master)
+    lock = FileLock(str(lock_path(master)), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise MasterBusy(
+            f"另一个 kpisheet 正在更新汇总表 {master.name}；请等它结束后再运行",
+            f"another kpisheet run is updating the master {master.name}; run again when it has finished") from None
+    try:
+        _remove_stale_temps(master)
+        yield
+    finally:
+        lock.release()
+
+
+def _temp_path(master: Path) -> Path:
+    return master.with_name(f".{master.stem}.{os.getpid()}.tmp{master.suffix}")
+
+
+def _remove_stale_temps(master: Path) -> None:
+    """Temp files left by a run that was killed (we hold the lock, so none is live)."""
+    pattern = re.compile(rf"^\.{re.escape(master.stem)}\.\d+\.tmp{re.escape(master.suffix)}$")
+    for path in master.parent.glob(f".{master.stem}.*.tmp{master.suffix}"):
+        if pattern.match(path.name):
+            path.unlink(missing_ok=True)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a directory; NTFS journals the rename
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def backup_pattern(master: Path) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(master.stem)}-\d{{8}}-\d{{6}}(-\d+)?{re.escape(master.suffix)}$")
+
+
+def backups_of(master: Path) -> list[Path]:
+    """The master's backups, oldest first."""
+    folder = master.parent / BACKUP_DIR
+    if not folder.is_dir():
+        return []
+    pattern = backup_pattern(master)
+    return sorted((p for p in folder.iterdir() if pattern.match(p.name)), key=lambda p: p.name)
+
+
+def _backup(master: Path, now: dt.datetime) -> Path:
+    folder = master.parent / BACKUP_DIR
+    folder.mkdir(exist_ok=True)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{master.stem}-{stamp}{master.suffix}"
+    n = 2
+    while target.exists():
+        target = folder / f"{master.stem}-{stamp}-{n}{master.suffix}"
+        n += 1
+    # a copy, not a hard link: a program saving the master in place must not change the backup
+    shutil.copy2(master, target)
+    _fsync_file(target)
+    return target
+
+
+def _prune(master: Path, keep: int) -> None:
+    for old in backups_of(master)[:-keep] if keep else backups_of(master):
+        old.unlink(missing_ok=True)
+
+
+def replace_atomically(master: Path, write: Callable[[Path], None], *, now: dt.datetime,
+                       keep: int = KEEP_BACKUPS, checkpoint: Callable[[str], None] = fault_point) -> Path | None:
+    """Write the new master with ``write(temp_path)`` and swap it in; returns the backup made."""
+    master = Path(master)
+    temp = _temp_path(master)
+    try:
+        write(temp)
+        checkpoint("written")
+        _fsync_file(temp)
+        checkpoint("synced")
+        backup = _backup(master, now) if master.exists() else None
+        checkpoint("backed-up")
+        refuse_if_open(master)  # HR may have opened it while we were writing
+        os.replace(temp, master)
+        _fsync_dir(master.parent)
+        checkpoint("replaced")
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _prune(master, keep)
+    return backup
