@@ -113,10 +113,10 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
                 progress=None, now: dt.datetime | None = None,
                 lock_wait: float = LOCK_WAIT_SECONDS) -> ConsolidationResult:
     """Validate every file under ``inbox`` and merge the accepted ones into ``master``."""
-    from validators.validate import validate_paths  # the validation engine; imported when used
-
     master = Path(master)
     refuse_if_open(master)  # before minutes of validation, not after
+    from validators.validate import validate_paths  # the validation engine; imported when used
+
     reports = validate_paths([Path(p) for p in inbox], rulebook=rulebook, roster=roster, period=period,
                              jobs=jobs, progress=progress)
     reports = [r for r in reports if not is_master_file(master, Path(r.path))]
