@@ -18,7 +18,7 @@ per-cell objects, addresses made only when asked for.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
 
@@ -200,7 +200,7 @@ class SummaryRow(_Located):
     pip_actions: Raw
     pip_owner: Raw
     pip_due: Raw
-    columns: dict[str, int]  # key -> column index for this workbook's rulebook
+    columns: dict[str, int] = field(repr=False, compare=False)  # key -> column index, by this rulebook
 
     def _column(self, key: str) -> int:
         return self.columns[key]  # layout keys, e.g. "total", "subtotal_results"

@@ -16,7 +16,7 @@ import calendar
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -38,6 +38,7 @@ from validators.layout import (
     summary_columns,
 )
 from validators.periods import Period, PeriodError, parse_period
+from validators.roster import Employee
 from validators.rulebook import Indicator, Method, Rulebook, Unit
 from validators.rulebook_io import default_rulebook
 from validators.scoring import deduction_points, indicator_score
@@ -65,6 +66,8 @@ MISTAKES: dict[str, tuple[str | None, str]] = {
     "wrong-period": ("team-period-mismatch", "_meta 中的考核周期被改动 / the period in _meta edited"),
     "formula-injection": (None, "说明中输入以 = 开头的文字（存为文本）/ comments starting with '=' kept as text"),
 }
+
+_ROW_MOVES = ("insert-row", "delete-row")
 
 _GOAL = {c.key: i + 1 for i, c in enumerate(GOAL_COLUMNS)}  # openpyxl columns are 1-based
 _SCORE = {c.key: i + 1 for i, c in enumerate(SCORE_COLUMNS)}
@@ -129,7 +132,8 @@ def fill_team_workbook(
     indicators whose target is adjusted. ``mistakes`` names entries of
     :data:`MISTAKES`, each made at least once at a seeded spot.
     """
-    mistakes = tuple(sorted(set(mistakes)))
+    # rows are inserted or deleted last, so every other mistake's cell is known before rows move
+    mistakes = tuple(sorted(set(mistakes), key=lambda m: (m in _ROW_MOVES, m)))
     unknown = [m for m in mistakes if m not in MISTAKES]
     if unknown:
         raise FillError(f"未知的错误类型 unknown mistake(s): {', '.join(unknown)}; known: {', '.join(MISTAKES)}")
@@ -148,6 +152,26 @@ def fill_team_workbook(
     book.calculation.fullCalcOnLoad = True
     book.save(dst)
     return filler.manifest
+
+
+def make_employees(count: int, *, seed: int, department: str = "售后服务部", team: str = "测试组",
+                   roles: Iterable[str] | None = None, prefix: str = "T") -> list[Employee]:
+    """A made-up team of ``count`` people, roles cycling through ``roles`` (all the
+    rulebook's by default): for tests and benchmarks that need no real roster."""
+    rng = random.Random(seed)
+    roles = list(roles or [r.code for r in default_rulebook().roles])
+    lead = f"{prefix}0000"
+    people = []
+    for i in range(count):
+        hired = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randint(0, 2500))
+        people.append(Employee(
+            employee_id=f"{prefix}{i + 1:04d}", name=_person_name(rng), department=department, team=team,
+            role=roles[i % len(roles)], manager_id=lead, hire_date=hired, post_start=hired, status="正式"))
+    return people
+
+
+def _person_name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.sample(_GIVEN, rng.choice((1, 2))))
 
 
 # --- the typing hand -----------------------------------------------------------
@@ -189,7 +213,7 @@ class _Filler:
         self.period_start, self.period_end = _period_bounds(period)
         self.manifest = manifest
         self.lines: dict[str, list[_Line]] = {}
-        self.manager_name = self._person_name()
+        self.manager_name = _person_name(rng)
 
     # writing ---------------------------------------------------------------
 
@@ -413,16 +437,23 @@ class _Filler:
         self.put(self.summary, row, col["pip_owner"], self.manager_name, employee_id=emp)
         self.put(self.summary, row, col["pip_due"], _add_months(self.period_end, months), employee_id=emp)
 
-    def _person_name(self) -> str:
-        return self.rng.choice(_SURNAMES) + "".join(self.rng.sample(_GIVEN, self.rng.choice((1, 2))))
-
     # mistakes --------------------------------------------------------------
 
     def _pick(self, predicate) -> _Line:
-        candidates = [ln for lines in self.lines.values() for ln in lines if predicate(ln)]
+        """A seeded row for a mistake, preferring employees no other mistake touched
+        (so that findings stay apart), then any row no other mistake touched."""
+        candidates = [ln for lines in self.lines.values() for ln in lines if predicate(ln) and self._untouched(ln)]
+        fresh = [ln for ln in candidates if ln.entry.employee_id not in self._touched_employees()]
         if not candidates:
             raise FillError("没有适合此错误的单元格 no row fits this mistake")
-        return self.rng.choice(candidates)
+        return self.rng.choice(fresh or candidates)
+
+    def _touched_employees(self) -> set[str]:
+        return {c.employee_id for c in self.manifest.changes if c.mistake}
+
+    def _pick_entry(self) -> RowMapEntry:
+        fresh = [e for e in self.row_map if e.employee_id not in self._touched_employees()]
+        return self.rng.choice(fresh or list(self.row_map))
 
     def _untouched(self, line: _Line) -> bool:
         """Each mistake lands on its own employee x indicator row so their findings do not overlap."""
@@ -432,7 +463,8 @@ class _Filler:
     def mistake_text_number(self) -> None:
         for variant in ("fullwidth", "percent_text", "approx", "spaces"):
             line = self._pick(lambda ln: ln.indicator.method in (Method.higher_better, Method.lower_better)
-                              and self._untouched(ln))
+                              and (variant != "percent_text" or ln.indicator.unit is Unit.percent)
+                             )
             value = line.actual if line.actual is not None else line.target or 0
             shown = value * 100 if line.indicator.unit is Unit.percent else value
             plain = f"{shown:g}"
@@ -443,30 +475,30 @@ class _Filler:
 
     def mistake_percent_scale(self) -> None:
         line = self._pick(lambda ln: ln.indicator.unit is Unit.percent and ln.indicator.method is Method.higher_better
-                          and self._untouched(ln))
+                         )
         value = round((line.actual or line.target) * 100, 2)
         self._score_mistake(line, "actual", value, "percent-scale")
 
     def mistake_out_of_range(self) -> None:
         line = self._pick(lambda ln: ln.indicator.unit in (Unit.hours, Unit.minutes, Unit.count, Unit.points)
-                          and self._untouched(ln))
+                         )
         self._score_mistake(line, "actual", -self.rng.choice((1.0, 2.0, 3.5)), "out-of-range")
 
     def mistake_rating_invalid(self) -> None:
         top = len(self.rb.scoring.rating_points)
         for value in (top + 1, top - 1.5):
-            line = self._pick(lambda ln: ln.indicator.is_rating and self._untouched(ln))
+            line = self._pick(lambda ln: ln.indicator.is_rating)
             self._score_mistake(line, "manager", value, "rating-invalid")
 
     def mistake_missing_input(self) -> None:
-        line = self._pick(lambda ln: self._untouched(ln))
+        line = self._pick(lambda ln: True)
         key = "manager" if line.indicator.is_rating else "actual"
         self._score_mistake(line, key, None, "missing-input")
 
     def mistake_comment_missing(self) -> None:
         top = len(self.rb.scoring.rating_points)
         gap = int(self.rb.comments.self_gap)
-        line = self._pick(lambda ln: ln.indicator.is_rating and self._untouched(ln))
+        line = self._pick(lambda ln: ln.indicator.is_rating)
         emp, code = line.entry.employee_id, line.indicator.code
         self.put(self.scores, line.row, _SCORE["self"], top, employee_id=emp, indicator=code)
         self.put(self.scores, line.row, _SCORE["manager"], max(1, top - gap - 1), employee_id=emp, indicator=code)
@@ -474,7 +506,7 @@ class _Filler:
                  employee_id=emp, indicator=code)
         # and an extreme score: an actual at the challenge value scores the cap
         line = self._pick(lambda ln: ln.indicator.method is Method.higher_better and ln.challenge is not None
-                          and self._untouched(ln))
+                         )
         emp, code = line.entry.employee_id, line.indicator.code
         self.put(self.scores, line.row, _SCORE["actual"], line.challenge, employee_id=emp, indicator=code)
         self.put(self.scores, line.row, _SCORE["comment"], None, mistake="comment-missing",
@@ -486,7 +518,7 @@ class _Filler:
 
     def mistake_weight_sum(self) -> None:
         line = self._pick(lambda ln: ln.weight is not None and ln.weight - 10 >= ln.indicator.weight_min
-                          and self._untouched(ln))
+                         )
         line.weight -= 10
         self.put(self.goals, line.row, _GOAL["weight"], line.weight, mistake="weight-sum",
                  employee_id=line.entry.employee_id, indicator=line.indicator.code)
@@ -516,7 +548,7 @@ class _Filler:
 
     def mistake_target_order(self) -> None:
         line = self._pick(lambda ln: ln.indicator.editable_targets and ln.floor is not None
-                          and ln.target is not None and self._untouched(ln))
+                          and ln.target is not None)
         emp, code = line.entry.employee_id, line.indicator.code
         line.floor, line.target = line.target, line.floor
         self.put(self.goals, line.row, _GOAL["floor"], line.floor, employee_id=emp, indicator=code)
@@ -524,25 +556,25 @@ class _Filler:
                  employee_id=emp, indicator=code)
 
     def mistake_target_missing(self) -> None:
-        line = self._pick(lambda ln: ln.indicator.editable_targets and ln.target is not None and self._untouched(ln))
+        line = self._pick(lambda ln: ln.indicator.editable_targets and ln.target is not None)
         self.put(self.goals, line.row, _GOAL["target"], None, mistake="target-missing",
                  employee_id=line.entry.employee_id, indicator=line.indicator.code)
 
     def mistake_smart_missing(self) -> None:
-        line = self._pick(self._untouched)
+        line = self._pick(lambda ln: True)
         self.put(self.goals, line.row, _GOAL["smart"], None, mistake="smart-missing",
                  employee_id=line.entry.employee_id, indicator=line.indicator.code)
 
     def mistake_overwrite_formula(self) -> None:
-        entry = self.rng.choice(self.row_map)
+        entry = self._pick_entry()
         self.put(self.summary, entry.summary_row + 1, self.sum_col["total"], 95, mistake="overwrite-formula",
                  employee_id=entry.employee_id)
-        line = self._pick(self._untouched)
+        line = self._pick(lambda ln: True)
         self.put(self.scores, line.row, _SCORE["score"], 100, mistake="overwrite-formula",
                  employee_id=line.entry.employee_id, indicator=line.indicator.code)
 
     def mistake_change_code(self) -> None:
-        line = self._pick(self._untouched)
+        line = self._pick(lambda ln: True)
         others = [i.code for i in self.rb.indicators if i.code not in line.entry.codes]
         new = self.rng.choice(others) if others else line.indicator.code + "_X"
         self.put(self.goals, line.row, _GOAL["code"], new, mistake="change-code",
@@ -551,7 +583,9 @@ class _Filler:
     def mistake_duplicate_employee(self) -> None:
         if len(self.row_map) < 2:
             raise FillError("duplicate-employee needs at least two employees")
-        first, second = self.rng.sample(list(self.row_map), 2)
+        first = self._pick_entry()
+        second = self.rng.choice([e for e in self.row_map if e is not first and e.employee_id
+                                  not in self._touched_employees()] or [e for e in self.row_map if e is not first])
         # the manager copied one employee's id over another's, on every sheet
         for k in range(len(second.codes)):
             row = second.first_row + k + 1
@@ -561,7 +595,7 @@ class _Filler:
                  mistake="duplicate-employee", employee_id=first.employee_id)
 
     def mistake_signoff_missing(self) -> None:
-        entry = self.rng.choice(self.row_map)
+        entry = self._pick_entry()
         row = entry.summary_row + 1
         self.put(self.summary, row, self.sum_col["manager_date"], None, employee_id=entry.employee_id)
         self.put(self.summary, row, self.sum_col["manager_sign"], None, mistake="signoff-missing",
@@ -574,26 +608,45 @@ class _Filler:
 
     def mistake_formula_injection(self) -> None:
         for text in ('=HYPERLINK("http://x","y")', "=1+1"):
-            line = self._pick(self._untouched)
+            line = self._pick(lambda ln: True)
             self.put(self.scores, line.row, _SCORE["comment"], text, mistake="formula-injection", literal=True,
                      employee_id=line.entry.employee_id, indicator=line.indicator.code)
 
     def mistake_insert_row(self) -> None:
-        entry = self.rng.choice(self.row_map)
+        entry = self._pick_entry()
         at = entry.first_row + 1 + self.rng.randint(1, max(1, len(entry.codes) - 1))
-        shift_rows(self.book, self.scores, at, +1)
-        self.put(self.scores, at, _SCORE["employee_id"], entry.employee_id, mistake="insert-row",
-                 employee_id=entry.employee_id)
-        self.put(self.scores, at, _SCORE["indicator"], "临时加的指标", employee_id=entry.employee_id)
-        self.put(self.scores, at, _SCORE["actual"], 1, employee_id=entry.employee_id)
+        self._move_rows(at, +1)
+        emp = entry.employee_id
+        self.put(self.scores, at, _SCORE["employee_id"], emp, mistake="insert-row", employee_id=emp)
+        self.put(self.scores, at, _SCORE["indicator"], "临时增加：客户回访", employee_id=emp)
+        self.put(self.scores, at, _SCORE["actual"], 1, employee_id=emp)
 
     def mistake_delete_row(self) -> None:
-        entry = self.rng.choice(self.row_map)
-        at = entry.first_row + 1 + self.rng.randint(0, len(entry.codes) - 1)
-        code = entry.codes[at - entry.first_row - 1]
-        shift_rows(self.book, self.scores, at, -1)
+        entry = self._pick_entry()
+        k = self.rng.randint(0, len(entry.codes) - 1)
+        at = entry.first_row + 1 + k
+        self._move_rows(at, -1)
         self.manifest.changes.append(Change(SCORES, a1(at - 1, 0), None, MISTAKES["delete-row"][0], "delete-row",
-                                            entry.employee_id, code))
+                                            entry.employee_id, entry.codes[k]))
+
+    def _move_rows(self, at: int, delta: int) -> None:
+        """Insert or delete a scores-sheet row, and move the manifest's cells below it along."""
+        shift_rows(self.book, self.scores, at, delta)
+        moved = []
+        for change in self.manifest.changes:
+            if change.sheet == SCORES:
+                col, row = _split_a1(change.cell)
+                if delta < 0 and row == at:
+                    continue  # the cell went with its row
+                if row >= at + (delta < 0):
+                    change = replace(change, cell=f"{col}{row + delta}")
+            moved.append(change)
+        self.manifest.changes[:] = moved
+
+
+def _split_a1(cell: str) -> tuple[str, int]:
+    m = _REF.fullmatch(cell)
+    return m.group(2), int(m.group(4))
 
 
 def _score(rulebook: Rulebook, line: _Line) -> float | None:
