@@ -129,6 +129,31 @@ def summary_columns(rulebook: Rulebook) -> tuple[Column, ...]:
     )
 
 
+# 重新计算: added to an open team workbook by the add-in's 重新计算 button, one
+# row per employee: the engine's results beside the sheet's own total. Not part
+# of the template (not in SHEET_ORDER); validation may meet it in a workbook.
+RECOMPUTE = "重新计算"
+
+
+def recompute_columns(rulebook: Rulebook) -> tuple[Column, ...]:
+    subtotals = tuple(
+        Column(f"subtotal_{c.code}", f"{c.name_zh}小计", f"{c.name_en}", 10) for c in rulebook.categories
+    )
+    return (
+        Column("employee_id", "工号", "ID", 9),
+        Column("name", "姓名", "Name", 9),
+        *subtotals,
+        Column("bonus", "加分", "Bonus", 7),
+        Column("veto", "一票否决", "Veto", 9),
+        Column("total", "总分", "Total", 8),
+        Column("grade", "等级", "Grade", 7),
+        Column("coefficient", "绩效系数", "Coefficient", 9),
+        Column("sheet_total", "表内总分", "Sheet total", 9),
+        Column("difference", "差异", "Difference", 8),
+        Column("status", "状态", "Status", 40),
+    )
+
+
 def column_index(columns: tuple[Column, ...], key: str) -> int:
     for i, column in enumerate(columns):
         if column.key == key:
