@@ -12,16 +12,18 @@ import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from validators.report import FileReport
 from validators.roster import Employee
 from validators.rulebook import Rulebook
 
-from .master_io import read_master, write_master
-from .master_layout import empty_master
+from .master_io import MasterReadError, read_master, write_master
+from .master_layout import MasterData, empty_master
 from .master_safety import BACKUP_DIR, fault_point, master_lock, refuse_if_open, replace_atomically
 from .merge import MergeResult, merge
+
+T = TypeVar("T")
 
 # A second run waits this long for the first before it is refused.
 LOCK_WAIT_SECONDS = 5.0
@@ -106,6 +108,31 @@ def merge_into_master(master: str | Path, reports: Sequence[FileReport], *, rule
                 master, lambda temp: write_master(temp, result.data, rulebook, now=now, checkpoint=fault_point),
                 now=now)
     return ConsolidationResult(master, result, result.changed or not exists, backup, list(reports))
+
+
+def update_master(master: str | Path, rulebook: Rulebook, change: Callable[[MasterData], T], *,
+                  now: dt.datetime | None = None, lock_wait: float = LOCK_WAIT_SECONDS) -> tuple[T, Path | None]:
+    """Read the existing master under its lock, apply ``change`` and write the result the safe way.
+
+    For commands that edit the master without submissions (calibrate, rollup,
+    appeals, notices). ``change`` returns an object with ``data`` (the new
+    :class:`MasterData`) and ``changed``; nothing is written unless it changed.
+    Returns (that object, the backup made or None). Raises as
+    :func:`merge_into_master`, and MasterReadError when there is no master yet.
+    """
+    master = Path(master)
+    now = (now or now_local()).replace(microsecond=0)
+    with master_lock(master, timeout=lock_wait):
+        if not master.is_file():
+            raise MasterReadError(f"找不到汇总表 {master}：请先运行 kpisheet consolidate 生成汇总表，或检查 --master 路径",
+                                  f"no master at {master}: run kpisheet consolidate first, or check --master")
+        outcome = change(read_master(master, rulebook))
+        backup = None
+        if outcome.changed:
+            backup = replace_atomically(
+                master, lambda temp: write_master(temp, outcome.data, rulebook, now=now, checkpoint=fault_point),
+                now=now)
+    return outcome, backup
 
 
 def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Rulebook,

@@ -352,7 +352,9 @@ def write_tables(path: str | Path, tables: list[SheetTable], meta: dict[str, str
     sheet = book.add_worksheet(L.META)
     sheet.set_column(0, 0, 22, fmt.meta_key)
     sheet.set_column(1, 1, 40)
-    for r, key in enumerate(L.META_KEYS):
+    # kpisheet's own keys first, then any other key a command recorded (e.g. published:<period>)
+    keys = list(L.META_KEYS) + sorted(k for k in meta if k not in L.META_KEYS)
+    for r, key in enumerate(keys):
         sheet.write_string(r, 0, key)
         sheet.write_string(r, 1, str(meta.get(key, "")))
     sheet.hide()

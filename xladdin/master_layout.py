@@ -217,8 +217,11 @@ APPEAL_COLUMNS: tuple[MasterColumn, ...] = (
     _col("resolved_date", "处理完成日期", "Resolved", 12, DATE, HR),
     _col("outcome", "处理结果", "Outcome", 14, TEXT, HR),
     _col("revised_grade", "改定等级", "Revised grade", 9, TEXT, HR),
+    _col("handler", "经办人", "Handler", 9, TEXT, HR),
     _col("overdue", "处理逾期", "Overdue", 9, TEXT, DERIVED),
     _col("hr_notes", "HR备注", "HR notes", 24, TEXT, HR),
+    # what kpisheet could not compute or wants checked (e.g. deadlines estimated for want of a holiday calendar)
+    _col("system_note", "系统提示", "System note", 40, TEXT, DERIVED),
 )
 APPEAL_KEY = ("period", "employee_id")
 

@@ -330,6 +330,15 @@ def _derive(rows: list[dict], appeal_grades: dict, rulebook: Rulebook, columns, 
     _rank(rows)
 
 
+def derive_final_grades(rows: list[dict], appeals: Iterable[dict], rulebook: Rulebook, *, now: dt.datetime,
+                        user: str = "") -> list[dict]:
+    """Final grade, coefficient, PIP and rank of 总表 ``rows`` (in place) by consolidation's rule,
+    for commands that change 校准等级 or 申诉 outside a merge; returns 问题-style issue rows."""
+    run = _Run(rulebook, now.replace(microsecond=0), user, str)
+    _derive(rows, _appeal_grades(appeals), rulebook, L.summary_columns(rulebook), run)
+    return run.issues
+
+
 def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_periods: set, run: _Run,
                    detail_out: dict) -> tuple[list[dict], dict[str, int]]:
     rulebook = run.rulebook
