@@ -169,6 +169,8 @@ class Eligibility(Strict):
 class Periods(Strict):
     quarter_from_months: str = "mean"
     year_weights: dict[str, Weight]
+    # sign-off window of a team workbook: from the period's first day to this many days after its last
+    signoff_days_after_end: Annotated[int, Field(ge=0)] = 15
 
 
 class Appeals(Strict):

@@ -108,6 +108,7 @@ LABELS: dict[str | tuple[str, str], str] = {
     "self_gap": "自评与上级评分相差超过此值须写说明",
     "excluded_statuses": "不参加强制分布的员工状态（每行一个）", "min_months_in_post": "考核期内最少在岗月数",
     "quarter_from_months": "季度由月度汇总的方式（mean 平均）", "year_weights": "年度中各季度的权重（合计 100）",
+    "signoff_days_after_end": "考核期结束后几天内须完成签字",
     "file_within_workdays": "公布后几个工作日内可申诉", "accept_within_workdays": "HR 受理时限（工作日）",
     "resolve_within_workdays": "申诉办结时限（工作日）",
     "pip_grades": "需制定改进计划的等级（每行一个）", "pip_months_min": "改进计划最短月数",
