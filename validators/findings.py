@@ -1,0 +1,560 @@
+"""The finding catalogue: every kind of problem validation can report, defined once.
+
+Each :class:`FindingKind` holds a stable code, a severity, bilingual titles,
+message templates and fix hints (``str.format`` placeholders), a description
+and an example. Checks never write message text themselves: they call
+:func:`make_finding` with a code, the location and the template's parameters,
+and ``docs/findings.md`` is generated from the same definitions
+(``python -m xladdin.gen_docs``).
+
+A finding is only ever made by code, so an unknown code or a missing template
+parameter is a programming error: :func:`make_finding` raises
+:class:`FindingTemplateError` at once (the catalogue tests format every
+template), instead of showing a manager a half-filled sentence.
+
+Collecting is lazy by design: checks append to a plain ``list[Finding]`` and
+never stop at the first problem; :func:`validators.report.status_of` turns the
+list into ok / warning / error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal, Mapping
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# Location fields of a Finding that a template may also name. A template that
+# names one requires it: a message saying "None!None" would hide the cell.
+LOCATION_FIELDS = ("sheet", "cell", "employee_id", "indicator")
+# value/expected may be empty; templates show them as 空 / empty.
+VALUE_FIELDS = ("value", "expected")
+
+PREFIXES: dict[str, tuple[str, str]] = {
+    "file": ("文件", "File"),
+    "template": ("模板", "Template"),
+    "goal": ("目标设定", "Goal setting"),
+    "score": ("考核评分", "Scoring"),
+    "team": ("团队", "Team"),
+}
+
+
+class FindingTemplateError(KeyError):
+    """A finding was requested with an unknown code or without a parameter its templates need."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    code: str
+    severity: Severity
+    title_zh: str
+    title_en: str
+    message_zh: str
+    message_en: str
+    hint_zh: str
+    hint_en: str
+    description_zh: str
+    description_en: str
+    # template parameters (and location/value fields) for the docs' example message
+    example: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return self.code.split("-", 1)[0]
+
+    def placeholders(self) -> set[str]:
+        """Every name the templates use, in both languages."""
+        names: set[str] = set()
+        for template in (self.message_zh, self.message_en, self.hint_zh, self.hint_en):
+            names.update(name for _, name, _, _ in string.Formatter().parse(template) if name)
+        return names
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one file, in the JSON shape of ``kpisheet validate --format json``."""
+
+    code: str
+    severity: Severity
+    sheet: str | None
+    cell: str | None
+    employee_id: str | None
+    indicator: str | None
+    value: Any
+    expected: Any
+    message_zh: str
+    message_en: str
+    hint: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "employee_id": self.employee_id,
+            "indicator": self.indicator,
+            "value": self.value,
+            "expected": self.expected,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "hint": self.hint,
+        }
+
+    @property
+    def where(self) -> str:
+        """'考核评分!L7', '考核评分' or '' for a file-level finding."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or self.cell or ""
+
+
+def _kind(code: str, severity: Severity, title: tuple[str, str], message: tuple[str, str],
+          hint: tuple[str, str], description: tuple[str, str], example: Mapping[str, Any]) -> FindingKind:
+    return FindingKind(code, severity, title[0], title[1], message[0], message[1], hint[0], hint[1],
+                       description[0], description[1], MappingProxyType(dict(example)))
+
+
+_CELL = {"sheet": "考核评分", "cell": "L7", "employee_id": "E1003", "indicator": "CSAT"}
+_GOAL = {"sheet": "目标设定", "cell": "I7", "employee_id": "E1003", "indicator": "ENG_MTTR"}
+
+_KINDS: tuple[FindingKind, ...] = (
+    # --- file- : the file itself, before anything is read --------------------------------
+    _kind(
+        "file-unreadable", "error",
+        ("文件无法读取", "File cannot be read"),
+        ("无法读取此文件：{reason_zh}。", "The file cannot be read: {reason_en}."),
+        ("请用 Excel 或 WPS 打开文件，另存为“Excel 工作簿 (*.xlsx)”后重新提交；若打不开，请从 HR 下发的原表重新填写。",
+         "Open the file in Excel or WPS, save it as 'Excel Workbook (*.xlsx)' and submit it again; "
+         "if it will not open, fill in a fresh copy of the workbook HR sent."),
+        ("文件为空、已损坏或不完整（如传输中被截断），或含有不安全的 XML（实体声明），或读取进程异常退出。",
+         "The file is empty, damaged or incomplete (e.g. cut off in transfer), holds unsafe XML "
+         "(entity declarations), or the reading process died on it."),
+        {"reason_zh": "文件不完整（可能在复制或传输中被截断）", "reason_en": "the file is incomplete (probably cut off while copying or sending)"},
+    ),
+    _kind(
+        "file-encrypted", "error",
+        ("文件已加密", "File is encrypted"),
+        ("文件设置了打开密码（已加密），系统无法读取其中内容。",
+         "The file has an open password (it is encrypted), so its contents cannot be read."),
+        ("在 Excel 中依次点 文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码并保存后重新提交。工作表保护不影响读取，无需取消。",
+         "In Excel choose File > Info > Protect Workbook > Encrypt with Password, clear the password, save and submit "
+         "again. Sheet protection is fine and can stay."),
+        ("工作簿用打开密码加密（Office 加密或 zip 加密）。", "The workbook is encrypted with an open password (Office or zip encryption)."),
+        {},
+    ),
+    _kind(
+        "file-wrong-format", "error",
+        ("文件格式不对", "Wrong file format"),
+        ("文件的实际格式是“{detected_zh}”，不是 Excel 工作簿（.xlsx）。", "The file is really {detected_en}, not an Excel workbook (.xlsx)."),
+        ("用 Excel 或 WPS 打开后“另存为” → “Excel 工作簿 (*.xlsx)”再提交；只改文件扩展名没有用。",
+         "Open it in Excel or WPS and use Save As > 'Excel Workbook (*.xlsx)'; renaming the file extension does not "
+         "convert it."),
+        ("文件是 .xls、.xlsb、.ods、CSV/文本或其他格式（无论扩展名是什么）。",
+         "The file is .xls, .xlsb, .ods, CSV/text or anything else, whatever its extension says."),
+        {"detected_zh": "旧版 Excel 97-2003 工作簿（.xls）", "detected_en": "a legacy Excel 97-2003 workbook (.xls)"},
+    ),
+    _kind(
+        "file-too-large", "error",
+        ("文件超出安全限制", "File exceeds the safety limits"),
+        ("文件超出安全限制，未予读取：{reason_zh}。", "The file exceeds the safety limits and was not read: {reason_en}."),
+        ("考核表通常只有几十 KB。请确认提交的是 HR 下发的考核表；删除表格远处误输入的内容（按 Ctrl+End 检查最后一个单元格）后另存再提交。",
+         "An appraisal workbook is normally a few dozen KB. Make sure you submit the workbook HR sent; delete anything "
+         "typed far away from the table (Ctrl+End shows the last used cell), save and submit again."),
+        ("压缩包解压后过大或压缩比异常（zip 炸弹）、声明大小与实际不符、成员过多，或工作表声明/含有超出合理范围的单元格。",
+         "The archive inflates too far or at an abnormal ratio (zip bomb), its declared sizes are false, it has too "
+         "many members, or a sheet declares or holds a cell far beyond any sane extent."),
+        {"reason_zh": "工作表 sheet1.xml 含有单元格 XFD1048576，超出上限（第 100000 行、第 200 列）",
+         "reason_en": "sheet sheet1.xml holds cell XFD1048576, beyond the limit (row 100000, column 200)"},
+    ),
+    _kind(
+        "file-has-macros", "error",
+        ("文件包含宏", "File contains macros"),
+        ("文件包含宏（{what_zh}）。系统不会运行宏，只读取单元格数值，但含宏文件不予接收。",
+         "The file contains macros ({what_en}). They are never run and only cell values are read, but macro-bearing "
+         "files are not accepted."),
+        ("用 Excel 另存为“Excel 工作簿 (*.xlsx)”（不含宏）后重新提交。", "Save it as 'Excel Workbook (*.xlsx)' (macro-free) and submit again."),
+        ("文件含 VBA 工程、Excel 4.0 宏表或 ActiveX 控件（如 .xlsm）。仍会读取数值以便一次报告所有问题。",
+         "The file holds a VBA project, Excel 4.0 macro sheets or ActiveX controls (e.g. .xlsm). Values are still "
+         "read so that every other problem is reported at once."),
+        {"what_zh": "VBA 工程 xl/vbaProject.bin", "what_en": "VBA project xl/vbaProject.bin"},
+    ),
+    _kind(
+        "file-lock", "warning",
+        ("Excel 锁文件", "Excel lock file"),
+        ("{name} 是 Excel/WPS/LibreOffice 打开工作簿时生成的临时锁文件，不是考核表，已跳过。",
+         "{name} is the temporary lock file Excel/WPS/LibreOffice creates while a workbook is open; it is not a "
+         "workbook and was skipped."),
+        ("关闭正在编辑的工作簿后锁文件会自动消失；请只提交工作簿本身，不要提交以 ~$ 开头的文件。",
+         "Close the workbook and the lock file disappears; submit only the workbook itself, never files starting "
+         "with ~$."),
+        ("以 ~$ 或 .~lock. 开头的锁文件，说明原工作簿正被打开（可能还在修改）。",
+         "A ~$ or .~lock. owner file: the real workbook is open somewhere and may still be changing."),
+        {"name": "~$考核表_售后一组.xlsx"},
+    ),
+    # --- template- : is this a kpisheet workbook, and is it intact? -----------------------
+    _kind(
+        "template-unknown", "error",
+        ("不是考核表模板", "Not a kpisheet workbook"),
+        ("这是电子表格，但不是 kpisheet 生成的考核表（{reason_zh}）。", "This is a spreadsheet but not a kpisheet workbook ({reason_en})."),
+        ("请在 HR 下发的考核表中填写并提交，不要新建工作簿或把内容复制到其他文件。",
+         "Fill in and submit the workbook HR sent; do not start a new workbook or copy the content into another file."),
+        ("缺少隐藏的 _meta 工作表或其中的模板标识。", "The hidden _meta sheet or the template id in it is missing."),
+        {"reason_zh": "缺少 _meta 工作表", "reason_en": "the _meta sheet is missing"},
+    ),
+    _kind(
+        "template-version", "error",
+        ("模板版本不受支持", "Unsupported template version"),
+        ("考核表模板版本为 {value}，本系统支持的版本是 {expected}。", "The workbook's template version is {value}; this system supports {expected}."),
+        ("请向 HR 领取最新版考核表，把已填内容复制到新表后提交。", "Get the current workbook from HR, copy what you entered into it and submit that."),
+        ("_meta 中的模板版本与当前程序不一致。", "The template version in _meta is not the one this program reads."),
+        {"value": "0", "expected": "1"},
+    ),
+    _kind(
+        "template-rulebook-mismatch", "error",
+        ("规则表不一致", "Rulebook mismatch"),
+        ("本表依据的规则表（{value}）与本次校验使用的规则表（{expected}）不一致。",
+         "The workbook was made from rulebook {value}, but this check uses rulebook {expected}."),
+        ("请确认填写的是本期 HR 下发的考核表；若 HR 已更新规则，请领取新表重新填写。",
+         "Make sure this is the workbook HR sent for this period; if HR changed the rules since, fill in the new "
+         "workbook."),
+        ("_meta 中的规则表指纹与校验所用规则表不同。", "The rulebook fingerprint in _meta differs from the rulebook used for checking."),
+        {"value": "aftersales-default 2025.2 (3f9c…)", "expected": "aftersales-default 2026.1 (a41d…)"},
+    ),
+    _kind(
+        "template-structure-changed", "error",
+        ("表格结构被改动", "Workbook structure changed"),
+        ("{sheet}：{detail_zh}。", "{sheet}: {detail_en}."),
+        ("不要插入或删除行列，也不要修改灰色锁定单元格（工号、指标代码、公式）。请撤销这些改动，或在新表中重新填写。",
+         "Do not insert or delete rows or columns or change the grey locked cells (IDs, indicator codes, formulas). "
+         "Undo those changes or fill in a fresh workbook."),
+        ("插入或删除了行、锁定单元格或指标代码被改，与 _meta 记录的结构不符。",
+         "Rows were inserted or deleted, or locked cells or indicator codes changed, so the sheet no longer matches "
+         "the structure recorded in _meta."),
+        {"sheet": "考核评分", "detail_zh": "第 12 行的指标代码由 CSAT 变成了 ENG_FTFR（可能插入或删除了行）",
+         "detail_en": "row 12 holds indicator ENG_FTFR where CSAT belongs (rows were probably inserted or deleted)"},
+    ),
+    # --- goal- : the 目标设定 sheet ------------------------------------------------------
+    _kind(
+        "goal-weight-sum", "error",
+        ("权重合计不等于 100", "Weights do not sum to 100"),
+        ("{sheet}!{cell}：员工 {employee_id} 各指标权重合计为 {value}%，应为 {expected}%。",
+         "{sheet}!{cell}: the weights of employee {employee_id} sum to {value}%, but must sum to {expected}%."),
+        ("调整该员工各指标的“权重%”，使合计正好等于 {expected}。", "Adjust this employee's Weight % cells so that they add up to exactly {expected}."),
+        ("一名员工所有指标的权重之和必须等于 100。", "The weights of one employee's indicators must sum to exactly 100."),
+        {**_GOAL, "cell": "N7", "indicator": None, "value": 95, "expected": 100},
+    ),
+    _kind(
+        "goal-weight-range", "error",
+        ("权重超出范围", "Weight out of range"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 权重为 {value}%，允许范围是 {expected}%。",
+         "{sheet}!{cell}: employee {employee_id}'s weight for {indicator} is {value}%; the allowed range is {expected}%."),
+        ("把权重改到 {expected}% 之间，并保持该员工权重合计为 100。", "Set the weight within {expected}% and keep the employee's total at 100."),
+        ("指标权重低于规则表中的最小值或高于最大值。", "An indicator's weight is below its minimum or above its maximum in the rulebook."),
+        {**_GOAL, "value": 40, "expected": "5–30"},
+    ),
+    _kind(
+        "goal-target-missing", "error",
+        ("缺少目标值", "Target value missing"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 未填写{field_zh}。",
+         "{sheet}!{cell}: employee {employee_id}'s {indicator} has no {field_en}."),
+        ("在该单元格填写{field_zh}（数字）。", "Enter the {field_en} (a number) in this cell."),
+        ("需要由上级设定的底线值、目标值或挑战值为空。", "A floor, target or challenge value the manager must set is empty."),
+        {**_GOAL, "cell": "K7", "field_zh": "目标值", "field_en": "target"},
+    ),
+    _kind(
+        "goal-target-order", "error",
+        ("底线/目标/挑战值顺序不对", "Floor/target/challenge out of order"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 底线值 / 目标值 / 挑战值为 {value}，应满足 {order_zh}。",
+         "{sheet}!{cell}: employee {employee_id}'s {indicator} has floor / target / challenge {value}; they must satisfy {order_en}."),
+        ("检查这三个值是否填反或填错了单位。", "Check whether the three values were swapped or typed in the wrong unit."),
+        ("越高越好的指标须 底线 < 目标 ≤ 挑战；越低越好的指标相反。",
+         "For a higher-better indicator floor < target ≤ challenge; for a lower-better one the reverse."),
+        {**_GOAL, "cell": "J7", "value": "4 / 8 / 2", "expected": "floor > target >= challenge",
+         "order_zh": "底线 > 目标 ≥ 挑战（越低越好）", "order_en": "floor > target ≥ challenge (lower is better)"},
+    ),
+    _kind(
+        "goal-smart-missing", "warning",
+        ("缺少 SMART 目标描述", "SMART description missing"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 未填写 SMART 目标描述。",
+         "{sheet}!{cell}: employee {employee_id}'s {indicator} has no SMART description."),
+        ("写明具体、可衡量、可达成、相关、有时限的目标，如“第三季度客户满意度达到 95%，以月度回访调查为准”。",
+         "Write a specific, measurable, achievable, relevant and time-bound goal, e.g. 'Q3 customer satisfaction at "
+         "95%, measured by the monthly follow-up survey'."),
+        ("目标描述为空或过短，员工无法据此理解考核要求。", "The goal description is empty or too short for the employee to know what is expected."),
+        {**_GOAL, "cell": "M7"},
+    ),
+    _kind(
+        "goal-changed-after-approval", "error",
+        ("目标审批后被修改", "Goal changed after approval"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 的{field_zh}在目标审批后被改动（审批时为 {expected}，现为 {value}）。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator} changed after the goals were approved "
+         "(approved {expected}, now {value})."),
+        ("恢复为审批时的值；确需调整目标的，请走目标变更审批并由 HR 重新下发。",
+         "Restore the approved value; a goal that must change needs a change approval, after which HR reissues the workbook."),
+        ("评分阶段的权重、目标值或 SMART 描述与已审批的目标表不一致。",
+         "In the scoring phase a weight, target or SMART text differs from the approved goal sheet."),
+        {**_GOAL, "cell": "I7", "field_zh": "权重", "field_en": "weight", "expected": 10, "value": 15},
+    ),
+    # --- score- : the 考核评分 sheet ------------------------------------------------------
+    _kind(
+        "score-not-number", "error",
+        ("不是数字", "Not a number"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {field_zh}“{value}”不是数字（{problem_zh}）。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator}, '{value}', is not a number ({problem_en})."),
+        ("只输入数字：百分比直接输入 95% 或 0.95，不要输入“约90”、全角数字或多余空格。",
+         "Type the number only: a percentage as 95% or 0.95, without words such as '约' (about), full-width digits or "
+         "extra spaces."),
+        ("应填数字的单元格里是文本：全角数字、文本形式的“95%”、“约90”、多余空格等。",
+         "A cell that needs a number holds text: full-width digits, '95%' stored as text, '约90' (about 90), stray spaces."),
+        {**_CELL, "value": "约90", "field_zh": "实际值", "field_en": "actual value", "problem_zh": "含有文字“约”",
+         "problem_en": "it contains the word 约 (about)"},
+    ),
+    _kind(
+        "score-percent-scale", "error",
+        ("百分比比例错误", "Percent scale mistake"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 实际值为 {value}，按该指标单位（{unit_zh}）看比例不对，可能应为 {expected}。",
+         "{sheet}!{cell}: employee {employee_id}'s actual value for {indicator} is {value}, which does not fit the "
+         "indicator's unit ({unit_en}); it was probably meant as {expected}."),
+        ("百分比请输入 95% 或 0.95（不要输入 95）；非百分比指标请输入原始数值。",
+         "Enter a percentage as 95% or 0.95 (not 95); enter a non-percent indicator in its own unit."),
+        ("百分比指标输入了 95 而不是 95%，或非百分比指标输入了小数比例。",
+         "95 was typed where 95% was meant, or a fraction was typed for an indicator that is not a percentage."),
+        {**_CELL, "value": 95, "expected": "95% (0.95)", "unit_zh": "%", "unit_en": "%"},
+    ),
+    _kind(
+        "score-out-of-range", "error",
+        ("数值超出合理范围", "Value out of range"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {field_zh}为 {value}，超出合理范围 {expected}。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator} is {value}, outside the plausible range {expected}."),
+        ("核对原始数据后重新输入；确属特殊情况请在“说明/依据”栏写明。",
+         "Check the source data and re-enter the value; if it is truly exceptional, explain it in the comment column."),
+        ("数值不可能成立，如负数、超过 100% 的比率或超出规则表允许的范围。",
+         "The value is impossible: negative, a rate over 100%, or outside the rulebook's range."),
+        {**_CELL, "field_zh": "实际值", "field_en": "actual value", "value": 1.35, "expected": "0%–100%"},
+    ),
+    _kind(
+        "score-rating-invalid", "error",
+        ("评分无效", "Invalid rating"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {field_zh}为 {value}，只能填 {expected}。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator} is {value}; it can only be {expected}."),
+        ("从下拉列表中选择评分（1 最差，5 最好）。", "Pick the rating from the dropdown (1 lowest, 5 highest)."),
+        ("自评或上级评分不是规则表允许的等级（默认 1–5 的整数）。", "A self or manager rating is not one the rulebook allows (whole numbers 1–5 by default)."),
+        {**_CELL, "cell": "N9", "indicator": "TEAM", "field_zh": "上级评分", "field_en": "manager rating", "value": 4.5,
+         "expected": "1, 2, 3, 4, 5"},
+    ),
+    _kind(
+        "score-missing", "error",
+        ("缺少评分输入", "Scoring input missing"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 未填写{field_zh}。",
+         "{sheet}!{cell}: employee {employee_id}'s {indicator} has no {field_en}."),
+        ("填写该单元格；确实没有数据的，请与 HR 确认处理办法并在“说明/依据”栏注明。",
+         "Fill in this cell; if there is really no data, agree with HR how to handle it and say so in the comment column."),
+        ("计算得分所需的实际值或评分为空。", "An actual value or rating needed to compute the score is empty."),
+        {**_CELL, "field_zh": "实际值", "field_en": "actual value"},
+    ),
+    _kind(
+        "score-comment-required", "error",
+        ("需要填写说明", "Comment required"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {reason_zh}，须在“说明/依据”栏写明理由。",
+         "{sheet}!{cell}: employee {employee_id}'s {indicator} {reason_en}, so the comment column must give the reason."),
+        ("在“说明/依据”栏写明事实依据（事件、数据来源或面谈记录）。", "Write the evidence in the comment column (events, data source or interview notes)."),
+        ("极端得分，或自评与上级评分差距超过规则表阈值，但说明栏为空。",
+         "An extreme score, or a self/manager gap above the rulebook's threshold, has no comment."),
+        {**_CELL, "cell": "O9", "indicator": "TEAM", "reason_zh": "自评 5 分与上级评分 2 分相差 3 分（超过 2 分）",
+         "reason_en": "has a self rating of 5 against a manager rating of 2, a gap of 3 (over 2)"},
+    ),
+    _kind(
+        "score-total-mismatch", "error",
+        ("计算结果被改动", "Computed value altered"),
+        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}在文件中为 {value}，按规则重新计算应为 {expected}，公式可能被覆盖或改动。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} reads {value} in the file but recomputes to {expected}; "
+         "the formula was probably overwritten or changed."),
+        ("不要在得分、合计、等级等计算列手工输入；请从原表复制回公式，或在新表中重新填写。",
+         "Never type into score, total or grade columns; copy the formula back from the original workbook or fill in a fresh one."),
+        ("文件中缓存的得分/合计/等级与 Python 按输入重新计算的结果不一致。",
+         "A cached score, total or grade in the file differs from Python's recomputation from the inputs."),
+        {"sheet": "汇总", "cell": "H5", "employee_id": "E1003", "field_zh": "总分", "field_en": "total", "value": 95,
+         "expected": 82.4},
+    ),
+    _kind(
+        "score-actual-changed", "warning",
+        ("预填实际值被修改", "Prefilled actual changed"),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 实际值由系统预填的 {expected} 改为 {value}，但未填写说明。",
+         "{sheet}!{cell}: employee {employee_id}'s actual value for {indicator} was changed from the prefilled "
+         "{expected} to {value} without a comment."),
+        ("若修改有依据，请在“说明/依据”栏写明数据来源；否则恢复预填值。",
+         "If the change is justified, give the data source in the comment column; otherwise restore the prefilled value."),
+        ("系统预填的实际值被改动且无说明。", "A value prefilled from the source system was changed without a comment."),
+        {**_CELL, "value": 0.97, "expected": 0.91},
+    ),
+    # --- team- : the team as a whole -------------------------------------------------------
+    _kind(
+        "team-duplicate-employee", "error",
+        ("员工重复", "Duplicate employee"),
+        ("{sheet}!{cell}：工号 {employee_id} 在本表中重复出现（另见 {other}）。",
+         "{sheet}!{cell}: employee {employee_id} appears more than once in this workbook (also at {other})."),
+        ("删除重复的行，每名员工只保留一行。", "Delete the duplicate rows so that each employee appears once."),
+        ("同一工号在汇总表中出现多次。", "The same employee ID appears more than once on the summary sheet."),
+        {"sheet": "汇总", "cell": "A9", "employee_id": "E1003", "other": "A5"},
+    ),
+    _kind(
+        "team-unknown-employee", "error",
+        ("员工不在花名册", "Employee not in the roster"),
+        ("{sheet}!{cell}：工号 {employee_id} 不在花名册中。", "{sheet}!{cell}: employee {employee_id} is not in the roster."),
+        ("核对工号是否输错；新入职员工请先请 HR 加入花名册并重新下发考核表。",
+         "Check the ID for typos; for a new hire ask HR to add them to the roster and reissue the workbook."),
+        ("表中的工号在花名册里找不到。", "An employee ID in the workbook is not found in the roster."),
+        {"sheet": "汇总", "cell": "A9", "employee_id": "E9999"},
+    ),
+    _kind(
+        "team-missing-employee", "error",
+        ("缺少员工", "Employee missing"),
+        ("{sheet}：花名册中本团队的员工 {employee_id}（{name}）不在表中。",
+         "{sheet}: employee {employee_id} ({name}) of this team in the roster is missing from the workbook."),
+        ("不要删除员工行；员工已离职或调岗的，请告知 HR 更新花名册。",
+         "Do not delete employee rows; if the employee left or moved, ask HR to update the roster."),
+        ("花名册中属于本团队且应参加考核的员工在表中缺失。", "An employee the roster places in this team and period is missing."),
+        {"sheet": "汇总", "employee_id": "E1007", "name": "王芳"},
+    ),
+    _kind(
+        "team-wrong-department", "error",
+        ("员工不属于本团队", "Employee in the wrong team"),
+        ("{sheet}!{cell}：员工 {employee_id} 在花名册中属于 {value}，不属于本表的 {expected}。",
+         "{sheet}!{cell}: employee {employee_id} belongs to {value} in the roster, not to this workbook's {expected}."),
+        ("请把该员工交由所属团队的考核表评分；如已调岗，请告知 HR 更新花名册。",
+         "Have the employee appraised in their own team's workbook; if they moved, ask HR to update the roster."),
+        ("员工在花名册中的部门或团队与本表不同。", "The employee's department or team in the roster differs from the workbook's."),
+        {"sheet": "汇总", "cell": "A6", "employee_id": "E2001", "value": "售后服务部 / 客服二组",
+         "expected": "售后服务部 / 工程一组"},
+    ),
+    _kind(
+        "team-period-mismatch", "error",
+        ("考核期间不符", "Wrong period"),
+        ("{sheet}!{cell}：本表的考核期间为 {value}，本次收取的是 {expected}。",
+         "{sheet}!{cell}: this workbook is for period {value}, but {expected} is being collected."),
+        ("请提交本期的考核表；上期的表不要重复提交。", "Submit this period's workbook; do not resend an earlier period's."),
+        ("考核表的期间与本次校验的期间不同。", "The workbook's period differs from the period being validated."),
+        {"sheet": "_meta", "cell": "B3", "value": "2026-Q1", "expected": "2026-Q2"},
+    ),
+    _kind(
+        "team-signoff-missing", "error",
+        ("缺少签字", "Sign-off missing"),
+        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}{problem_zh}。", "{sheet}!{cell}: employee {employee_id}'s {field_en} {problem_en}."),
+        ("面谈反馈后由上级和员工分别签字并填写签字日期（在规定期限内）。",
+         "After the feedback interview the manager and the employee each sign and date (within the deadline)."),
+        ("上级或员工签字为空，或签字日期不在规定期限内。", "A manager or employee sign-off is empty, or dated outside the sign-off window."),
+        {"sheet": "汇总", "cell": "P5", "employee_id": "E1003", "field_zh": "员工签字日期", "field_en": "employee sign-off date",
+         "problem_zh": "为 2026-07-20，不在 2026-07-01 至 2026-07-10 的签字期限内",
+         "problem_en": "is 2026-07-20, outside the sign-off window 2026-07-01 to 2026-07-10"},
+    ),
+    _kind(
+        "team-distribution-over-quota", "warning",
+        ("等级分布超出配额", "Grade distribution over quota"),
+        ("{sheet}：{grade} 等级共 {count} 人，占 {value}，超过配额 {expected}。",
+         "{sheet}: grade {grade} has {count} people, {value} of the team, over the quota of {expected}."),
+        ("复核评分；确需超出的，请在校准时提交书面说明（团队不足 10 人时在部门层面合并计算）。",
+         "Review the ratings; if the excess is justified, give a written reason at calibration (teams under 10 are "
+         "pooled at department level)."),
+        ("团队等级分布超出强制分布配额（校准时在部门层面执行）。",
+         "The team's grade distribution exceeds the forced-distribution quota (enforced at calibration by department)."),
+        {"sheet": "汇总", "grade": "S", "count": 3, "value": "25%", "expected": "10%"},
+    ),
+)
+
+CATALOGUE: Mapping[str, FindingKind] = MappingProxyType({kind.code: kind for kind in _KINDS})
+
+
+def kind_of(code: str) -> FindingKind:
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise FindingTemplateError(f"unknown finding code {code!r}") from None
+
+
+def show(value: Any, lang: str) -> str:
+    """A value as a manager reads it: 15.0 -> '15', None -> 空 / empty, dates as ISO."""
+    if value is None or value == "":
+        return "空" if lang == "zh" else "empty"
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(value, ".10g")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a cell value for the ``value``/``expected`` fields."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+def _fill(kind: FindingKind, template: str, context: Mapping[str, Any]) -> str:
+    try:
+        return template.format_map(context)
+    except KeyError as missing:
+        raise FindingTemplateError(
+            f"finding {kind.code!r} needs {missing.args[0]!r} (template: {template!r})") from None
+    except (IndexError, ValueError) as error:
+        raise FindingTemplateError(f"finding {kind.code!r}: bad template {template!r}: {error}") from None
+
+
+def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None,
+                 employee_id: str | None = None, indicator: str | None = None,
+                 value: Any = None, expected: Any = None, **params: Any) -> Finding:
+    """A finding of kind ``code`` with its messages filled from the catalogue.
+
+    ``params`` fill the template placeholders that are not Finding fields
+    (e.g. ``field_zh``/``field_en``, ``reason_zh``/``reason_en``). Raises
+    :class:`FindingTemplateError` for an unknown code, a missing parameter,
+    or a parameter no template uses (a typo would otherwise pass silently).
+    """
+    kind = kind_of(code)
+    names = kind.placeholders()
+    unused = set(params) - names
+    if unused:
+        raise FindingTemplateError(f"finding {code!r} does not use parameter(s) {sorted(unused)}")
+    location = {"sheet": sheet, "cell": cell, "employee_id": employee_id, "indicator": indicator}
+    base = {k: v for k, v in location.items() if v is not None}
+    texts = {}
+    for lang in ("zh", "en"):
+        context = dict(base, value=show(value, lang), expected=show(expected, lang))
+        context.update((k, show(v, lang)) for k, v in params.items())
+        texts[lang] = (_fill(kind, getattr(kind, f"message_{lang}"), context),
+                       _fill(kind, getattr(kind, f"hint_{lang}"), context))
+    return Finding(
+        code=code,
+        severity=kind.severity,
+        sheet=sheet,
+        cell=cell,
+        employee_id=employee_id,
+        indicator=indicator,
+        value=plain(value),
+        expected=plain(expected),
+        message_zh=texts["zh"][0],
+        message_en=texts["en"][0],
+        hint=f"{texts['zh'][1]} / {texts['en'][1]}",
+    )
+
+
+def example_finding(kind: FindingKind) -> Finding:
+    """The kind's documented example, made through :func:`make_finding`."""
+    example = dict(kind.example)
+    fields = {name: example.pop(name, None) for name in LOCATION_FIELDS + VALUE_FIELDS}
+    return make_finding(kind.code, **fields, **example)
