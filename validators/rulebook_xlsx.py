@@ -8,6 +8,9 @@ key/value sheets. Lists inside a cell are one item per line (Alt+Enter).
 Reading is as strict as the YAML form: unknown sheets, columns and keys are
 errors, and every problem, including pydantic's and the cross-field checks',
 is reported at its ``sheet!cell``.
+
+Numbers keep 16 significant digits (openpyxl's and xlsxwriter's precision;
+Excel itself shows 15), so any number a person typed comes back exactly.
 """
 
 from __future__ import annotations
@@ -433,6 +436,7 @@ class _Read:
     problems: list[RuleProblem] = field(default_factory=list)
     places: dict[str, str] = field(default_factory=dict)  # key path -> sheet!cell
     absent: dict[str, set[str]] = field(default_factory=dict)  # sheet -> required columns not there
+    unusable: list[str] = field(default_factory=list)  # sheets refused whole (too large)
 
     def problem(self, where: str, zh: str, en: str) -> None:
         self.problems.append(RuleProblem(where, zh, en))
@@ -481,8 +485,9 @@ class _Sheet:
         self.name, self.read = ws.title, read
         self.known = list(known)
         self.grid = self._cells(ws)
-        self.columns = self._header()
-        self._check_required(required)
+        self.columns = self._header() if self.grid else {}
+        if self.grid:
+            self._check_required(required)
 
     def _cells(self, ws: Worksheet) -> list[tuple[Any, ...]]:
         if ws.max_row > MAX_ROWS or ws.max_column > MAX_COLUMNS:
@@ -491,6 +496,7 @@ class _Sheet:
                               f"{MAX_ROWS} 行、{MAX_COLUMNS} 列；请删除多余内容",
                               f"the sheet is too large ({ws.max_row} rows x {ws.max_column} columns); "
                               f"a rulebook sheet has at most {MAX_ROWS} rows and {MAX_COLUMNS} columns")
+            self.read.unusable.append(ws.title)
             return []
         return [tuple(row) for row in ws.iter_rows(values_only=True)]
 
@@ -731,7 +737,7 @@ def load_xlsx(path: str | Path) -> Rulebook:
     if INCIDENTS_SHEET in names:
         _read_incidents(wb, data.get("indicators", []), read)
     try:
-        return _checked(data, read, missing)
+        return _checked(data, read, missing + read.unusable)
     finally:
         wb.close()
 
