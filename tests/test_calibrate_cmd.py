@@ -58,7 +58,7 @@ def hr_edit(master: Path, sheet: str, key: tuple[str, str] | None, values: dict[
         row = next(r for r in range(2, ws.max_row + 1)
                    if ws.cell(r, period_col).value == key[0] and ws.cell(r, id_col).value == key[1])
     for zh, value in values.items():
-        ws.cell(row, header_index(ws, zh), value)
+        ws.cell(row, header_index(ws, zh)).value = value  # ws.cell(r, c, None) would not clear
     book.save(master)
 
 
