@@ -154,3 +154,10 @@ def test_the_installed_command(tmp_path):
     done = kpisheet("check", "junk.yaml")
     assert done.returncode == 1 and len(done.stdout.strip().splitlines()) == 1
     assert kpisheet("check", "nope.yaml").returncode == 2
+
+
+def test_export_of_text_excel_cannot_hold_is_a_located_problem(tmp_path):
+    source = _yaml(tmp_path, DEFAULT_TEXT.replace("department_en: After-sales Service", 'department_en: "After\\x07sales"'))
+    result = run("export", str(tmp_path / "out.xlsx"), "--rules", source)
+    assert result.exit_code == 1 and "meta.department_en" in result.output
+    assert not list(tmp_path.glob("*.xlsx"))  # no half-written file, no temp left behind

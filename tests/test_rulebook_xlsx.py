@@ -240,3 +240,14 @@ def test_far_corner_cell_is_refused_not_read(exported, tmp_path):
     path = _edited(exported, tmp_path, lambda wb: wb["records"].__setitem__("XFD1048576", "x"))
     (problem,) = _problems(path)
     assert problem.location == "records!XFD1048576" and "too large" in problem.message_en
+
+
+def test_text_a_cell_cannot_carry_is_refused_not_altered(rulebook, tmp_path):
+    data = rulebook.model_dump(mode="json")
+    data["meta"]["name_en"] = "bell\x07"
+    data["eligibility"]["excluded_statuses"] = ["试用 ", "长假"]
+    edited = Rulebook.model_validate(data)
+    with pytest.raises(RulebookError) as caught:
+        dump_xlsx(edited, tmp_path / "never.xlsx")
+    assert [p.location for p in caught.value.problems] == ["meta.name_en", "eligibility.excluded_statuses[0]"]
+    assert not (tmp_path / "never.xlsx").exists()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -377,7 +377,7 @@ def _write_readme(ws: Worksheet, rulebook: Rulebook) -> None:
 
 def dump_xlsx(rulebook: Rulebook, path: str | Path) -> None:
     """Write ``rulebook`` as an .xlsx HR can edit; :func:`load_xlsx` reads it back equal."""
-    _refuse_unwritable_lists(rulebook)
+    _refuse_unwritable_text(rulebook)
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in SHEET_ORDER:
@@ -403,23 +403,31 @@ def _section(rulebook: Rulebook, path: tuple[str, ...]) -> Any:
     return value
 
 
-def _refuse_unwritable_lists(rulebook: Rulebook) -> None:
-    """One item per line cannot carry an item with a line break or edge spaces."""
+def _refuse_unwritable_text(rulebook: Rulebook) -> None:
+    """Text a cell cannot carry back unchanged is refused, never altered on the way.
+
+    Worksheets cannot hold control characters, a carriage return comes back as
+    a plain line break, and a list item (one per line) cannot hold a line
+    break or edge spaces.
+    """
     problems = []
 
-    def visit(value: Any, loc: tuple) -> None:
+    def refuse(loc: tuple, zh: str, en: str) -> None:
+        problems.append(RuleProblem(key_path(loc), zh, en))
+
+    def visit(value: Any, loc: tuple, in_list: bool = False) -> None:
         if isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 visit(getattr(value, name), loc + (name,))
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                if isinstance(item, str) and (item != item.strip() or "\n" in item or not item):
-                    problems.append(RuleProblem(key_path(loc + (i,)),
-                                                "该项含换行、首尾空格或为空，无法按“每行一项”写入 Excel",
-                                                "this item is empty or has a line break or edge spaces; "
-                                                "it cannot be written one item per line"))
-                else:
-                    visit(item, loc + (i,))
+                visit(item, loc + (i,), in_list=True)
+        elif isinstance(value, str):
+            if ILLEGAL_CHARACTERS_RE.search(value) or "\r" in value:
+                refuse(loc, "文本含有 Excel 无法保存的控制字符", "the text holds control characters Excel cannot store")
+            elif in_list and (value != value.strip() or "\n" in value or not value):
+                refuse(loc, "该项为空、含换行或首尾空格，无法按“每行一项”写入 Excel",
+                       "this item is empty or has a line break or edge spaces; it cannot be written one per line")
 
     visit(rulebook, ())
     if problems:
