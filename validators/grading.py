@@ -81,8 +81,10 @@ def _weight_problem(code: str, weight: float) -> InputProblem | None:
     return None
 
 
-def score_line(rulebook: Rulebook, line: IndicatorLine) -> LineResult:
-    known = {ind.code: ind for ind in rulebook.indicators}
+def score_line(rulebook: Rulebook, line: IndicatorLine, known: dict | None = None) -> LineResult:
+    """``known``: the rulebook's indicators by code, when the caller already has them (a batch of lines)."""
+    if known is None:
+        known = {ind.code: ind for ind in rulebook.indicators}
     if line.code not in known:
         problem = InputProblem(line.code, "code", "规则表中没有这个指标代码", "the rulebook has no such indicator code")
         return LineResult(line.code, "", None, None, invalid=(problem,))
@@ -184,7 +186,8 @@ def score_employee(
 ) -> EmployeeResult:
     """Weighted total = ROUND(sum of score x weight / 100 + capped bonus, 2)."""
     decimals = rulebook.scoring.decimals
-    results = [score_line(rulebook, line) for line in lines]
+    known = {ind.code: ind for ind in rulebook.indicators}
+    results = [score_line(rulebook, line, known) for line in lines]
     missing = [(r.code, name) for r in results for name in r.missing]
     line_problems = [problem for r in results for problem in r.invalid]
     vetoed, veto_problem = _veto_reading(rulebook, veto)
