@@ -292,6 +292,31 @@ _KINDS: tuple[FindingKind, ...] = (
         {**_GOAL, "cell": "M7"},
     ),
     _kind(
+        "goal-category-weight", "error",
+        ("类别权重不符", "Category weight mismatch"),
+        ("{sheet}!{cell}：员工 {employee_id} 的{category_zh}类指标权重合计为 {value}%，规则表规定为 {expected}%。",
+         "{sheet}!{cell}: employee {employee_id}'s {category_en} indicators weigh {value}% in all; the rulebook "
+         "sets {expected}%."),
+        ("只在同一类别的指标之间调整权重，使该类别合计等于 {expected}%。",
+         "Move weight only between indicators of the same category, so that the category adds up to {expected}%."),
+        ("一名员工某一类别（业绩/能力/态度）的指标权重之和与规则表的类别权重不同。",
+         "The weights of one employee's indicators in a category (results/competency/attitude) differ from the "
+         "rulebook's category weight."),
+        {**_GOAL, "indicator": None, "value": 55, "expected": 60, "category_zh": "工作业绩", "category_en": "Results"},
+    ),
+    _kind(
+        "goal-mandatory-missing", "error",
+        ("缺少必选指标", "Mandatory indicator missing"),
+        ("{sheet}!{cell}：员工 {employee_id} 缺少必选指标 {indicator}（{expected}）或其权重为 0。",
+         "{sheet}!{cell}: employee {employee_id} lacks the mandatory indicator {indicator} ({expected}), or it "
+         "weighs 0."),
+        ("恢复该指标行并给出权重；必选指标不能删除或设为 0。",
+         "Restore the indicator's row and give it a weight; a mandatory indicator cannot be removed or set to 0."),
+        ("规则表规定为必选的岗位指标不在表中，或权重为 0。",
+         "An indicator the rulebook makes mandatory for the role is missing from the sheet or weighs 0."),
+        {**_GOAL, "cell": "E7", "indicator": "CSAT", "value": None, "expected": "客户满意度"},
+    ),
+    _kind(
         "goal-changed-after-approval", "error",
         ("目标审批后被修改", "Goal changed after approval"),
         ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 的{field_zh}在目标审批后被改动（审批时为 {expected}，现为 {value}）。",
@@ -399,10 +424,12 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "team-duplicate-employee", "error",
         ("员工重复", "Duplicate employee"),
-        ("{sheet}!{cell}：工号 {employee_id} 在本表中重复出现（另见 {other}）。",
-         "{sheet}!{cell}: employee {employee_id} appears more than once in this workbook (also at {other})."),
-        ("删除重复的行，每名员工只保留一行。", "Delete the duplicate rows so that each employee appears once."),
-        ("同一工号在汇总表中出现多次。", "The same employee ID appears more than once on the summary sheet."),
+        ("{sheet}!{cell}：工号 {employee_id} 重复出现（另见 {other}）。",
+         "{sheet}!{cell}: employee {employee_id} appears more than once (also at {other})."),
+        ("删除重复的行，每名员工在同一期间只在一份考核表中出现一次。",
+         "Delete the duplicate rows: each employee appears once, in one workbook per period."),
+        ("同一工号在汇总表中出现多次，或同一期间出现在两份考核表中。",
+         "The same employee ID appears more than once on the summary sheet, or in two workbooks of one period."),
         {"sheet": "汇总", "cell": "A9", "employee_id": "E1003", "other": "A5"},
     ),
     _kind(
