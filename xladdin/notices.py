@@ -115,6 +115,8 @@ class _Sheet:
             "value": book.add_format({**box, "text_wrap": True}),
             "big": book.add_format({**box, "bold": True, "font_size": 13, "font_color": HEADER_FILL}),
             "score": book.add_format({**box, "num_format": SCORE_FORMAT}),
+            # values beside a label read left to right, numbers included
+            "score_left": book.add_format({**box, "num_format": SCORE_FORMAT, "align": "left"}),
             "date": book.add_format({**box, "num_format": DATE_FORMAT, "align": "left"}),
             "header": book.add_format({**box, "bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL,
                                        "text_wrap": True, "align": "center"}),
@@ -128,10 +130,11 @@ class _Sheet:
         for c, width in enumerate(_WIDTHS):
             self.ws.set_column(c, c, width)
 
-    def height_for(self, text: str, first: int, last: int) -> float:
-        chars = max(1.0, sum(_WIDTHS[first:last + 1]) - 1)
-        lines = sum(max(1, math.ceil(display_width(part) / chars)) for part in str(text).split("\n"))
-        return max(18.0, lines * _LINE_HEIGHT + 4)
+    def height_for(self, text: str, first: int, last: int, size: float = 10) -> float:
+        """A row height that shows ``text`` wrapped over columns first..last (no program autofits on open)."""
+        room = max(1.0, sum(_WIDTHS[first:last + 1]) - 1)
+        lines = sum(max(1, math.ceil(_text_units(part, size) / room)) for part in str(text).split("\n"))
+        return max(18.0, lines * _LINE_HEIGHT * size / 10 + 4)
 
     def merged(self, first: int, last: int, value, fmt: str, *, row: int | None = None) -> None:
         r = self.r if row is None else row
@@ -183,13 +186,19 @@ class _Sheet:
             self.r += 1
 
     def paragraph(self, text: str, fmt: str = "text") -> None:
-        self.ws.set_row(self.r, self.height_for(text, 0, _LAST_COL))
+        self.ws.set_row(self.r, self.height_for(text, 0, _LAST_COL, 9 if fmt == "small" else 10))
         self.merged(0, _LAST_COL, text, fmt)
         self.r += 1
 
     def gap(self) -> None:
         self.ws.set_row(self.r, 8)
         self.r += 1
+
+
+def _text_units(text: str, size: float) -> float:
+    """Width of ``text`` in column-width units: a CJK character is 1.4-1.7 digits wide (LibreOffice,
+    Excel), not 2; the upper end, so that wrapped text is never cut off."""
+    return display_width(text) * 0.8 * size / 10
 
 
 def _value(value) -> str:
@@ -227,7 +236,6 @@ def _indicator_table(sheet: _Sheet, notice: Notice) -> None:
     sheet.ws.set_row(sheet.r, 30)
     for c, header in enumerate(headers):
         sheet.ws.write_string(sheet.r, c, header, sheet.f["header"])
-    sheet.ws.repeat_rows(sheet.r)
     sheet.r += 1
     if not notice.indicators:
         sheet.paragraph("（本期无指标明细 / no indicator detail for this period）", "small")
@@ -275,12 +283,13 @@ def write_notice(path: str | Path, notice: Notice, rulebook: Rulebook) -> Path:
 
     sheet.section("二、考核结果", "Result")
     final = row.get("final_grade")
-    subtotals = [(f"{c.name_zh}小计 {c.name_en}", row.get(f"subtotal_{c.code}"), "score") for c in rulebook.categories]
+    subtotals = [(f"{c.name_zh}小计 {c.name_en}", row.get(f"subtotal_{c.code}"), "score_left")
+                 for c in rulebook.categories]
     sheet.pairs([
         ("最终等级 Final grade", _grade_label(rulebook, final), "big"),
-        ("绩效系数 Pay coefficient", row.get("coefficient"), "score"),
-        ("总分 Total score", row.get("total"), "score"),
-        ("加分 Bonus", row.get("bonus"), "score"),
+        ("绩效系数 Pay coefficient", row.get("coefficient"), "score_left"),
+        ("总分 Total score", row.get("total"), "score_left"),
+        ("加分 Bonus", row.get("bonus"), "score_left"),
         *subtotals,
         ("一票否决 Veto", row.get("veto") or "无 none", "value"),
     ])
