@@ -146,6 +146,27 @@ def test_config_sheet_is_active_and_filled(built, parts):
     assert dict(addin_build.addin_config()) == config
 
 
+def test_site_config_file_replaces_the_defaults(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    site = tmp_path / "site.conf"
+    site.write_text('"Interpreter_Win","D:\\Python311\\python.exe"\n"UDF Modules","xladdin.udfs"\n'
+                    '"Show Console","True"\n', encoding="utf-8")
+    path = addin_build.build_addin(tmp_path / "out", config=site)
+    reader = CalamineWorkbook.from_path(str(path))
+    try:
+        rows = reader.get_sheet_by_name(addin_build.CONFIG_SHEET).to_python()
+    finally:
+        reader.close()
+    assert rows == [["Interpreter_Win", "D:\\Python311\\python.exe"], ["UDF Modules", "xladdin.udfs"],
+                    ["Show Console", True]]
+
+    site.write_text("Interpreter_Win\n", encoding="utf-8")
+    with pytest.raises(addin_build.AddinBuildError) as caught:
+        addin_build.build_addin(tmp_path / "out", config=site)
+    assert "第 1 行" in caught.value.message_zh and "line 1" in caught.value.message_en
+
+
 def test_build_is_deterministic(tmp_path, built):
     again = addin_build.build_addin(tmp_path)
     assert again.read_bytes() == built.read_bytes()

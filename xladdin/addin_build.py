@@ -65,22 +65,38 @@ def addin_resource(name: str) -> str:
     return resources.files("xladdin").joinpath("addin", name).read_text(encoding="utf-8")
 
 
-def addin_config() -> list[tuple[str, str | bool]]:
-    """The config sheet rows from ``addin/addin.conf`` (xlwings' "KEY","VALUE" format).
+def addin_config(path: str | Path | None = None) -> list[tuple[str, str | bool]]:
+    """The config sheet rows: ``path``, or the shipped ``addin/addin.conf``.
 
-    "True"/"False" become booleans, as xlwings' own config sheet holds them.
+    The format is xlwings' own config file ("KEY","VALUE" per line), so the
+    same file can serve as a user config. "True"/"False" become booleans, as
+    xlwings' own config sheet holds them.
     """
+    if path is None:
+        text, source = addin_resource("addin.conf"), "addin.conf"
+    else:
+        try:
+            text, source = Path(path).read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise AddinBuildError(f"无法读取配置文件 {path}：{error}", f"cannot read the config file {path}: {error}") from None
     rows = []
-    for line in csv.reader(io.StringIO(addin_resource("addin.conf"))):
-        if not line:
+    for number, line in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not line or not "".join(line).strip():
             continue
-        key, value = line[0], line[1] if len(line) > 1 else ""
-        rows.append((key, _BOOLEANS.get(value.lower(), value)))
+        if len(line) != 2 or not line[0].strip():
+            raise AddinBuildError(f"{source} 第 {number} 行应为 \"键\",\"值\" 两项",
+                                  f'{source} line {number}: expected "KEY","VALUE"')
+        key, value = line[0].strip(), line[1]
+        rows.append((key, _BOOLEANS.get(value.strip().lower(), value)))
     return rows
 
 
-def build_addin(out_dir: str | Path, template: str | Path | None = None) -> Path:
-    """Write ``out_dir/xladdin.xlam``; returns its path."""
+def build_addin(out_dir: str | Path, template: str | Path | None = None,
+                config: str | Path | None = None) -> Path:
+    """Write ``out_dir/xladdin.xlam``; returns its path.
+
+    ``config`` replaces the shipped config file (a site's interpreter path, say).
+    """
     source = Path(template) if template else template_path()
     if not source.is_file():
         raise AddinBuildError(f"找不到 xlwings 加载项模板：{source}（请重新安装 xlwings）",
@@ -90,13 +106,13 @@ def build_addin(out_dir: str | Path, template: str | Path | None = None) -> Path
     target = out_dir / ADDIN_NAME
     with zipfile.ZipFile(source) as zin:
         parts = {info.filename: zin.read(info) for info in zin.infolist()}
-    config = addin_config()
+    rows = addin_config(config)
     replaced = {
         CUSTOM_UI_PART: addin_resource("customUI.xml").encode("utf-8"),
         VBA_PART: patched_vba_project(parts[VBA_PART], addin_resource(f"{RIBBON_MODULE}.bas")),
         WORKBOOK_PART: activated_workbook_xml(parts[WORKBOOK_PART].decode("utf-8")).encode("utf-8"),
-        config_sheet_part(parts): config_sheet_xml(config).encode("utf-8"),
-        SHARED_STRINGS_PART: shared_strings_xml(config).encode("utf-8"),
+        config_sheet_part(parts): config_sheet_xml(rows).encode("utf-8"),
+        SHARED_STRINGS_PART: shared_strings_xml(rows).encode("utf-8"),
     }
     temporary = target.with_suffix(".tmp")
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as zout:

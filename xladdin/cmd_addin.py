@@ -15,6 +15,9 @@ def register(app: typer.Typer) -> None:
     @addin.command("build")
     def build(
         out: Path = typer.Option(Path("dist"), "--out", "-o", help="输出文件夹 / output folder"),
+        config: Path = typer.Option(None, "--config", "-c",
+                                    help='配置文件（"键","值" 每行一项），代替默认设置 / config file ("KEY","VALUE" '
+                                         "per line) replacing the defaults"),
     ) -> None:
         """生成 xladdin.xlam 加载项 / build the xladdin.xlam add-in."""
         import xlwings
@@ -23,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         try:
-            path = build_addin(out)
+            path = build_addin(out, config=config)
         except AddinBuildError as error:
             console.print(f"[red]加载项生成失败：{error.message_zh}\nAdd-in build failed: {error.message_en}[/red]")
             raise typer.Exit(2) from None
