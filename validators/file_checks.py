@@ -55,13 +55,13 @@ def is_lock_name(name: str) -> bool:
 
 
 def looks_like_owner_file(data: bytes) -> bool:
-    """An Excel/WPS owner file renamed: 162-165 bytes, a length byte, then the user name padded.
+    """An Excel/WPS owner file renamed: ~165 bytes, a length byte, then the user name padded to 54 bytes.
 
     LibreOffice's lock content is one CSV line ending in ';'.
     """
     if 150 <= len(data) <= 200 and 1 <= data[0] <= 54:
         name = data[1:1 + data[0]]
-        return b"\x00" not in name and data[1 + data[0]:55].strip(b" \x00") == b""
+        return b"\x00" not in name and data[1 + data[0]:54].strip(b" \x00") == b""
     text = data[:512]
     return len(data) < 512 and text.count(b",") >= 3 and text.rstrip().endswith(b";") and b"\x00" not in text
 

@@ -231,7 +231,7 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "template-structure-changed", "error",
         ("表格结构被改动", "Workbook structure changed"),
-        ("{sheet}：{detail_zh}。", "{sheet}: {detail_en}."),
+        ("{sheet}：表格结构被改动，{detail_zh}。", "{sheet}: the sheet's structure was changed: {detail_en}."),
         ("不要插入或删除行列，也不要修改灰色锁定单元格（工号、指标代码、公式）。请撤销这些改动，或在新表中重新填写。",
          "Do not insert or delete rows or columns or change the grey locked cells (IDs, indicator codes, formulas). "
          "Undo those changes or fill in a fresh workbook."),

@@ -31,11 +31,9 @@ calamine read of the same workbook).
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -251,8 +249,10 @@ def _macro_parts(infos: list[zipfile.ZipInfo], content_types: bytes) -> list[tup
 
 # --- streaming the XML parts ------------------------------------------------------------
 
-_DECLARATION = re.compile(rb"<!(?i:doctype|entity)")
-_OVERLAP = 16  # bytes kept between chunks so a marker split across them is still seen
+# What may precede a part's root element besides a DOCTYPE: a BOM, whitespace,
+# the XML declaration and other processing instructions, comments. XML allows
+# a DOCTYPE (and so ENTITY declarations) only there; parsers reject one later.
+_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
 _CHUNK = 4 * MB
 
 
@@ -270,27 +270,24 @@ def _scan_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: 
         if not (is_sheet or lower.endswith(_XML_SUFFIXES)):
             continue  # images, printer settings, vbaProject.bin: no reader parses them as XML
         extent = SheetExtent(limits) if is_sheet else None
-        tail = b""
+        first = True
         for chunk in _inflate(archive, info, limits):
-            if not tail:  # a part's first chunk
-                _check_encoding(info.filename, chunk)
+            if first:
+                _check_head(info.filename, chunk, len(chunk) < info.file_size)
                 if extent is not None:
                     extent.declared(chunk)
+                first = False
             inflated += len(chunk)
             if inflated > limits.max_total_bytes:
                 raise _Refusal("total-size", _too_large(
                     f"压缩包解压后超过 {limits.max_total_bytes / MB:.0f} MB",
                     f"the archive inflates to over {limits.max_total_bytes / MB:.0f} MB",
                     inflated, limits.max_total_bytes))
-            # most parts arrive in one chunk: only a split part pays for the overlap copy
-            if _DECLARATION.search(chunk) or (tail and _DECLARATION.search(tail + chunk[:_OVERLAP])):
-                raise _Refusal("entities", _unreadable(
-                    f"{info.filename} 含有 XML 文档类型或实体声明（DOCTYPE/ENTITY），可能是“十亿笑声”或外部实体攻击",
-                    f"{info.filename} contains an XML DOCTYPE or ENTITY declaration (a billion-laughs or "
-                    "external-entity attack)"))
-            tail = chunk[-_OVERLAP:]
             if extent is not None:
-                extent.feed(chunk)
+                if len(chunk) == info.file_size:
+                    extent.scan_part(chunk)
+                else:
+                    extent.feed(chunk)
             elif lower == "[content_types].xml" and len(content_types) < MB:
                 content_types += chunk
         if extent is not None:
@@ -311,18 +308,22 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: GuardLimit
     """Inflate one member in chunks, never yielding more than its declared size.
 
     zipfile stops at the declared size and trusts it, so the member is opened
-    with a declared size one byte larger (and its CRC checked here instead):
-    a byte beyond the declaration means the header lies, and another reader
-    would have kept inflating.
+    with a declared size one byte larger: a byte beyond the declaration means
+    the header lies, and another reader would have kept inflating. The CRC
+    is left to the reader (python-calamine verifies it); here it would only
+    hide the overrun.
     """
-    declared = info.file_size
-    probe = copy.copy(info)
-    probe.file_size = declared + 1
-    del probe.CRC  # zipfile would check it at the shifted end and hide the overrun
+    declared, expected_crc = info.file_size, info.CRC
     seen = 0
-    crc = 0
     try:
-        with archive.open(probe) as stream:
+        # zipfile reads both at open; the entry is restored right after
+        info.file_size = declared + 1
+        del info.CRC  # zipfile would check it at the shifted end and hide the overrun
+        try:
+            stream = archive.open(info)
+        finally:
+            info.file_size, info.CRC = declared, expected_crc
+        with stream:
             while True:
                 chunk = stream.read(min(_CHUNK, declared + 1 - seen))
                 if not chunk:
@@ -333,36 +334,49 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: GuardLimit
                         f"压缩包成员 {info.filename} 实际解压数据多于声明的 {declared:,} 字节（声明大小造假，疑似 zip 炸弹）",
                         f"archive member {info.filename} inflates to more than its declared {declared:,} bytes "
                         "(the sizes lie: a likely zip bomb)", seen, declared))
-                crc = zlib.crc32(chunk, crc)
                 yield chunk
     except _Refusal:
         raise
     except Exception as error:  # BadZipFile, zlib.error, OSError...: a broken member
         raise _Refusal("damaged", _unreadable(
             f"压缩包成员 {info.filename} 已损坏（{error}）", f"archive member {info.filename} is damaged ({error})")) from None
-    if seen < declared or crc != info.CRC:
+    if seen < declared:
         raise _Refusal("damaged", _unreadable(
-            f"压缩包成员 {info.filename} 已损坏（长度或校验和与记录不符）",
-            f"archive member {info.filename} is damaged (its length or checksum does not match the record)"))
+            f"压缩包成员 {info.filename} 比声明的短（{seen:,} / {declared:,} 字节），文件已损坏",
+            f"archive member {info.filename} is shorter than declared ({seen:,} of {declared:,} bytes): the file is damaged"))
 
 
-def _check_encoding(name: str, head: bytes) -> None:
-    """XML parts must be UTF-8: UTF-16 would hide declarations and references from a byte scan."""
-    start = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    start = start.lstrip(b" \t\r\n")
-    if start and (not start.startswith(b"<") or b"\x00" in start[:64]):
+def _check_head(name: str, head: bytes, more: bool) -> None:
+    """A part must be UTF-8 XML whose prolog declares no DOCTYPE or ENTITY.
+
+    UTF-16 would hide markup from these byte scans. A DOCTYPE is where entity
+    attacks live (billion laughs, external entities); no Office writer emits
+    one, and XML allows it only before the root element.
+    """
+    prolog = _PROLOG.match(head).end()
+    if prolog == len(head) and more:  # megabytes of comments before the root: not a workbook part
+        raise _Refusal("entities", _unreadable(
+            f"{name} 的 XML 开头异常（根元素之前内容过长）", f"{name} has an abnormal XML prolog (too long before the root)"))
+    rest = head[prolog:prolog + 2]
+    if rest == b"<!":
+        raise _Refusal("entities", _unreadable(
+            f"{name} 含有 XML 文档类型或实体声明（DOCTYPE/ENTITY），可能是“十亿笑声”或外部实体攻击",
+            f"{name} contains an XML DOCTYPE or ENTITY declaration (a billion-laughs or external-entity attack)"))
+    if rest and (rest[:1] != b"<" or b"\x00" in head[:64]):
         raise _Refusal("encoding", _unreadable(
             f"{name} 不是 UTF-8 编码的 XML", f"{name} is not UTF-8 encoded XML"))
 
 
 # --- sheet extent -----------------------------------------------------------------------
 
-# Canonical writers (Excel, WPS, LibreOffice, openpyxl, xlsxwriter) put r first:
-# <c r="B7" ...> and <row r="7" ...>. This pattern captures that r, or b'' for
-# a c/row element without it, which sends the sheet to the careful scan.
-_CANONICAL = re.compile(rb"""<(?:c|row)[\s/>](?:r\s*=\s*["']([A-Za-z]*\d*)["'])?""")
-# a namespace-prefixed c/row element (<x:c ...>): readers match local names
-_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+# Canonical writers (Excel, WPS, LibreOffice, openpyxl, xlsxwriter) write every
+# cell as <c r="B7" ...>, r first. A reader places a cell by its r alone, so
+# then the rows do not matter. This pattern captures each cell's r, or b'' for a
+# c element written otherwise (no r, r not first, other quoting), which sends
+# the sheet to the careful scan.
+_CANONICAL = re.compile(rb"""<c(?:\sr="([A-Za-z]*\d*)"|[\s/>])""")
+# a namespace-prefixed cell (<x:c ...>): readers match local names
+_PREFIXED = re.compile(rb":c[\s/>]")
 # careful scan: every c/row start or end tag, any prefix, with its attributes
 _TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
@@ -396,6 +410,21 @@ class SheetExtent:
         if match:
             self.dimension = match.group(1).decode("ascii", "replace")
 
+    def scan_part(self, data: bytes) -> None:
+        """A whole sheet part at once: only its sheetData holds cells a reader will place.
+
+        Readers take cells from the first sheetData start to the first
+        sheetData end. Scanning from the first mention of 'sheetData' to the
+        last one covers that range whatever comments or quoted text hold, and
+        skips the validations and formatting rules that follow the cells.
+        """
+        start = data.find(b"sheetData")
+        end = data.rfind(b"sheetData")
+        if start < 0:
+            self._scan_canonical(data)
+        else:
+            self._scan_canonical(data, start, end)
+
     def feed(self, chunk: bytes) -> None:
         """Scan what is complete up to the chunk's last '>' and carry the rest to the next chunk."""
         if self.careful:
@@ -420,14 +449,15 @@ class SheetExtent:
             raise _Refusal("tag-size", _unreadable(
                 "工作表含有超长的 XML 片段，不是正常的工作表", "a sheet holds an absurdly long XML run; it is not a normal sheet"))
 
-    def _scan_canonical(self, data: bytes) -> None:
+    def _scan_canonical(self, data: bytes, start: int = 0, end: int | None = None) -> None:
         if self.careful:
             return
-        values = _CANONICAL.findall(data)
-        if not values:
-            return
-        if b"" in values or _PREFIXED.search(data):
+        end = len(data) if end is None else end
+        values = _CANONICAL.findall(data, start, end)
+        if b"" in values or _PREFIXED.search(data, start, end):
             self.careful = True
+            return
+        if not values:
             return
         # one C-level pass per part instead of a Python step per cell
         joined = b" ".join(values)
