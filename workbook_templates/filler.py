@@ -284,11 +284,13 @@ class _Filler:
                  indicator=line.indicator.code)
 
     def _redistribute(self, lines: list[_Line]) -> None:
-        """Move 5 points of weight from one indicator to another, within both their limits."""
+        """Move 5 points of weight from one indicator to another of the same category, within both
+        their limits: the rulebook fixes each category's share (业绩 60 / 能力 25 / 态度 15)."""
         rng = self.rng
         givers = [ln for ln in lines if ln.weight is not None and ln.weight - 5 >= ln.indicator.weight_min]
         takers = [ln for ln in lines if ln.weight is not None and ln.weight + 5 <= ln.indicator.weight_max]
-        pairs = [(g, t) for g in givers for t in takers if g is not t]
+        pairs = [(g, t) for g in givers for t in takers
+                 if g is not t and g.indicator.category == t.indicator.category]
         if not pairs:
             return
         giver, taker = rng.choice(pairs)
@@ -531,7 +533,8 @@ class _Filler:
                 spare = sum((o.weight or 0) - o.indicator.weight_min for o in lines if o is not line)
                 if spare < excess or not self._untouched(line):
                     continue
-                for other in lines:
+                # from the same category first, so only the one weight is wrong where possible
+                for other in sorted(lines, key=lambda o: o.indicator.category != line.indicator.category):
                     if other is line or not excess:
                         continue
                     take = min(excess, (other.weight or 0) - other.indicator.weight_min)

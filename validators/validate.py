@@ -1,0 +1,286 @@
+"""Validation entry points: one file's values, one file, or a whole batch of folders.
+
+    validate_values(values, source=..., rulebook=...)   values already read (the add-in, through xlwings)
+    validate_file(path, rulebook=...)                   one file, guarded, in this process
+    validate_paths(paths, rulebook=...)                 files and folders, in worker processes
+
+Every check collects all it finds (nothing stops at the first problem) and
+every file gets a :class:`~validators.report.FileReport`, whatever it holds.
+The order of work for one workbook: identity (template-), then the layout
+(columns, rows, locked cells), then goal-, score- and team- checks on the
+values, with Python's own scores from :mod:`validators.outcomes`. In the
+goals phase only the goal-, template- and team-identity checks run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+from . import checks_goals, checks_scores, checks_team, checks_template
+from .findings import Finding, make_finding
+from .guard import read_guarded
+from .outcomes import employee_outcomes, recompute
+from .periods import Period, parse_period
+from .report import FileReport, status_of
+from .roster import Employee
+from .rulebook import Rulebook
+from .submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
+from .workbook_facts import WorkbookFacts, workbook_facts
+
+PHASES = ("goals", "scoring")
+
+# (department, team, period) -> the approved goals of that workbook, see checks_goals.ApprovedGoals
+ApprovedIndex = Mapping[tuple[str, str, str], checks_goals.ApprovedGoals]
+RosterArg = Sequence[Employee] | Mapping[str, Employee] | None
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a check needs besides the file; picklable, sent to every worker."""
+
+    rulebook: Rulebook
+    roster: Mapping[str, Employee] | None = None
+    period: Period | None = None
+    phase: str = "scoring"
+    approved: ApprovedIndex | None = None
+    cross_file: bool = False  # the batch checks missing roster members across files
+
+    @classmethod
+    def make(cls, rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
+             phase: str = "scoring", approved: ApprovedIndex | None = None, cross_file: bool = False) -> Settings:
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
+        if roster is not None and not isinstance(roster, Mapping):
+            roster = {e.employee_id: e for e in roster}
+        return cls(rulebook, roster, parse_period(period) if period is not None else None, phase, approved,
+                   cross_file)
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rulebook, roster: RosterArg = None,
+                    period: str | Period | None = None, phase: str = "scoring",
+                    approved_goals: ApprovedIndex | None = None, calculated: bool = True,
+                    properties: Mapping[str, str] | None = None, sha256: str | None = None,
+                    modified: float | None = None, file_findings: Iterable[Finding] = ()) -> FileReport:
+    """Validate a workbook's cell values (sheet name -> rows from A1, as python-calamine or xlwings give them).
+
+    ``calculated``: whether cached formula results are a spreadsheet program's
+    (live values read from Excel are). ``properties``: the kpisheet custom
+    document properties, when known. ``file_findings`` come first (e.g.
+    file-has-macros from the guard).
+    """
+    settings = Settings.make(rulebook, roster, period, phase, approved_goals)
+    facts = WorkbookFacts(calculated=calculated, properties=dict(properties or {}))
+    return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings))
+
+
+def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha256, modified,
+              file_findings: tuple[Finding, ...]) -> FileReport:
+    rulebook = settings.rulebook
+    findings: list[Finding] = list(file_findings)
+
+    def report(book=None, employees=(), extra=None) -> FileReport:
+        unique = _unique(findings)
+        identity = book.identity if book is not None else None
+        return FileReport(
+            path=source, sha256=sha256, status=status_of(unique),
+            department=identity.department if identity else None,
+            team=identity.team if identity else None,
+            period=_canonical(identity.period) if identity else None,
+            findings=tuple(unique), employees=tuple(employees),
+            rulebook_fingerprint=identity.rulebook_fingerprint if identity else None,
+            modified=modified, extra=extra or {})
+
+    try:
+        book = read_team_workbook(values, source=source, rulebook=rulebook)
+    except NotATeamWorkbook as error:
+        findings.append(make_finding("template-unknown", reason_zh=error.reason_zh, reason_en=error.reason_en))
+        return report()
+    identity_problems = checks_template.check_identity(book.identity, rulebook)
+    findings += identity_problems
+    if any(f.code in ("template-unknown", "template-version") for f in identity_problems):
+        return report(book)
+    header_problems = checks_template.check_headers(values, rulebook)
+    findings += header_problems
+    findings += checks_template.check_meta_consistency(book.identity, facts.properties)
+    findings += checks_team.check_period(book.identity, settings.period)
+    if header_problems:
+        return report(book)  # columns moved: every value below would be misread
+    findings += checks_template.check_rows(book)
+    findings += checks_template.check_locked_targets(book, rulebook)
+    recomputed = recompute(book, rulebook)
+    findings += checks_goals.check_goals(book, rulebook, _approved_for(settings, book))
+    if settings.phase == "scoring":
+        findings += checks_scores.check_scores(book, rulebook, recomputed, calculated=facts.calculated)
+    findings += checks_team.check_duplicates(book)
+    if settings.roster is not None:
+        findings += checks_team.check_roster(book, settings.roster, missing=not settings.cross_file)
+    if settings.phase == "scoring":
+        findings += checks_team.check_signoff(book, rulebook)
+        findings += checks_team.check_distribution(book, recomputed, rulebook, settings.roster)
+    cells = {}
+    for s in book.summary:
+        cells.setdefault(s.employee_id, s.address("employee_id"))
+    extra = {"summary_cells": cells, "calculated": facts.calculated, "phase": settings.phase}
+    return report(book, employee_outcomes(recomputed, rulebook), extra)
+
+
+def _approved_for(settings: Settings, book) -> checks_goals.ApprovedGoals | None:
+    if settings.approved is None or settings.phase != "scoring":
+        return None
+    i = book.identity
+    return settings.approved.get((i.department, i.team, _canonical(i.period)))
+
+
+def _canonical(period: str) -> str:
+    try:
+        return str(parse_period(period))
+    except ValueError:
+        return period
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """Each finding once (two checks may reach the same conclusion at the same place)."""
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.sheet, f.cell, f.employee_id, f.indicator, f.message_en)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+# --- one file -----------------------------------------------------------------------------
+
+
+def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = None,
+                  period: str | Period | None = None, phase: str = "scoring",
+                  approved_goals: ApprovedIndex | str | Path | None = None) -> FileReport:
+    """Guard, read and validate one file in this process (the guard keeps hostile files from the reader).
+
+    ``approved_goals`` is a folder of approved goals-phase workbooks or an
+    index made by :func:`validators.approved_goals.load_approved_goals`.
+    """
+    if isinstance(approved_goals, (str, Path)):
+        from .approved_goals import load_approved_goals
+
+        approved_goals = load_approved_goals(approved_goals, rulebook=rulebook).index
+    settings = Settings.make(rulebook, roster, period, phase, approved_goals)
+    return _validate_path(settings, str(path))
+
+
+def _validate_path(settings: Settings, path: str) -> FileReport:
+    """The per-file work of a batch: module level, so worker processes can run it."""
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:
+        modified = None
+    try:
+        verdict, data = read_guarded(path)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        finding = make_finding("file-unreadable", reason_zh=f"无法打开文件（{reason}）",
+                               reason_en=f"the file cannot be opened ({reason})")
+        return FileReport(path, None, status_of([finding]), findings=(finding,), modified=modified)
+    digest = hashlib.sha256(data).hexdigest() if data is not None else None
+    if not verdict.readable or data is None:
+        return FileReport(path, digest, status_of(verdict.findings), findings=tuple(verdict.findings),
+                          modified=modified, extra={"kind": verdict.detected.kind})
+    from .safe_read import _calamine_values, _reader_failure, _ReaderError
+
+    try:
+        values, _visibility = _calamine_values(data, REQUIRED_SHEETS)
+    except _ReaderError as error:
+        findings = tuple(verdict.findings) + (_reader_failure(error.original),)
+        return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,
+                          extra={"kind": verdict.detected.kind})
+    report = _validate(values, path, settings, workbook_facts(data), digest, modified, tuple(verdict.findings))
+    report.extra["kind"] = verdict.detected.kind
+    return report
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+def find_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every file under ``paths`` (folders searched recursively), each once, in a stable order.
+
+    Raises FileNotFoundError naming the first path that does not exist.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = sorted((p for p in path.rglob("*") if p.is_file()), key=lambda p: p.as_posix())
+        elif path.exists():
+            candidates = [path]
+        else:
+            raise FileNotFoundError(f"找不到路径 / no such file or folder: {path}")
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+    return found
+
+
+def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: RosterArg = None,
+                   period: str | Period | None = None, phase: str = "scoring",
+                   approved_goals: ApprovedIndex | str | Path | None = None, jobs: int | None = None,
+                   progress: Progress | None = None) -> list[FileReport]:
+    """Validate every file under ``paths`` in worker processes; reports in file order.
+
+    Cross-file checks follow the per-file ones: an employee in two files of
+    one period, and roster members missing from every file of their team.
+    ``progress(done, total)`` is called in this process after each file.
+    """
+    files = find_files(paths)
+    if isinstance(approved_goals, (str, Path)):
+        from .approved_goals import load_approved_goals
+
+        approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
+    settings = Settings.make(rulebook, roster, period, phase, approved_goals, cross_file=True)
+    total = len(files)
+    if progress is not None:
+        progress(0, total)
+    reports: dict[str, FileReport] = {}
+    done = 0
+    if files:
+        from .safe_read import WorkerFailure, run_isolated
+
+        for path, outcome in run_isolated(functools.partial(_validate_path, settings), files, jobs):
+            if isinstance(outcome, WorkerFailure):
+                outcome = FileReport(str(path), None, status_of(outcome.findings), findings=outcome.findings,
+                                     extra={"worker": outcome.detail})
+            reports[str(path)] = outcome
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    ordered = [reports[str(path)] for path in files]
+    return add_cross_file_findings(ordered, settings.roster)
+
+
+def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Employee] | None) -> list[FileReport]:
+    """The reports with the cross-file team findings added (see checks_team.cross_file_findings)."""
+    files = [checks_team.FileEmployees(r.path, r.period, r.department, r.team, r.extra.get("summary_cells", {}))
+             for r in reports if "summary_cells" in r.extra]
+    extra = checks_team.cross_file_findings(files, roster)
+    out = []
+    for r in reports:
+        more = extra.get(r.path)
+        if more:
+            findings = _unique(list(r.findings) + more)
+            r = replace(r, findings=tuple(findings), status=status_of(findings))
+        out.append(r)
+    return out
+
