@@ -43,7 +43,11 @@ def _clamped(expression: str) -> str:
 
 
 def _scored(inputs: tuple[str, ...], invalid: str, value: str) -> str:
-    return f'IF({_any_blank(*inputs)},"",IF({invalid},"{INVALID}",{value}))'
+    """"" while an input is empty; INVALID for text where a number belongs (the
+    reader takes such a cell as no number) or inputs Python rejects; else the value.
+    The type test comes first so ``invalid`` never meets text."""
+    numbers = "AND(" + ",".join(f"ISNUMBER({r})" for r in inputs) + ")"
+    return f'IF({_any_blank(*inputs)},"",IF(NOT({numbers}),"{INVALID}",IF({invalid},"{INVALID}",{value})))'
 
 
 def higher_better(a: str, f: str, t: str, c: str) -> str:
@@ -123,7 +127,8 @@ def subtotal(weighted_range: str) -> str:
 
 
 def bonus(commendations: str) -> str:
-    return f'=MIN({n.BONUS_CAP},MAX(0,IF({commendations}="",0,{commendations}))*{n.BONUS_PER})'
+    # as grading.bonus_points: no number (empty or text) means none, negative counts add nothing
+    return f'=MIN({n.BONUS_CAP},MAX(0,IF(ISNUMBER({commendations}),{commendations},0))*{n.BONUS_PER})'
 
 
 def total(weighted_range: str, bonus_ref: str) -> str:
@@ -201,11 +206,11 @@ def pick(range_: str, pos_ref: str) -> str:
 
 
 def pick_as_unit(range_: str, pos_ref: str, unit_range: str, percent_label: str) -> str:
-    """A value shown as text in its unit: percents as 95.0%, others as numbers."""
+    """A value shown as text with its unit: percents as 95.0%, others as '4 小时'."""
     item = f"INDEX({range_},{pos_ref})"
     unit = f"INDEX({unit_range},{pos_ref})"
     return (f'=IF({pos_ref}="","",IF({item}="","",'
-            f'IF({unit}="{percent_label}",TEXT({item},"0.0#%"),{item})))')
+            f'IF({unit}="{percent_label}",TEXT({item},"0.0#%"),{item}&" "&{unit})))')
 
 
 def pip_pick(range_: str, pos_ref: str, grade_ref: str, not_needed: str) -> str:

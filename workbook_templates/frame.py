@@ -50,16 +50,20 @@ def info_line(plan: TeamPlan) -> str:
 
 
 def write_frame(sheet: Worksheet, formats: Formats, plan: TeamPlan, title: str,
-                columns: tuple[Column, ...], widths: list[float]) -> None:
+                columns: tuple[Column, ...], widths: list[float], title_col: int = 0) -> None:
     """Title, info line and header row, and column widths (page set-up is the caller's)."""
-    sheet.set_row(TITLE_ROW, TITLE_HEIGHT)
-    sheet.write_string(TITLE_ROW, 0, title, formats.title)
-    sheet.set_row(INFO_ROW, INFO_HEIGHT)
-    sheet.write_string(INFO_ROW, 0, info_line(plan), formats.info)
+    write_title(sheet, formats, plan, title, title_col)
     sheet.set_row(HEADER_ROW, HEADER_HEIGHT)
     for col, (column, width) in enumerate(zip(columns, widths)):
         sheet.write_string(HEADER_ROW, col, column.header, formats.header)
         sheet.set_column(col, col, width)
+
+
+def write_title(sheet: Worksheet, formats: Formats, plan: TeamPlan, title: str, col: int = 0) -> None:
+    sheet.set_row(TITLE_ROW, TITLE_HEIGHT)
+    sheet.write_string(TITLE_ROW, col, title, formats.title)
+    sheet.set_row(INFO_ROW, INFO_HEIGHT)
+    sheet.write_string(INFO_ROW, col, info_line(plan), formats.info)
 
 
 def page_setup(sheet: Worksheet, scale: int | None = None, repeat_from: int | None = None,

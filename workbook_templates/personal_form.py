@@ -246,6 +246,7 @@ def _sign_off(form: _Form) -> None:
 def _cached_line(plan: TeamPlan, line) -> dict:
     ind, weight = line
     target = ind.target
-    shown = "" if target is None else (percent_text(target) if ind.unit is Unit.percent else target)
+    shown = "" if target is None else (percent_text(target) if ind.unit is Unit.percent
+                                       else f"{target:g} {UNIT_LABELS[ind.unit][0]}")
     return {"category": plan.rulebook.category(ind.category).name_zh, "indicator": ind.name_zh,
             "weight": weight, "target": shown}

@@ -16,7 +16,7 @@ from validators.layout import HEADER_ROW, SCORES, SUMMARY, VETO_NONE, Column, su
 from . import formulas, input_rules
 from . import lists_sheet as n
 from .frame import (blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref,
-                    validate, write_frame, page_setup, print_scale, ROW_HEIGHT)
+                    validate, write_frame, write_title, page_setup, print_scale, ROW_HEIGHT)
 from .plan import EmployeeBlock, TeamPlan
 from .scores_sheet import COL as SCORE_COL
 from .styles import Formats
@@ -38,7 +38,11 @@ def write_summary(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     col = {c.key: i for i, c in enumerate(columns)}
     identities = [[b.employee.employee_id, b.employee.name, b.role.name_zh] for b in plan.blocks]
     widths = data_widths(columns, identities)
-    write_frame(sheet, formats, plan, "考核汇总 Summary", columns, widths)
+    # Titles start right of 工号/姓名: those two columns repeat on the second
+    # printed page, where a title in A1 would show cut off.
+    write_frame(sheet, formats, plan, "考核汇总 Summary", columns, widths, title_col=col["name"] + 1)
+    write_title(sheet, formats, plan, "考核汇总（续）签字与改进计划 Summary: sign-off and improvement plan",
+                col["manager_sign"])
     totals = column_range(col["total"], plan.blocks[0].summary_row if plan.blocks else 0, plan.last_summary_row)
     for block, identity in zip(plan.blocks, identities):
         row = block.summary_row
