@@ -61,6 +61,7 @@ def test_harness_reads_the_file_and_records_a_value_fill_and_note(small_file, ha
         sheet = book.sheets["数据"]
         handlers.write_block(sheet, 0, 3, [["结果 / result"], [42.0]])
         handlers.mark_cell(sheet, "B1", "应为 0-1 之间的小数 / must be a fraction 0-1")
+        handlers.link_cell(book.sheets["其他"], "A1", "数据", "B1", "数据!B1")
 
     handlers.ACTIONS["_smoke"] = handler
     try:
@@ -71,6 +72,7 @@ def test_harness_reads_the_file_and_records_a_value_fill_and_note(small_file, ha
     assert done.values() == {("数据", "D1"): "结果 / result", ("数据", "D2"): 42.0}
     assert done.fills() == {("数据", "B1"): handlers.FILL_PROBLEM.lower()}
     assert done.notes() == {("数据", "B1"): "应为 0-1 之间的小数 / must be a fraction 0-1"}
+    assert done.hyperlinks() == {("其他", "A1"): "#'数据'!B1"}
     assert done.alerts() == []
 
 
@@ -116,6 +118,7 @@ def test_unexpected_failure_is_a_message_box_and_a_log_entry(small_file, handler
 @pytest.fixture(scope="module")
 def calculated_team_workbook(soffice, tmp_path_factory):
     """A team workbook as the writer makes it, filled in, and recalculated by LibreOffice."""
+    XR.require_remote_engine()  # before the slow part, so a machine without it skips at once
     from validators.rulebook_io import default_rulebook
     from workbook_templates.filler import fill_team_workbook, make_employees
     from workbook_templates.team_workbook import build_team_workbook

@@ -106,6 +106,12 @@ def mark_cell(sheet: xw.Sheet, address: str, note: str, fill: str = FILL_PROBLEM
         cell.add_note(note)
 
 
+def link_cell(sheet: xw.Sheet, address: str, target_sheet: str, target_cell: str, text: str) -> None:
+    """A hyperlink in ``address`` that jumps to ``target_sheet!target_cell`` of the same workbook."""
+    escaped = target_sheet.replace("'", "''")
+    sheet.range(address).add_hyperlink(f"#'{escaped}'!{target_cell}", text, f"{target_sheet}!{target_cell}")
+
+
 # --- handlers -----------------------------------------------------------------------
 
 
