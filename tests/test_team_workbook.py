@@ -294,7 +294,9 @@ def test_validation_limits_come_from_the_rulebook(book, rulebook):
     (veto,) = covering(summary, summary.cell(L.FIRST_DATA_ROW + 1, summary_col(rulebook, "veto")).coordinate)
     assert (veto.type, veto.formula1) == ("list", names.VETO_OPTIONS)  # a defined name, not an inline list
     (date,) = covering(summary, summary.cell(L.FIRST_DATA_ROW + 1, summary_col(rulebook, "manager_date")).coordinate)
-    assert date.type == "date"
+    serial = lambda day: str((day - dt.date(1899, 12, 30)).days)  # noqa: E731
+    end = dt.date(2026, 12, 31) + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
+    assert (date.type, date.formula1, date.formula2) == ("date", serial(dt.date(2026, 10, 1)), serial(end))
     (pick,) = validations(book[L.PERSONAL])
     assert (pick.type, pick.formula1) == ("list", names.EMPLOYEE_IDS)
 

@@ -119,3 +119,25 @@ def test_personal_form_shows_the_chosen_employee(recalculated, rulebook):
     assert percent[col + 2] == "95.0%" and percent[col + 3] == "87.5%"  # target, actual as %
     helpers = [row[HELPER_COL] for row in form if len(row) > HELPER_COL and row[HELPER_COL] != ""]
     assert helpers[:2] == [2, 9]  # summary position, first score position of R002
+
+
+def test_personal_form_stops_at_the_employee_s_last_indicator(soffice, tmp_path, rulebook):
+    """A role with fewer indicators than the form's lines: the spare lines stay
+    empty instead of showing the next employee's rows."""
+    roles = [r.model_copy(update={"weights": dict(list(r.weights.items())[:5])}) if r.code == "cs" else r
+             for r in rulebook.roles]
+    short = rulebook.model_copy(update={"roles": roles})
+    path = build_team_workbook(tmp_path / "in" / "team.xlsx", short, "2026-Q4", "售后服务部", "R组", PEOPLE)
+    book = openpyxl.load_workbook(path)
+    book[L.PERSONAL].cell(4, 3).value = "R002"
+    (tmp_path / "filled").mkdir()
+    book.save(tmp_path / "filled" / "team.xlsx")
+    form = sheet_values(recalculate(tmp_path / "filled" / "team.xlsx", tmp_path / "out"), [L.PERSONAL])[L.PERSONAL]
+    col = next(i for i, (key, *_rest) in enumerate(LINE_COLUMNS) if key == "indicator")
+    cs = [ind.name_zh for ind, _ in short.role_indicators("cs")]
+    others = {ind.name_zh for ind, _ in short.role_indicators("ts")} - set(cs)
+    shown = [row[col] for row in form if len(row) > col and isinstance(row[col], str) and row[col]]
+    assert [s for s in shown if s in cs] == cs and len(cs) == 5
+    assert not set(shown) & others
+    numbers = [row[0] for row in form if row and isinstance(row[0], (int, float))]
+    assert numbers == [1, 2, 3, 4, 5]

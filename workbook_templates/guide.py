@@ -151,6 +151,10 @@ def _basics(w: _Writer, plan: TeamPlan) -> None:
     due = (f"{plan.deadline:%Y-%m-%d} 前提交人力资源部" if plan.deadline
            else "以人力资源部通知为准 / as announced by HR")
     w.item("提交截止 Deadline", due)
+    window = plan.signoff_window
+    w.item("签字期限 Sign-off", (f"{window[0]:%Y-%m-%d} 至 {window[1]:%Y-%m-%d}（考核期结束后 "
+                               f"{rb.periods.signoff_days_after_end} 天内），上级和员工在“{SUMMARY}”表签字并填写日期。")
+           if window else f"考核期结束后 {rb.periods.signoff_days_after_end} 天内完成签字。")
     w.item("申诉 Appeals",
            f"员工可在结果公布后 {rb.appeals.file_within_workdays} 个工作日内提出书面申诉；人力资源部 "
            f"{rb.appeals.accept_within_workdays} 个工作日内受理，{rb.appeals.resolve_within_workdays} 个工作日内"

@@ -119,10 +119,16 @@ def veto(rulebook: Rulebook) -> dict:
                  source=f"={n.VETO_OPTIONS}")
 
 
-def date(title: str) -> dict:
-    return _rule("date", title, "填日期，如 2026-12-31。\nA date, e.g. 2026-12-31.",
-                 "日期无效", "请输入有效日期，如 2026-12-31。\nEnter a valid date, e.g. 2026-12-31.",
-                 criteria="between", minimum=EARLIEST_DATE, maximum=LATEST_DATE)
+def date(title: str, window: tuple[dt.date, dt.date] | None = None) -> dict:
+    """A date; within ``window`` (e.g. the sign-off window) when given."""
+    if window is None:
+        return _rule("date", title, "填日期，如 2026-12-31。\nA date, e.g. 2026-12-31.",
+                     "日期无效", "请输入有效日期，如 2026-12-31。\nEnter a valid date, e.g. 2026-12-31.",
+                     criteria="between", minimum=EARLIEST_DATE, maximum=LATEST_DATE)
+    first, last = (f"{d:%Y-%m-%d}" for d in window)
+    return _rule("date", title, f"填 {first} 至 {last} 之间的日期。\nA date from {first} to {last}.",
+                 "日期不在签字期限内", f"签字日期须在 {first} 至 {last} 之间。\nSign between {first} and {last}.",
+                 criteria="between", minimum=window[0], maximum=window[1])
 
 
 def employee_choice() -> dict:

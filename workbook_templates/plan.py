@@ -56,6 +56,14 @@ class TeamPlan:
     deadline: dt.date | None = None
 
     @property
+    def signoff_window(self) -> tuple[dt.date, dt.date] | None:
+        """Sign-off dates allowed: the period's first day to the rulebook's days after its last."""
+        p = self.period
+        if p.start is None or p.end is None:
+            return None
+        return p.start, p.end + dt.timedelta(days=self.rulebook.periods.signoff_days_after_end)
+
+    @property
     def line_count(self) -> int:
         return sum(len(b.lines) for b in self.blocks)
 

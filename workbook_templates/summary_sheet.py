@@ -30,6 +30,7 @@ TEXT_INPUTS = {
     "pip_owner": ("辅导人", "等级为 C/D 时必填：负责辅导的人员。"),
 }
 DATE_INPUTS = {"manager_date": "上级签字日期", "employee_date": "员工签字日期", "pip_due": "改进完成日期"}
+SIGNOFF_DATES = ("manager_date", "employee_date")
 
 
 def write_summary(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
@@ -110,7 +111,8 @@ def _validations(sheet, plan: TeamPlan, col: dict, rows: list[int]) -> None:
     for key, (title, prompt) in TEXT_INPUTS.items():
         validate(sheet, rows, col[key], input_rules.free_text(title, prompt))
     for key, title in DATE_INPUTS.items():
-        validate(sheet, rows, col[key], input_rules.date(title))
+        window = plan.signoff_window if key in SIGNOFF_DATES else None
+        validate(sheet, rows, col[key], input_rules.date(title, window))
 
 
 def _highlights(sheet, formats: Formats, plan: TeamPlan, col: dict, rows: list[int]) -> None:
