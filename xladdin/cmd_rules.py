@@ -26,8 +26,9 @@ YAML_SUFFIXES, XLSX_SUFFIXES = (".yaml", ".yml"), (".xlsx",)
 
 
 def _console() -> Console:
-    # Wide when piped, so locations and messages stay on one line in logs.
-    return Console(width=None if os.isatty(1) else 200, highlight=False)
+    # Wide when piped (unless COLUMNS says otherwise), so messages stay on one line in logs.
+    piped = not os.isatty(1) and "COLUMNS" not in os.environ
+    return Console(width=200 if piped else None, highlight=False)
 
 
 def _usage_error(console: Console, zh: str, en: str) -> typer.Exit:
