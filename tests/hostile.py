@@ -331,6 +331,25 @@ def abort_on_marker(path: str) -> dict:
     return guarded_read(path)
 
 
+def sleep_on_marker(path: str) -> dict:
+    """Like :func:`guarded_read`, but hangs for a minute on a file whose name holds 'SLOW'."""
+    import time
+
+    if "SLOW" in os.path.basename(path):
+        time.sleep(60)
+    return guarded_read(path)
+
+
+def die_at_start(*_args) -> None:
+    """A worker initializer that exits at once: a pool whose workers can never run."""
+    os._exit(3)
+
+
+def raise_value_error(path: str) -> None:
+    """A per-file function with a bug."""
+    raise ValueError(f"boom on {os.path.basename(path)}")
+
+
 def unguarded_calamine(path: str) -> int:
     """Hand the file straight to python-calamine, as a careless reader would (may kill the worker)."""
     from python_calamine import CalamineWorkbook

@@ -335,7 +335,7 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: GuardLimit
                         f"archive member {info.filename} inflates to more than its declared {declared:,} bytes "
                         "(the sizes lie: a likely zip bomb)", seen, declared))
                 yield chunk
-    except _Refusal:
+    except (_Refusal, MemoryError):
         raise
     except Exception as error:  # BadZipFile, zlib.error, OSError...: a broken member
         raise _Refusal("damaged", _unreadable(

@@ -24,6 +24,7 @@ import signal
 import sys
 from contextlib import contextmanager
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +179,10 @@ class WorkerFailure:
 Progress = Callable[[Path, Any], None]
 
 
+class WorkerPoolError(RuntimeError):
+    """Worker processes cannot run at all: a fault of the environment, not of any file."""
+
+
 def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: int | None = None, *,
                  progress: Progress | None = None, timeout: float | None = DEFAULT_TIMEOUT,
                  memory_limit_mb: int | None = DEFAULT_MEMORY_MB) -> Iterator[tuple[Path, Any]]:
@@ -186,21 +191,45 @@ def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: 
     ``func`` must be a module-level function taking the path as a string and
     returning something picklable (e.g. a :class:`WorkbookRead` or a report);
     ``outcome`` is its result, or a :class:`WorkerFailure` if the worker died,
-    timed out after ``timeout`` seconds or raised. A file whose worker died is
-    run once more in a worker of its own before it is given up: a worker can
-    also die for a neighbour's sake (memory pressure), and no file is lost to
-    another one's crash. ``jobs`` defaults to the number of cores. Results come
-    in completion order; ``progress(path, outcome)`` is called for each in
-    the calling thread.
+    timed out after ``timeout`` seconds or raised. No file is lost to another
+    one's crash: a file whose worker died is run once more in a worker of its
+    own before it is given up (a worker can also die for a neighbour's sake,
+    e.g. memory pressure), and files caught in a pool that broke down are run
+    again. ``jobs`` defaults to the number of cores. Results come in
+    completion order; ``progress(path, outcome)`` is called for each in the
+    calling thread. Raises :class:`WorkerPoolError` only if no worker can run
+    at all.
     """
+    pending = [Path(p) for p in paths]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+    alone: list[Path] = []
+    while pending:
+        crashed: list[Path] = []
+        broken: list[Path] = []
+        finished = 0
+        for path, outcome in _round(func, pending, workers, timeout, memory_limit_mb, crashed, broken):
+            finished += 1
+            if progress is not None:
+                progress(path, outcome)
+            yield path, outcome
+        alone += crashed
+        if broken and not finished:  # nothing got through: find the culprit one file at a time
+            alone += broken
+            broken = []
+        pending = broken
+    for path in alone:
+        outcome = _run_alone(func, path, timeout, memory_limit_mb)
+        if progress is not None:
+            progress(path, outcome)
+        yield path, outcome
+
+
+def _round(func: Callable[[str], Any], paths: list[Path], workers: int, timeout: float | None,
+           memory_limit_mb: int | None, crashed: list[Path], broken: list[Path]) -> Iterator[tuple[Path, Any]]:
+    """One pool over ``paths``; files whose worker died or whose pool broke are appended, not yielded."""
     from pebble import ProcessExpired
 
-    paths = [Path(p) for p in paths]
-    if not paths:
-        return
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
     pool = _pool(workers, memory_limit_mb)
-    crashed: list[Path] = []
     try:
         futures = {pool.schedule(func, (str(path),), timeout=timeout): path for path in paths}
         for future in as_completed(futures):
@@ -210,27 +239,26 @@ def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: 
             except ProcessExpired:
                 crashed.append(path)
                 continue
+            except BrokenProcessPool:
+                broken.append(path)
+                continue
             except BaseException as error:
                 if isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit)):
                     raise
                 outcome = _failure(error, timeout)
-            if progress is not None:
-                progress(path, outcome)
             yield path, outcome
     finally:
         pool.stop()
         pool.join()
-    for path in crashed:
-        outcome = _run_alone(func, path, timeout, memory_limit_mb)
-        if progress is not None:
-            progress(path, outcome)
-        yield path, outcome
 
 
 def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, memory_limit_mb: int | None) -> Any:
     pool = _pool(1, memory_limit_mb)
     try:
         return pool.schedule(func, (str(path),), timeout=timeout).result()
+    except BrokenProcessPool as error:
+        raise WorkerPoolError(
+            f"工作进程无法启动，无法校验文件 / worker processes cannot start, so no file can be checked: {error}") from error
     except BaseException as error:
         if isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
@@ -243,7 +271,7 @@ def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, me
 def _pool(workers: int, memory_limit_mb: int | None):
     from pebble import ProcessPool
 
-    return ProcessPool(max_workers=workers, max_tasks=MAX_TASKS_PER_WORKER, initializer=_limit_memory,
+    return ProcessPool(max_workers=workers, max_tasks=MAX_TASKS_PER_WORKER, initializer=_prepare_worker,
                        initargs=(memory_limit_mb,), context=_context())
 
 
@@ -255,15 +283,22 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _limit_memory(limit_mb: int | None) -> None:
+def _prepare_worker(limit_mb: int | None) -> None:
+    # A reader that aborts prints its allocation failure (and a Rust backtrace)
+    # to stderr; the user gets a finding instead, so the worker's stderr is
+    # discarded. Python errors still travel back with their tracebacks.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    os.environ["RUST_BACKTRACE"] = "0"
     if not limit_mb:
         return
     try:
         import resource
-    except ImportError:  # Windows: no address-space limits; the guard and the process boundary remain
+    except ImportError:  # Windows: no address-space limit; the guard and the process boundary remain
         return
     limit = limit_mb * 1024 * 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
