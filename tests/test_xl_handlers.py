@@ -204,3 +204,16 @@ def test_recompute_refuses_a_workbook_of_another_rulebook(calculated_team_workbo
     (alert,) = done.alerts()
     assert alert.mode == "critical" and "规则表" in alert.prompt and "fingerprint" in alert.prompt
     assert done.added_sheets() == []
+
+
+def test_when_even_the_message_box_fails_the_message_goes_to_stderr(small_file, handlers, monkeypatch, capsys):
+    XR.book_from_xlsx(small_file)
+
+    def no_message_box(*args, **kwargs):
+        raise RuntimeError("Excel is busy")
+
+    monkeypatch.setattr(handlers, "alert", no_message_box)
+    handlers.on_ribbon("recompute")  # must not raise
+    err = capsys.readouterr().err
+    assert "不是考核表" in err and "not a team workbook" in err and "Traceback" not in err
+    assert "Excel is busy" in handlers.LOG_PATH.read_text(encoding="utf-8")

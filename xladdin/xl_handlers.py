@@ -215,14 +215,26 @@ def on_ribbon(action: str, book: xw.Book | None = None) -> None:
                                f"unknown ribbon action {action!r}; rebuild the add-in.")
         handler(book)
     except HandlerError as error:
-        alert(book, error.message_zh, error.message_en, problem=True)
+        _tell(book, action, error.message_zh, error.message_en)
     except Exception as error:
         _log_exception(action)
-        alert(book, f"操作失败（{type(error).__name__}）。详细信息已写入 {LOG_PATH}，请发给系统管理员。",
+        _tell(book, action, f"操作失败（{type(error).__name__}）。详细信息已写入 {LOG_PATH}，请发给系统管理员。",
               f"The action failed ({type(error).__name__}: {error}). Details were written to {LOG_PATH}; "
-              "please send that file to your administrator.", problem=True)
+              "please send that file to your administrator.")
     finally:
-        set_status(book, None)
+        try:
+            set_status(book, None)
+        except Exception:  # Excel busy or gone: the status bar resets itself
+            _log_exception(action)
+
+
+def _tell(book: xw.Book, action: str, message_zh: str, message_en: str) -> None:
+    """A problem message box; if even that fails, the log and stderr (which xlwings shows) get it."""
+    try:
+        alert(book, message_zh, message_en, problem=True)
+    except Exception:
+        _log_exception(action)
+        print(f"{message_zh}\n{message_en}", file=sys.stderr)
 
 
 # --- plumbing ---------------------------------------------------------------------
