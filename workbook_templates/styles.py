@@ -126,7 +126,7 @@ def make_formats(book: Workbook) -> Formats:
         section=book.add_format({"font_name": FONT_NAME, "font_size": 11, "bold": True, "valign": "vcenter",
                                  "font_color": HEADER_FILL, "bottom": 2, "bottom_color": HEADER_FILL}),
         text=book.add_format({"font_name": FONT_NAME, "font_size": FONT_SIZE, "valign": "top"}),
-        text_wrap=book.add_format({"font_name": FONT_NAME, "font_size": FONT_SIZE, "valign": "top",
+        text_wrap=book.add_format({"font_name": FONT_NAME, "font_size": FONT_SIZE, "valign": "vcenter",
                                    "text_wrap": True}),
         label=fmt(bold=True, bg_color=FIXED_FILL, text_wrap=True),
         missing=book.add_format({"bg_color": MISSING_FILL}),
