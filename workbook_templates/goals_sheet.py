@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import GOAL_COLUMNS, GOALS, column_index
+from validators.layout import GOAL_COLUMNS, GOALS
 from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Unit
 
 from . import formulas, input_rules

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from validators.layout import GOALS, SCORE_COLUMNS, SCORES
-from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Method, Unit
+from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Unit
 
 from . import formulas, input_rules
 from . import lists_sheet as n
