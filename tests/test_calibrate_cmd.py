@@ -266,3 +266,32 @@ def test_open_master_is_refused_and_untouched(master):
     result = run("calibrate", "--master", str(master))
     assert result.exit_code == 2 and "打开" in result.output
     assert digest(master) == before
+
+
+def test_roster_file_decides_eligibility(tmp_path, rulebook):
+    """The master was built without a roster; --roster says A09 (the best S) is on long leave."""
+    from validators.roster import ROSTER_COLUMNS
+
+    master = tmp_path / "master.xlsx"
+    people = [make_employee(rulebook, f"A{i:02d}", f"甲{i}", level=1.0 + 0.02 * i) for i in range(10)]
+    build_master(master, rulebook, {"一组": people}, PERIOD)
+    roster = tmp_path / "roster.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "花名册"
+    ws.append(list(ROSTER_COLUMNS))
+    ws.append(["M001", "周经理", DEPT, "一组", "售后工程师", None, dt.date(2018, 1, 1), None, "正式"])
+    for e in people:
+        ws.append([e.employee_id, e.name, DEPT, "一组", "售后工程师", "M001", dt.date(2020, 1, 1), None,
+                   "长假" if e.employee_id == "A09" else "正式"])
+    book.save(roster)
+
+    result = run("calibrate", "--master", str(master), "--roster", str(roster))
+    assert result.exit_code == 0, result.output
+    after = by_id(master, rulebook, PERIOD)
+    assert after["A09"]["final_grade"] == "S" and after["A09"]["calibrated_grade"] is None
+    assert "长假" in result.output
+    # nine in the pool: S quota floor(0.9) = 0, S+A floor(2.7) = 2
+    pool = [r for pid, r in after.items() if pid != "A09"]
+    assert sum(r["final_grade"] == "S" for r in pool) == 0
+    assert sum(r["final_grade"] in ("S", "A") for r in pool) == 2
