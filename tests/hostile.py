@@ -340,6 +340,19 @@ def sleep_on_marker(path: str) -> dict:
     return guarded_read(path)
 
 
+_SETTING: list[str] = []
+
+
+def remember_setting(value: str) -> None:
+    """A worker initializer that keeps ``value`` for :func:`read_setting` (as validation keeps its rulebook)."""
+    _SETTING.append(value)
+
+
+def read_setting(path: str) -> str:
+    assert len(_SETTING) == 1, "the initializer must run exactly once per worker"
+    return _SETTING[0]
+
+
 def die_at_start(*_args) -> None:
     """A worker initializer that exits at once: a pool whose workers can never run."""
     os._exit(3)

@@ -103,6 +103,13 @@ def test_a_hanging_file_times_out_without_stopping_the_batch(batch, tmp_path):
     assert results[goods[0]]["read"] and results[goods[1]]["read"]
 
 
+def test_an_initializer_runs_once_per_worker(batch):
+    _, goods = batch
+    results = dict(run_isolated(hostile.read_setting, goods, jobs=2, initializer=hostile.remember_setting,
+                                initargs=("rulebook-2026",)))
+    assert set(results.values()) == {"rulebook-2026"}
+
+
 def test_a_bug_in_the_per_file_function_is_reported_not_raised(batch):
     _, goods = batch
     results = dict(run_isolated(hostile.raise_value_error, goods[:2], jobs=2))
@@ -117,7 +124,7 @@ def test_workers_that_cannot_start_are_an_environment_error_not_a_file_finding(b
     from validators import safe_read
 
     _, goods = batch
-    monkeypatch.setattr(safe_read, "_pool", lambda workers, memory: ProcessPool(
+    monkeypatch.setattr(safe_read, "_pool", lambda workers, setup: ProcessPool(
         max_workers=workers, initializer=hostile.die_at_start, context=safe_read._context()))
     with pytest.raises(WorkerPoolError):
         list(run_isolated(hostile.guarded_read, goods, jobs=2, timeout=20))

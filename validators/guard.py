@@ -24,9 +24,11 @@ values are still read and every other problem is reported in the same run.
 Nothing in kpisheet ever opens a submission with a program that could run a
 macro.
 
-Cost: one inflate of each XML part plus one regular-expression pass over the
-worksheets; the numbers are in the tests and the report (about half a bare
-calamine read of the same workbook).
+Cost: one inflate of each XML part (about half the guard's time: the reader
+inflates again, since python-calamine takes only the archive) plus one
+regular-expression pass over each sheet's cells. On a 62 KB team workbook
+the guard takes about 0.6-0.7x the CPU time of a bare python-calamine read of
+all its sheets; ``tests/test_guard.py`` holds it under 0.9x.
 """
 
 from __future__ import annotations

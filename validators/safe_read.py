@@ -185,7 +185,8 @@ class WorkerPoolError(RuntimeError):
 
 def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: int | None = None, *,
                  progress: Progress | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-                 memory_limit_mb: int | None = DEFAULT_MEMORY_MB) -> Iterator[tuple[Path, Any]]:
+                 memory_limit_mb: int | None = DEFAULT_MEMORY_MB, initializer: Callable[..., None] | None = None,
+                 initargs: Sequence[Any] = ()) -> Iterator[tuple[Path, Any]]:
     """Run ``func(path)`` for every path in worker processes; yield ``(path, outcome)`` as each finishes.
 
     ``func`` must be a module-level function taking the path as a string and
@@ -197,9 +198,12 @@ def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: 
     e.g. memory pressure), and files caught in a pool that broke down are run
     again. ``jobs`` defaults to the number of cores. Results come in
     completion order; ``progress(path, outcome)`` is called for each in the
-    calling thread. Raises :class:`WorkerPoolError` only if no worker can run
-    at all.
+    calling thread. ``initializer(*initargs)`` runs once in every worker (e.g.
+    to load the rulebook and roster into module globals instead of pickling
+    them with every file). Raises :class:`WorkerPoolError` only if no worker
+    can run at all.
     """
+    setup = _WorkerSetup(memory_limit_mb, initializer, tuple(initargs))
     pending = [Path(p) for p in paths]
     workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
     alone: list[Path] = []
@@ -207,7 +211,7 @@ def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: 
         crashed: list[Path] = []
         broken: list[Path] = []
         finished = 0
-        for path, outcome in _round(func, pending, workers, timeout, memory_limit_mb, crashed, broken):
+        for path, outcome in _round(func, pending, workers, timeout, setup, crashed, broken):
             finished += 1
             if progress is not None:
                 progress(path, outcome)
@@ -218,18 +222,18 @@ def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: 
             broken = []
         pending = broken
     for path in alone:
-        outcome = _run_alone(func, path, timeout, memory_limit_mb)
+        outcome = _run_alone(func, path, timeout, setup)
         if progress is not None:
             progress(path, outcome)
         yield path, outcome
 
 
 def _round(func: Callable[[str], Any], paths: list[Path], workers: int, timeout: float | None,
-           memory_limit_mb: int | None, crashed: list[Path], broken: list[Path]) -> Iterator[tuple[Path, Any]]:
+           setup: _WorkerSetup, crashed: list[Path], broken: list[Path]) -> Iterator[tuple[Path, Any]]:
     """One pool over ``paths``; files whose worker died or whose pool broke are appended, not yielded."""
     from pebble import ProcessExpired
 
-    pool = _pool(workers, memory_limit_mb)
+    pool = _pool(workers, setup)
     try:
         futures = {pool.schedule(func, (str(path),), timeout=timeout): path for path in paths}
         for future in as_completed(futures):
@@ -252,8 +256,8 @@ def _round(func: Callable[[str], Any], paths: list[Path], workers: int, timeout:
         pool.join()
 
 
-def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, memory_limit_mb: int | None) -> Any:
-    pool = _pool(1, memory_limit_mb)
+def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, setup: _WorkerSetup) -> Any:
+    pool = _pool(1, setup)
     try:
         return pool.schedule(func, (str(path),), timeout=timeout).result()
     except BrokenProcessPool as error:
@@ -268,11 +272,18 @@ def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, me
         pool.join()
 
 
-def _pool(workers: int, memory_limit_mb: int | None):
+@dataclass(frozen=True)
+class _WorkerSetup:
+    memory_limit_mb: int | None
+    initializer: Callable[..., None] | None
+    initargs: tuple
+
+
+def _pool(workers: int, setup: _WorkerSetup):
     from pebble import ProcessPool
 
     return ProcessPool(max_workers=workers, max_tasks=MAX_TASKS_PER_WORKER, initializer=_prepare_worker,
-                       initargs=(memory_limit_mb,), context=_context())
+                       initargs=(setup,), context=_context())
 
 
 def _context():
@@ -283,7 +294,7 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _prepare_worker(limit_mb: int | None) -> None:
+def _prepare_worker(setup: _WorkerSetup) -> None:
     # A reader that aborts prints its allocation failure (and a Rust backtrace)
     # to stderr; the user gets a finding instead, so the worker's stderr is
     # discarded. Python errors still travel back with their tracebacks.
@@ -291,8 +302,13 @@ def _prepare_worker(limit_mb: int | None) -> None:
     os.dup2(devnull, 2)
     os.close(devnull)
     os.environ["RUST_BACKTRACE"] = "0"
-    if not limit_mb:
-        return
+    if setup.memory_limit_mb:
+        _limit_address_space(setup.memory_limit_mb)
+    if setup.initializer is not None:
+        setup.initializer(*setup.initargs)
+
+
+def _limit_address_space(limit_mb: int) -> None:
     try:
         import resource
     except ImportError:  # Windows: no address-space limit; the guard and the process boundary remain
