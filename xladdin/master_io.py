@@ -27,7 +27,7 @@ from validators.grading import bands_best_first
 from validators.rulebook import Rulebook
 
 from . import master_layout as L
-from .master_layout import MasterColumn, MasterData, clean_value
+from .master_layout import MasterColumn, MasterData, clean_row, clean_value
 from .master_views import analysis_rows, distribution_rows
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -94,21 +94,18 @@ def _table(values: list[list], columns: tuple[MasterColumn, ...]) -> tuple[list[
     if header_at is None:
         return [], []
     known, extra = best
-    kinds = {c.key: c.kind for c in columns}
-    plan = [(i, key, kinds[key]) for i, key in known.items()]
-    extra_plan = [(i, header) for i, header in extra.items() if header not in kinds]
+    keys = {c.key for c in columns}
+    plan = list(known.items())
+    extra_plan = [(i, header) for i, header in extra.items() if header not in keys]
     rows = []
     for cells in values[header_at + 1:]:
-        if all(cell in (None, "") for cell in cells):
+        if not any(cell != "" and cell is not None for cell in cells):
             continue
         width = len(cells)
-        row = {key: None for key in kinds}
-        for i, key, kind in plan:
-            if i < width:
-                row[key] = clean_value(kind, cells[i])
+        row = {key: cells[i] for i, key in plan if i < width}
         for i, header in extra_plan:
             row[header] = cells[i] if i < width and cells[i] != "" else None
-        rows.append(row)
+        rows.append(clean_row(columns, row))
     return rows, [header for _i, header in extra_plan]
 
 
@@ -179,32 +176,49 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+_NUMBER_FORMATS = {
+    L.SCORE: "0.00",
+    L.INT: "0",
+    L.SHARE: "0.0%",
+    L.DATE: "yyyy-mm-dd",
+    L.DATETIME: "yyyy-mm-dd hh:mm:ss",
+}
+_HR_FILL = "#FFFBEA"
+
+
 class _Formats:
-    """Every format the master uses, made once per workbook."""
+    """Every format the master uses, made once per workbook.
+
+    Data cells mostly carry no format of their own: the column's format (number
+    format, HR fill) applies, which keeps the hot loop and the XML small.
+    """
 
     def __init__(self, book: xlsxwriter.Workbook):
-        base = {"font_name": "等线", "font_size": 10}
-        self.text = book.add_format(base)
-        self.quoted = book.add_format({**base, "quote_prefix": True})
-        self.by_kind = {
-            L.SCORE: book.add_format({**base, "num_format": "0.00"}),
-            L.NUMBER: book.add_format({**base, "num_format": "General"}),
-            L.MEASURE: book.add_format({**base, "num_format": "General"}),
-            L.INT: book.add_format({**base, "num_format": "0"}),
-            L.SHARE: book.add_format({**base, "num_format": "0.0%"}),
-            L.DATE: book.add_format({**base, "num_format": "yyyy-mm-dd"}),
-            L.DATETIME: book.add_format({**base, "num_format": "yyyy-mm-dd hh:mm:ss"}),
-        }
-        self.percent = book.add_format({**base, "num_format": "0.0%"})
-        header = {**base, "bold": True, "text_wrap": True, "valign": "top", "border": 1}
+        self._book = book
+        self._columns: dict[tuple[str, bool], object] = {}
+        self.quoted = book.add_format({"quote_prefix": True})
+        self.percent = book.add_format({"num_format": "0.0%"})
+        self.datetime = book.add_format({"num_format": _NUMBER_FORMATS[L.DATETIME]})
+        header = {"bold": True, "text_wrap": True, "valign": "top", "border": 1}
         self.header = {
             L.SOURCE: book.add_format({**header, "bg_color": "#DDEBF7"}),
             L.DERIVED: book.add_format({**header, "bg_color": "#E2EFDA"}),
             L.KEPT: book.add_format({**header, "bg_color": "#FCE4D6"}),
             L.HR: book.add_format({**header, "bg_color": "#FFF2CC"}),
         }
-        self.hr_column = book.add_format({**base, "bg_color": "#FFFBEA"})
-        self.meta_key = book.add_format({**base, "bold": True})
+        self.meta_key = book.add_format({"bold": True})
+
+    def column(self, kind: str, hr: bool):
+        """The format of a whole column: its number format, and a light fill where HR types."""
+        key = (kind, hr)
+        if key not in self._columns:
+            props = {}
+            if kind in _NUMBER_FORMATS:
+                props["num_format"] = _NUMBER_FORMATS[kind]
+            if hr:
+                props["bg_color"] = _HR_FILL
+            self._columns[key] = self._book.add_format(props) if props else None
+        return self._columns[key]
 
 
 _OWNERSHIP_NOTED = (L.SUMMARY, L.APPEALS)
@@ -236,7 +250,7 @@ def _write_table(sheet, table: SheetTable, fmt: _Formats) -> None:
     sheet.set_row(0, 30)
     for c, (header, owner) in enumerate(zip(headers, owners)):
         width = _width(widths[c], header, table.rows, keys[c]) if fits[c] else widths[c]
-        sheet.set_column(c, c, width, fmt.hr_column if owner == L.HR else None)
+        sheet.set_column(c, c, width, fmt.column(kinds[c], owner == L.HR))
         sheet.write_string(0, c, header, fmt.header[owner])
         if table.name in _OWNERSHIP_NOTED and owner in _OWNER_NOTES:
             sheet.write_comment(0, c, _OWNER_NOTES[owner], {"x_scale": 1.6})
@@ -247,29 +261,33 @@ def _write_table(sheet, table: SheetTable, fmt: _Formats) -> None:
     sheet.fit_to_pages(1, 0)  # all columns on one page width, as many pages down as needed
     sheet.autofilter(0, 0, max(1, len(table.rows)), len(headers) - 1)
 
-    # one (column, key, number format, is-measure) plan; the loop below is the hot path
-    plan = [(c, keys[c], fmt.by_kind.get(kinds[c], fmt.text), kinds[c] == L.MEASURE) for c in range(len(keys))]
-    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
-    text, quoted, percent = fmt.text, fmt.quoted, fmt.percent
+    # The hot path: one write_row per row, cells without a format of their own (the
+    # column's applies). Type handlers catch the few cells that need one.
+    quoted, percent, datetime_format = fmt.quoted, fmt.percent, fmt.datetime
+    dated = {c for c, kind in enumerate(kinds) if kind in (L.DATE, L.DATETIME)}
+
+    def formula_like_as_text(ws, row, col, value, *_):
+        # write_string with strings_to_formulas off already stores text; the quote
+        # prefix keeps it text when someone later edits the cell in Excel
+        return ws.write_string(row, col, value, quoted) if value.startswith(FORMULA_LEADS) else None
+
+    def moment(ws, row, col, value, *_):
+        if col in dated:
+            return None
+        return ws.write_datetime(row, col, value, datetime_format)  # a date in a column HR added
+
+    sheet.add_write_handler(str, formula_like_as_text)
+    sheet.add_write_handler(dt.datetime, moment)
+    sheet.add_write_handler(dt.date, moment)
+    measures = [c for c, kind in enumerate(kinds) if kind == L.MEASURE]
+    write_row, write_number = sheet.write_row, sheet.write_number
     for r, row in enumerate(table.rows, start=L.FIRST_DATA_ROW):
-        for c, key, number_format, measure in plan:
-            value = row.get(key)
-            if value is None:
-                continue
-            kind = type(value)
-            if kind is str:
-                if value:
-                    write_string(r, c, value, quoted if value.startswith(FORMULA_LEADS) else text)
-            elif kind is float or kind is int:
-                write_number(r, c, value, percent if measure and row.get("unit") == L.PERCENT_UNIT else number_format)
-            elif kind is dt.datetime:
-                write_datetime(r, c, value, number_format)
-            elif kind is dt.date:
-                write_datetime(r, c, dt.datetime(value.year, value.month, value.day), number_format)
-            elif kind is bool:
-                sheet.write_boolean(r, c, value)
-            else:
-                write_string(r, c, str(value), text)
+        values = [row.get(key) for key in keys]
+        write_row(r, 0, values)
+        if measures and row.get("unit") == L.PERCENT_UNIT:
+            for c in measures:
+                if values[c].__class__ is float:
+                    write_number(r, c, values[c], percent)
 
 
 def _block(rows: list[dict], wanted: Callable[[dict], bool]) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from validators.calibration import eligibility, quota
 from validators.grading import bands_best_first
@@ -29,6 +30,7 @@ from .master_layout import (
 ALL_TEAMS = "（全部）all"
 
 
+@lru_cache(maxsize=4096)  # a master holds few distinct periods and is sorted by them often
 def parsed_period(text):
     try:
         return parse_period(text)
@@ -58,16 +60,23 @@ def previous_period(text, known: set[str]) -> str | None:
 _LONG_AGO = dt.date(1900, 1, 1)
 
 
-def in_distribution(row: dict, rulebook: Rulebook) -> bool:
+def in_distribution(row: dict, rulebook: Rulebook, memo: dict | None = None) -> bool:
     """Whether the employee counts towards the forced distribution (probation and
     new-in-post staff do not). An unknown start in post counts as long in post."""
     period = parsed_period(row.get("period"))
     if period is None:
         return True
     start = row.get("post_start") if isinstance(row.get("post_start"), dt.date) else _LONG_AGO
+    status = row.get("status") or ""
+    key = (status, start, period)
+    if memo is not None and key in memo:
+        return memo[key]
     person = Employee(str(row.get("employee_id") or ""), row.get("name") or "", row.get("department") or "",
-                      row.get("team") or "", row.get("role") or "", None, start, start, row.get("status") or "")
-    return eligibility(person, period, rulebook)[0]
+                      row.get("team") or "", row.get("role") or "", None, start, start, status)
+    eligible = eligibility(person, period, rulebook)[0]
+    if memo is not None:
+        memo[key] = eligible
+    return eligible
 
 
 @dataclass(frozen=True)
@@ -138,11 +147,11 @@ def distribution_rows(summary: list[dict], rulebook: Rulebook) -> list[dict]:
         period, dept, team = key
         return (period_sort_key(period), dept, team is not None, team or "")
 
-    out = []
+    out, memo = [], {}
     for key in sorted(groups, key=sort_key):
         period, dept, team = key
         rows = groups[key]
-        counted = [r for r in rows if in_distribution(r, rulebook)]
+        counted = [r for r in rows if in_distribution(r, rulebook, memo)]
         counts = {g: sum(1 for r in counted if r["final_grade"] == g) for g in grades}
         eligible = len(counted)
         is_team = team is not None

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
 from validators.layout import a1
@@ -44,6 +45,7 @@ class MergeResult:
     notes: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=4096)
 def canonical_period(text) -> str | None:
     """'2026年3月' and '2026-03' are one period: keys use the canonical form."""
     if text is None or text == "":
@@ -251,21 +253,28 @@ def _source_values(report: FileReport, emp, rulebook: Rulebook, roster: Mapping[
     return values
 
 
-def _detail_rows(report: FileReport, emp, rulebook: Rulebook) -> list[dict]:
+@dataclass(frozen=True)
+class _Names:
+    """Rulebook lookups made once per merge (the detail sheet asks them per indicator row)."""
+
+    indicators: dict
+    categories: dict
+
+    @classmethod
+    def of(cls, rulebook: Rulebook) -> "_Names":
+        return cls({i.code: (i.name_zh, UNIT_LABELS[i.unit][0]) for i in rulebook.indicators},
+                   {c.code: c.name_zh for c in rulebook.categories})
+
+
+def _detail_rows(report: FileReport, emp, names: _Names) -> list[dict]:
+    period = canonical_period(report.period)
     rows = []
     for line in emp.indicators:
-        try:
-            ind = rulebook.indicator(line.code)
-            name, unit = ind.name_zh, UNIT_LABELS[ind.unit][0]
-        except KeyError:
-            name, unit = line.code, None
-        try:
-            category = rulebook.category(line.category).name_zh
-        except KeyError:
-            category = line.category
+        name, unit = names.indicators.get(line.code, (line.code, None))
         rows.append(clean_row(L.DETAIL_COLUMNS, {
-            "period": canonical_period(report.period), "employee_id": emp.employee_id, "name": emp.name,
-            "department": report.department, "team": report.team, "category": category, "code": line.code,
+            "period": period, "employee_id": emp.employee_id, "name": emp.name,
+            "department": report.department, "team": report.team,
+            "category": names.categories.get(line.category, line.category), "code": line.code,
             "indicator": name, "unit": unit, "weight": line.weight, "floor": line.floor, "target": line.target,
             "challenge": line.challenge, "actual": line.actual, "self_rating": line.self_rating,
             "manager_rating": line.manager, "score": line.score, "weighted": line.weighted,
@@ -347,6 +356,7 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
     old_rows = {(r.get("period"), r.get("employee_id")): r for r in old.rows(L.SUMMARY)}
     rows = {key: dict(r) for key, r in old_rows.items()}
     provider: dict[tuple, FileReport] = {}
+    names = _Names.of(rulebook)
 
     for report in sorted(winners.values(), key=_newest_first_key):
         for emp in report.employees:
@@ -359,7 +369,7 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
                           "请确认该员工属于哪个团队，并从另一份表中删除 / keep the employee in one team's workbook")
             provider[key] = report
             rows[key] = {**rows.get(key, blank), **_source_values(report, emp, rulebook, roster, run)}
-            detail_out[key] = _detail_rows(report, emp, rulebook)
+            detail_out[key] = _detail_rows(report, emp, names)
 
     for key, row in rows.items():
         if key in provider:
@@ -447,8 +457,9 @@ def _finding_row(report: FileReport, finding, run: _Run) -> dict:
 
 # --- the whole merge ------------------------------------------------------------
 
-def _comparable(rows: list[dict], keys: list[str]) -> list[str]:
-    return sorted(repr(tuple(row.get(k) for k in keys)) for row in rows)
+def _comparable(rows: list[dict], keys: list[str]) -> Counter:
+    """The rows as a multiset of value tuples: equal whatever order HR sorted them in."""
+    return Counter(tuple(row.get(k) for k in keys) for row in rows)
 
 
 def sheets_differ(old: MasterData, new: MasterData, rulebook: Rulebook) -> bool:
