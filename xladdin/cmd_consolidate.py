@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -144,7 +146,11 @@ def _run(inbox, master, rulebook, people, period, jobs, output):
     from .master_safety import MasterBusy
 
     try:
-        return consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs)
+        if output != "table":
+            return consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs)
+        with _progress_bar() as progress:
+            return consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
+                               progress=progress)
     except (MasterBusy, MasterReadError) as error:
         raise _fail(error.message_zh, error.message_en) from None
     except ImportError as error:
@@ -157,3 +163,12 @@ def _run(inbox, master, rulebook, people, period, jobs, output):
         raise _fail(f"内部错误：{type(error).__name__}: {error}；汇总表未改动",
                     f"internal error: {type(error).__name__}: {error}; the master is untouched") from None
 
+
+
+@contextmanager
+def _progress_bar():
+    """A rich progress bar on stderr, fed by validation's progress(done, total)."""
+    with Progress(TextColumn("校验 validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=_stderr(), transient=True) as bar:
+        task = bar.add_task("validate", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

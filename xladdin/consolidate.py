@@ -137,16 +137,16 @@ def update_master(master: str | Path, rulebook: Rulebook, change: Callable[[Mast
 
 def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Rulebook,
                 roster: Sequence[Employee] | None = None, period: str | None = None, jobs: int | None = None,
-                progress=None, now: dt.datetime | None = None,
+                progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None,
                 lock_wait: float = LOCK_WAIT_SECONDS) -> ConsolidationResult:
-    """Validate every file under ``inbox`` and merge the accepted ones into ``master``."""
+    """Validate every file under ``inbox`` (the master's own files excluded) and merge the
+    accepted ones into ``master``; ``progress(done, total)`` follows the validation."""
+    from validators.validate import find_files, validate_paths
+
     master = Path(master)
     refuse_if_open(master)  # before minutes of validation, not after
-    from validators.validate import validate_paths  # the validation engine; imported when used
-
-    reports = validate_paths([Path(p) for p in inbox], rulebook=rulebook, roster=roster, period=period,
-                             jobs=jobs, progress=progress)
-    reports = [r for r in reports if not is_master_file(master, Path(r.path))]
+    files = [path for path in find_files(inbox) if not is_master_file(master, path)]
+    reports = validate_paths(files, rulebook=rulebook, roster=roster, period=period, jobs=jobs, progress=progress)
     return merge_into_master(master, reports, rulebook=rulebook, roster=roster, period=period, now=now,
                              lock_wait=lock_wait)
 
