@@ -91,7 +91,7 @@ def test_inputs_are_plausible(rulebook, filled):
         assert summary.veto in vetoes
         for sign, date in ((summary.manager_sign, summary.manager_date), (summary.employee_sign, summary.employee_date)):
             assert isinstance(sign, str) and sign.strip()
-            assert period.start <= _day(date) <= period.end
+            assert period.start <= _day(date) <= period.end + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
         assert summary.employee_sign == summary.name
         assert summary.feedback
         result = score_employee(rulebook, lines[emp], number(summary.commendations), summary.veto)

@@ -211,6 +211,7 @@ class _Filler:
         self.sum_col = {c.key: i + 1 for i, c in enumerate(summary_columns(rulebook))}
         self.period = period
         self.period_start, self.period_end = _period_bounds(period)
+        self.signoff_end = self.period_end + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
         self.manifest = manifest
         self.lines: dict[str, list[_Line]] = {}
         self.manager_name = _person_name(rng)
@@ -409,18 +410,19 @@ class _Filler:
         result = score_employee(self.rb, [ln.as_indicator_line() for ln in lines], commendations, veto)
         name = self.summary.cell(row=row, column=col["name"]).value or emp
         signed = self._sign_date()
+        countersigned = min(self.signoff_end, signed + dt.timedelta(days=rng.choice((0, 0, 1, 2))))
         self.put(self.summary, row, col["manager_sign"], self.manager_name, employee_id=emp)
         self.put(self.summary, row, col["manager_date"], signed, employee_id=emp)
         self.put(self.summary, row, col["employee_sign"], str(name), employee_id=emp)
-        self.put(self.summary, row, col["employee_date"], min(self.period_end, signed + dt.timedelta(days=rng.choice((0, 0, 1)))), employee_id=emp)
+        self.put(self.summary, row, col["employee_date"], countersigned, employee_id=emp)
         self.put(self.summary, row, col["feedback"], self._feedback(result.grade, lines), employee_id=emp)
         if result.grade in self.rb.outcomes.pip_grades:
             self._fill_pip(row, emp, lines)
 
     def _sign_date(self) -> dt.date:
-        # signed in the last week of the period, never before it starts
-        last = self.period_end
-        return max(self.period_start, last - dt.timedelta(days=self.rng.randint(0, 6)))
+        """Around the period's end, inside the rulebook's sign-off window, as appraisal talks happen."""
+        day = self.period_end + dt.timedelta(days=self.rng.randint(-3, self.rb.periods.signoff_days_after_end))
+        return min(self.signoff_end, max(self.period_start, day))
 
     def _feedback(self, grade: str | None, lines: list[_Line]) -> str:
         best = max(lines, key=lambda ln: ln.score or 0)
