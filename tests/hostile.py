@@ -123,6 +123,22 @@ def dense_cells_bomb(directory: Path, inflated_mb: int = 96) -> Path:
     return write_zip(Path(directory) / "dense_cells_bomb.xlsx", workbook_parts(b"") | {"xl/worksheets/sheet1.xml": content})
 
 
+def unreferenced_cells_flood(directory: Path, rows: int = 2_400) -> Path:
+    """360,000 cells without r in rows that all restart at r="1": a tiny extent, a long placement scan.
+
+    Compressed only ~100:1, so the ratio limit does not catch it.
+    """
+    row = b'<row r="1">' + b'<c t="n"><v>7</v></c>' * 150 + b"</row>"
+
+    def content() -> Iterable[bytes]:
+        yield SHEET_HEAD.encode() + b"<sheetData>"
+        for _ in range(rows // 100):
+            yield row * 100
+        yield b"</sheetData></worksheet>"
+    return write_zip(Path(directory) / "unreferenced_cells_flood.xlsx",
+                     workbook_parts(b"") | {"xl/worksheets/sheet1.xml": content}, level=1)
+
+
 def lying_sizes_xlsx(directory: Path, inflated_mb: int = 48, declared: int = 1000) -> Path:
     """A sheet that declares ``declared`` bytes in both zip headers but inflates to ``inflated_mb`` MB."""
     path = whitespace_bomb(directory, inflated_mb, name="honest_sizes.xlsx")
@@ -274,6 +290,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     "whitespace_bomb": (whitespace_bomb, "file-too-large", "zip-ratio"),
     "dense_cells_bomb": (dense_cells_bomb, "file-too-large", "zip-ratio"),
     "lying_sizes": (lying_sizes_xlsx, "file-too-large", "size-lie"),
+    "unreferenced_cells_flood": (unreferenced_cells_flood, "file-too-large", "cells"),
     "far_corner": (far_corner_xlsx, "file-too-large", "dimension"),
     "far_corner_undeclared": (lambda d: far_corner_xlsx(d, declare=False, name="far_corner_undeclared.xlsx"),
                               "file-too-large", "extent"),

@@ -87,6 +87,18 @@ def test_cells_without_r_take_the_next_position_as_a_reader_counts_them(tmp_path
     assert guard_file(path).readable
 
 
+def test_the_number_of_cells_is_bounded_even_where_they_overlap():
+    stacked = '<row r="1">' + '<c r="A1"><v>1</v></c>' * 1_001 + "</row>"  # all on A1: extent 1, 1001 cells
+    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(stacked, "A1"))), "x.xlsx", GuardLimits(max_cells=1_000))
+    assert result.reasons == ("cells",)
+    unreferenced = '<row r="1">' + "<c><v>1</v></c>" * 101 + "</row>"
+    small = GuardLimits(max_slow_scan_cells=100)
+    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(unreferenced, "A1"))), "x.xlsx", small)
+    assert result.reasons == ("cells",) and "101" in result.findings[0].message_en
+    prefixed = '<x:row r="1">' + '<x:c r="A1"><x:v>1</x:v></x:c>' * 101 + "</x:row>"
+    assert guard_bytes(_zip_bytes(workbook_parts(cell_sheet(prefixed, "A1"))), "x.xlsx", small).readable
+
+
 def test_row_and_column_limits_are_exact(tmp_path):
     limits = GuardLimits(max_rows=100, max_columns=10)
     at_limit = '<row r="100"><c r="J100"><v>1</v></c></row>'

@@ -12,11 +12,13 @@ guard looks at the file cheaply and refuses what it cannot vouch for:
 * the zip central directory: member count, declared sizes, compression ratio,
   zip-level encryption, compression methods a checker cannot verify;
 * every XML part, streamed once with a hard byte cap of its *declared* size
-  (so a lying header is caught after at most one byte too many), for
-  DOCTYPE/ENTITY declarations (billion laughs, external entities) and an
-  encoding other than UTF-8;
-* every worksheet: the ``<dimension ref>`` it declares and the cell and row
-  references it holds, scanned in the same pass, against sheet-extent limits.
+  (so a lying header is caught after at most one byte too many), for a
+  DOCTYPE/ENTITY declaration in its prolog (billion laughs, external
+  entities: XML allows them nowhere else) and an encoding other than UTF-8;
+* every worksheet, in the same pass: the ``<dimension ref>`` it declares and
+  the farthest cell it holds (by each cell's reference, or, for cells written
+  without one, by the position a reader would give them), against the
+  row, column and total-cell limits.
 
 Macro-bearing files (VBA, Excel 4.0 macro sheets, ActiveX) are flagged as an
 error but stay *readable*: python-calamine never executes anything, so their
@@ -70,7 +72,10 @@ class GuardLimits:
     max_columns: int = 200  # highest column (200 = GR)
     # sum over sheets of rows x columns from A1 to the farthest cell: what a
     # reader allocates (calamine ~32 bytes per cell, plus Python's lists)
-    max_cells: int = 4_000_000
+    max_cells: int = 4_000_000  # also caps the cells a sheet holds, wherever they point
+    # a sheet with cells written without a reference (r) is placed cell by cell
+    # in Python, the way a reader would: it may hold at most this many cells
+    max_slow_scan_cells: int = 250_000
     max_tag_bytes: int = 1 * MB  # longest run without '>' in a sheet (Excel caps a cell at 32767 chars)
 
 
@@ -377,10 +382,11 @@ def _check_head(name: str, head: bytes, more: bool) -> None:
 # c element written otherwise (no r, r not first, other quoting), which sends
 # the sheet to the careful scan.
 _CANONICAL = re.compile(rb"""<c(?:\sr="([A-Za-z]*\d*)"|[\s/>])""")
-# a namespace-prefixed cell (<x:c ...>): readers match local names
+# the same for namespace-prefixed cells (<x:c r="B7">): readers match local names
 _PREFIXED = re.compile(rb":c[\s/>]")
-# careful scan: every c/row start or end tag, any prefix, with its attributes
-_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
+_CANONICAL_PREFIXED = re.compile(rb"""<[\w.-]+:c(?:\sr="([A-Za-z]*\d*)"|[\s/>])""")
+# careful scan: a row end tag, or a c/row start tag with its attributes, any prefix
+_TAG = re.compile(rb"(</(?:[\w.-]+:)?row\s*>)|<(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
 _DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
 _REF = re.compile(rb"([A-Za-z]{0,7})(\d{0,10})")
@@ -404,7 +410,8 @@ class SheetExtent:
         self.rows = 0
         self.columns = 0
         self.dimension = ""
-        self.careful = False  # non-canonical syntax seen: rescan tag by tag
+        self.careful = False  # a cell without a reference: rescan tag by tag
+        self.cells = 0  # cell elements seen
         self._carry = b""
 
     def declared(self, head: bytes) -> None:
@@ -429,8 +436,6 @@ class SheetExtent:
 
     def feed(self, chunk: bytes) -> None:
         """Scan what is complete up to the chunk's last '>' and carry the rest to the next chunk."""
-        if self.careful:
-            return
         data = self._carry + chunk if self._carry else chunk
         cut = data.rfind(b">") + 1
         if cut == len(data):
@@ -442,9 +447,15 @@ class SheetExtent:
         self._scan_canonical(data[:cut])
 
     def finish(self) -> None:
-        if self._carry and not self.careful:
+        if self._carry:
             self._scan_canonical(self._carry)
         self._carry = b""
+        if self.careful and self.cells > self.limits.max_slow_scan_cells:
+            raise _Refusal("cells", _too_large(
+                f"工作表有 {self.cells:,} 个单元格未写明位置（r），超过可逐个核对的上限 {self.limits.max_slow_scan_cells:,} 个",
+                f"a sheet holds {self.cells:,} cells written without their reference (r), over the "
+                f"{self.limits.max_slow_scan_cells:,} that can be placed one by one", self.cells,
+                self.limits.max_slow_scan_cells))
 
     def _check_carry(self) -> None:
         if len(self._carry) > self.limits.max_tag_bytes:
@@ -452,23 +463,34 @@ class SheetExtent:
                 "工作表含有超长的 XML 片段，不是正常的工作表", "a sheet holds an absurdly long XML run; it is not a normal sheet"))
 
     def _scan_canonical(self, data: bytes, start: int = 0, end: int | None = None) -> None:
-        if self.careful:
-            return
         end = len(data) if end is None else end
         values = _CANONICAL.findall(data, start, end)
-        if b"" in values or _PREFIXED.search(data, start, end):
+        if _PREFIXED.search(data, start, end):
+            values += _CANONICAL_PREFIXED.findall(data, start, end)
+        self.cells += len(values)
+        if self.cells > self.limits.max_cells:
+            raise _Refusal("cells", _too_large(
+                f"工作表含有超过 {self.limits.max_cells:,} 个单元格", f"a sheet holds over {self.limits.max_cells:,} cells",
+                self.cells, self.limits.max_cells))
+        if b"" in values:
             self.careful = True
-            return
-        if not values:
+        if self.careful or not values:
             return
         # one C-level pass per part instead of a Python step per cell
         joined = b" ".join(values)
-        self._row(max(map(int, set(joined.translate(None, _LETTERS).split()))))
+        rows = set(joined.translate(None, _LETTERS).split())
+        if rows:
+            self._row(max(map(int, rows)))
         for letters in set(joined.translate(None, _DIGITS).split()):
             self._column(column_number(letters))
 
     def scan_careful(self, chunks: Iterator[bytes]) -> None:
-        """Follow a reader's position logic tag by tag: a c/row without r takes the next position."""
+        """Follow a reader's position logic tag by tag: a cell without r takes the next position.
+
+        Python-speed, so it is bounded by ``max_slow_scan_cells`` beforehand
+        and stops as soon as the extent passes a limit.
+        """
+        limits = self.limits
         row = col = 0  # 0-based, as readers keep them
         self._carry = b""
         for chunk in chunks:
@@ -476,18 +498,17 @@ class SheetExtent:
             cut = data.rfind(b">") + 1
             self._carry = data[cut:]
             self._check_carry()
-            for closing, name, attributes in _TAG.findall(data, 0, cut):
-                if name == b"row":
-                    if closing:
-                        row, col = row + 1, 0
-                        continue
+            for row_end, name, attributes in _TAG.findall(data, 0, cut):
+                if row_end:
+                    row, col = row + 1, 0
+                elif name == b"row":
                     number = _ref_row(_r_value(attributes))
                     if number:
                         row = number - 1
                     self._row(row + 1)
                     if attributes.endswith(b"/"):  # <row/> opens and closes
                         row, col = row + 1, 0
-                elif not closing:
+                else:
                     ref = _r_value(attributes)
                     letters, number = _ref_letters(ref), _ref_row(ref)
                     if letters and number:
@@ -497,6 +518,8 @@ class SheetExtent:
                         self._row(row + 1)
                     self._column(col + 1)
                     col += 1
+            if self.rows > limits.max_rows or self.columns > limits.max_columns:
+                break
         self._carry = b""
         self.careful = False
 
