@@ -258,3 +258,15 @@ def test_roster_fills_manager_status_and_keeps_them_without_roster(inbox, rulebo
     assert (row["manager"], row["status"], row["post_start"]) == ("王经理（M1）", "试用", dt.date(2026, 3, 1))
     second = merge(first.data, [a, b], rulebook, now=T2)
     assert not second.changed
+
+
+def test_deleted_audit_rows_are_noticed(inbox, rulebook):
+    _, a, b = inbox
+    first = merge(empty_master(), [a, b], rulebook, now=T1)
+    first.data.meta["log_rows"] = str(len(first.data.rows(L.LOG)))  # as the writer records it
+    del first.data.rows(L.LOG)[0]
+    second = merge(first.data, [a, b], rulebook, now=T2)
+    assert second.changed
+    entry = second.data.rows(L.LOG)[-1]
+    assert entry["action"] == L.LOG_INTEGRITY and (entry["old"], entry["new"]) == ("2", "1")
+    assert [i["code"] for i in second.data.rows(L.ISSUES)] == ["master-log-shortened"]

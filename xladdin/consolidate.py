@@ -44,6 +44,7 @@ class ConsolidationResult:
 
     def to_dict(self) -> dict:
         m = self.merge
+        label = path_labeller(self.master)
         return {
             "master": str(self.master),
             "written": self.written,
@@ -57,7 +58,7 @@ class ConsolidationResult:
             },
             "over_quota": m.over_quota,
             "rejected": [
-                {"path": r.path, "errors": r.count("error"), "warnings": r.count("warning"),
+                {"path": label(r.path), "errors": r.count("error"), "warnings": r.count("warning"),
                  "codes": sorted({f.code for f in r.findings if f.severity == "error"})}
                 for r in self.reports if not r.accepted
             ],

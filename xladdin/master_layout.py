@@ -102,6 +102,7 @@ LOG_UPDATE = "更新 update"
 LOG_REVIEW = "待复核 review"
 LOG_SOURCE = "来源状态 source status"
 LOG_FINAL = "最终等级 final grade"
+LOG_INTEGRITY = "日志完整性 log integrity"
 
 
 def summary_columns(rulebook: Rulebook) -> tuple[MasterColumn, ...]:

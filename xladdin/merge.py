@@ -478,11 +478,29 @@ def master_meta(rulebook: Rulebook) -> dict[str, str]:
             "rulebook_version": rulebook.meta.version, "rulebook_fingerprint": rulebook.fingerprint()}
 
 
+def _check_log_kept(old: MasterData, run: _Run) -> None:
+    """日志 is append-only: fewer rows than the last write recorded means someone deleted some."""
+    try:
+        recorded = int(float(old.meta.get("log_rows") or ""))
+    except ValueError:
+        return
+    found = len(old.rows(L.LOG))
+    if found < recorded:
+        run.audit(L.LOG_INTEGRITY, L.LOG, "行数 rows", recorded, found,
+                  "日志行被删除，日志只可追加；原有记录见 backups 文件夹中的备份 / "
+                  "audit rows were deleted; the log is append-only, see the backups folder")
+        run.issue("master-log-shortened", L.LOG, None, None,
+                  f"日志上次有 {recorded} 行，现在只有 {found} 行：有记录被删除",
+                  f"the audit log had {recorded} rows and now has {found}: rows were deleted",
+                  "日志只可追加；如需找回，请从 backups 文件夹中的备份复制 / restore them from a backup")
+
+
 def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *, now: dt.datetime,
           roster: Mapping[str, Employee] | None = None, period: str | None = None,
           label: Callable[[str], str] = str, user: str = "") -> MergeResult:
     """Merge this run's validated ``reports`` into ``old`` (the master as read, or empty)."""
     run = _Run(rulebook, now.replace(microsecond=0), user, label)
+    _check_log_kept(old, run)
     period = canonical_period(period)
     winners, superseded, rejected = _classify(reports, period)
     run_periods = {group[0] for group in winners} | ({period} if period else set())
