@@ -121,6 +121,7 @@ def fill_team_workbook(
     redistribute: float = 0.2,
     vary_targets: float = 0.2,
     veto_rate: float = 0.02,
+    manager_name: str | None = None,
 ) -> FillManifest:
     """Type plausible inputs into the team workbook ``src`` and save it as ``dst``.
 
@@ -131,6 +132,8 @@ def fill_team_workbook(
     default weights are shifted (still summing to 100) and of editable
     indicators whose target is adjusted. ``mistakes`` names entries of
     :data:`MISTAKES`, each made at least once at a seeded spot.
+    ``manager_name`` signs every row and coaches improvement plans (a made-up
+    name when not given: the workbook does not carry the manager's name).
     """
     # rows are inserted or deleted last, so every other mistake's cell is known before rows move
     mistakes = tuple(sorted(set(mistakes), key=lambda m: (m in _ROW_MOVES, m)))
@@ -144,7 +147,7 @@ def fill_team_workbook(
         raise FillError(f"{src}: 不是考核表，缺少工作表 not a team workbook, missing {', '.join(missing)}")
     identity = read_identity([list(r) for r in book[META].iter_rows(values_only=True)], source=str(src))
     filler = _Filler(book, rulebook, random.Random(seed), identity.row_map, identity.period,
-                     FillManifest(str(src), str(dst), seed, mistakes))
+                     FillManifest(str(src), str(dst), seed, mistakes), manager_name)
     filler.fill_all(boundary=boundary, redistribute=redistribute, vary_targets=vary_targets, veto_rate=veto_rate)
     for mistake in mistakes:
         getattr(filler, "mistake_" + mistake.replace("-", "_"))()
@@ -200,7 +203,8 @@ class _Line:
 
 
 class _Filler:
-    def __init__(self, book, rulebook: Rulebook, rng: random.Random, row_map, period: str, manifest: FillManifest):
+    def __init__(self, book, rulebook: Rulebook, rng: random.Random, row_map, period: str, manifest: FillManifest,
+                 manager_name: str | None):
         self.book = book
         self.rb = rulebook
         self.rng = rng
@@ -214,7 +218,7 @@ class _Filler:
         self.signoff_end = self.period_end + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
         self.manifest = manifest
         self.lines: dict[str, list[_Line]] = {}
-        self.manager_name = _person_name(rng)
+        self.manager_name = manager_name or _person_name(rng)
 
     # writing ---------------------------------------------------------------
 
