@@ -38,8 +38,9 @@ ISSUES = "问题"
 APPEALS = "申诉"
 ANNUAL = "年度"
 LOG = "日志"
+SETTINGS = "设置"
 META = "_meta"
-SHEET_ORDER = (SUMMARY, DETAIL, DISTRIBUTION, ANALYSIS, SUBMISSIONS, ISSUES, APPEALS, ANNUAL, LOG, META)
+SHEET_ORDER = (SUMMARY, DETAIL, DISTRIBUTION, ANALYSIS, SUBMISSIONS, ISSUES, APPEALS, ANNUAL, LOG, SETTINGS, META)
 
 HEADER_ROW = 0
 FIRST_DATA_ROW = 1
@@ -298,6 +299,59 @@ ANALYSIS_COLUMNS: tuple[MasterColumn, ...] = (
     _col("change", "变化", "Change", 8, SCORE),
 )
 
+# 设置: HR's settings for the add-in's folder buttons (生成表格, 汇总, 校准, 问题清单),
+# one row per item, so HR types each path once, in the master itself.
+@dataclass(frozen=True)
+class SettingItem:
+    key: str
+    zh: str
+    en: str
+    note_zh: str
+    note_en: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.zh} {self.en}"
+
+    @property
+    def note(self) -> str:
+        return f"{self.note_zh} / {self.note_en}"
+
+
+SETTING_ITEMS: tuple[SettingItem, ...] = (
+    SettingItem("inbox", "收件文件夹", "Inbox folder",
+                "经理提交的考核表所在文件夹；多个用分号 ; 分隔。相对路径从本汇总表所在文件夹算起",
+                "folder(s) holding the submitted team workbooks, separated by ; (relative to this master's folder)"),
+    SettingItem("master", "汇总表", "Master file",
+                "留空表示本工作簿；也可填另一个汇总表文件", "blank: this workbook; or another master file"),
+    SettingItem("roster", "花名册", "Roster file", "花名册 roster.xlsx 的路径", "path of the roster .xlsx"),
+    SettingItem("rulebook", "规则表", "Rulebook file",
+                "留空使用加载项的规则表（KPISHEET_RULEBOOK 或内置）", "blank: the add-in's rulebook (KPISHEET_RULEBOOK or built-in)"),
+    SettingItem("forms_folder", "考核表输出文件夹", "Forms output folder",
+                "“生成表格”把各团队考核表写到这里", "生成表格 writes the team workbooks here"),
+    SettingItem("period", "考核期间", "Period",
+                "如 2026-Q1、2026-03、2026-H1、2026；生成表格、汇总、校准都按此期间",
+                "e.g. 2026-Q1, 2026-03, 2026-H1, 2026; used by 生成表格, 汇总 and 校准"),
+    SettingItem("deadline", "提交截止日期", "Submission deadline",
+                "可留空；写入考核表的填写说明，如 2026-04-10", "optional; printed on the forms' guide, e.g. 2026-04-10"),
+    SettingItem("overwrite_forms", "覆盖已有考核表", "Overwrite existing forms",
+                "是 / 否（默认否）：输出文件夹里已有同名考核表时是否覆盖",
+                "是 yes / 否 no (default no): whether 生成表格 replaces workbooks already in the output folder"),
+)
+
+SETTINGS_COLUMNS: tuple[MasterColumn, ...] = (
+    _col("item", "设置项", "Setting", 26, TEXT, DERIVED),
+    _col("value", "值", "Value", 50, TEXT, HR),
+    _col("note", "说明", "Meaning", 70, TEXT, DERIVED, fit=False),
+)
+
+
+def settings_rows(values: dict[str, str] | None = None) -> list[dict]:
+    """The 设置 rows of a new master: every item, with ``values`` by item key (blank by default)."""
+    values = values or {}
+    return [{"item": i.label, "value": values.get(i.key) or None, "note": i.note} for i in SETTING_ITEMS]
+
+
 # _meta: key in column A, value in column B.
 META_KEYS = (
     "master_id",
@@ -324,12 +378,13 @@ def sheet_columns(rulebook: Rulebook) -> dict[str, tuple[MasterColumn, ...]]:
         APPEALS: APPEAL_COLUMNS,
         ANNUAL: annual_columns(rulebook),
         LOG: LOG_COLUMNS,
+        SETTINGS: SETTINGS_COLUMNS,
     }
 
 
 # Sheets whose rows are read back and carried over a re-run. 分布 and 分析 are
 # rebuilt from 总表 and 指标明细 every time, so they are never read.
-STORED_SHEETS = (SUMMARY, DETAIL, SUBMISSIONS, ISSUES, APPEALS, ANNUAL, LOG)
+STORED_SHEETS = (SUMMARY, DETAIL, SUBMISSIONS, ISSUES, APPEALS, ANNUAL, LOG, SETTINGS)
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +408,9 @@ class MasterData:
 
 
 def empty_master() -> MasterData:
-    return MasterData({name: [] for name in STORED_SHEETS}, {}, {name: [] for name in STORED_SHEETS})
+    data = MasterData({name: [] for name in STORED_SHEETS}, {}, {name: [] for name in STORED_SHEETS})
+    data.sheets[SETTINGS] = settings_rows()
+    return data
 
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)

@@ -524,6 +524,8 @@ def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *,
             L.APPEALS: list(old.rows(L.APPEALS)),
             L.ANNUAL: list(old.rows(L.ANNUAL)),
             L.LOG: list(old.rows(L.LOG)) + [clean_row(L.LOG_COLUMNS, row) for row in run.log],
+            # HR's settings for the add-in: kept as HR typed them (an older master without the sheet gets it)
+            L.SETTINGS: L.settings_rows() if L.SETTINGS in old.missing_sheets else list(old.rows(L.SETTINGS)),
         },
         meta={**old.meta, **master_meta(rulebook)},
         extra_headers={k: list(v) for k, v in old.extra_headers.items()},
