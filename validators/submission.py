@@ -34,7 +34,6 @@ from .layout import (
     SCORES,
     SUMMARY,
     a1,
-    column_index,
     summary_columns,
 )
 from .rulebook import Rulebook

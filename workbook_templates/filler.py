@@ -68,6 +68,8 @@ MISTAKES: dict[str, tuple[str | None, str]] = {
 }
 
 _ROW_MOVES = ("insert-row", "delete-row")
+# text starting with one of these would be taken for a formula (DESIGN.md section 6)
+_FORMULA_LEADS = "=+-@\t\r"
 
 _GOAL = {c.key: i + 1 for i, c in enumerate(GOAL_COLUMNS)}  # openpyxl columns are 1-based
 _SCORE = {c.key: i + 1 for i, c in enumerate(SCORE_COLUMNS)}
@@ -100,10 +102,6 @@ class FillManifest:
     def expected_findings(self) -> list[Change]:
         """The cells where a mistake was made, each with the finding code it should raise."""
         return [c for c in self.changes if c.code]
-
-    def cells(self, sheet: str) -> dict[str, object]:
-        """Last value written per cell of ``sheet``."""
-        return {c.cell: c.value for c in self.changes if c.sheet == sheet}
 
 
 class FillError(ValueError):
@@ -226,7 +224,7 @@ class _Filler:
             employee_id: str | None = None, indicator: str | None = None, literal: bool = False) -> None:
         cell = sheet.cell(row=row, column=col)
         cell.value = value
-        if isinstance(value, str) and (literal or value[:1] in "=+-@"):
+        if isinstance(value, str) and (literal or (value and value[0] in _FORMULA_LEADS)):
             # typed text that looks like a formula stays text, as Excel's leading apostrophe keeps it
             cell.data_type = "s"
             cell.quotePrefix = True
