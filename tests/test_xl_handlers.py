@@ -17,9 +17,14 @@ from xladdin.addin_settings import RULEBOOK_ENV
 
 
 @pytest.fixture(autouse=True)
-def _remote_engine(monkeypatch):
+def _remote_engine(monkeypatch, tmp_path):
+    from xladdin import xl_settings
+
     XR.require_remote_engine()
     monkeypatch.delenv(RULEBOOK_ENV, raising=False)
+    # no master remembered from a real session on this machine
+    monkeypatch.delenv(xl_settings.MASTER_ENV, raising=False)
+    monkeypatch.setattr(xl_settings, "CONFIG_PATH", tmp_path / "conf" / "xladdin.conf")
 
 
 @pytest.fixture
