@@ -370,3 +370,45 @@ def test_findings_without_any_record_asks_for_a_validation(handlers, tmp_path, i
     done = XR.recorded(book, inbox_files[0])
     (alert,) = done.alerts()
     assert alert.mode == "critical" and "校验本表" in alert.prompt and done.added_sheets() == []
+
+
+# --- the master open in Excel (desktop): saved, closed for the core, opened again ----------------
+
+
+class _DesktopBook:
+    """What the handler uses of a desktop workbook whose file is the master."""
+
+    def __init__(self, path: Path, calls: list):
+        self.fullname = str(path)
+        self.name = path.name
+        self._calls = calls
+        self.app = type("App", (), {"books": type("Books", (), {"open": lambda _self, p: calls.append(("open", p))})()})()
+
+    def save(self):
+        self._calls.append(("save", self.fullname))
+
+    def close(self):
+        self._calls.append(("close", self.fullname))
+
+
+def test_the_open_master_is_saved_closed_and_reopened_around_the_write(handlers, tmp_path):
+    master = tmp_path / "汇总表.xlsx"
+    master.write_bytes(b"master")
+    calls: list = []
+    book = _DesktopBook(master, calls)
+    with handlers._master_released(book, master):
+        calls.append(("core", None))
+    assert calls == [("save", str(master)), ("close", str(master)), ("core", None), ("open", str(master))]
+
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        with handlers._master_released(book, master):
+            raise RuntimeError("the core failed")
+    assert calls[-1] == ("open", str(master))  # HR gets the master back even when the run failed
+
+    calls.clear()
+    other = _DesktopBook(tmp_path / "设置.xlsx", calls)
+    (tmp_path / "设置.xlsx").write_bytes(b"x")
+    with handlers._master_released(other, master):
+        calls.append(("core", None))
+    assert calls == [("core", None)]  # another workbook is left open

@@ -459,10 +459,10 @@ def recompute(book: xw.Book) -> None:
     if team.identity.rulebook_fingerprint and team.identity.rulebook_fingerprint != rulebook.fingerprint():
         raise HandlerError(
             f"本表按另一版规则表生成（表内指纹 {team.identity.rulebook_fingerprint}，当前规则表 "
-            f"{rulebook.fingerprint()}）。请设置 KPISHEET_RULEBOOK 指向生成本表时的规则表。",
+            f"{rulebook.fingerprint()}）。请把汇总表“设置”中的规则表（或 KPISHEET_RULEBOOK）指向生成本表时的规则表。",
             f"this workbook was made with another rulebook (fingerprint {team.identity.rulebook_fingerprint}, "
-            f"the rulebook in force is {rulebook.fingerprint()}). Point KPISHEET_RULEBOOK at the rulebook "
-            "the workbook was made with.")
+            f"the rulebook in force is {rulebook.fingerprint()}). Point the rulebook of the master's 设置 (or "
+            "KPISHEET_RULEBOOK) at the rulebook the workbook was made with.")
     set_status(book, "正在重新计算… / recomputing…")
     lines = employee_lines(team)
     columns = recompute_columns(rulebook)
