@@ -194,6 +194,10 @@ def test_an_overwritten_total_is_reported_at_its_cell(values, props):
     b, results = _put_results(values, True)
     summary = b.summary[3]
     S.put(values, L.SUMMARY, summary.address("total"), 95)
+    # the grade and coefficient formulas follow the typed total, as after a recalculation
+    band = next(b for b in default_rulebook().grades if b.min <= 95)
+    S.put(values, L.SUMMARY, summary.address("grade"), band.grade)
+    S.put(values, L.SUMMARY, summary.address("coefficient"), band.coefficient)
     report = S.run(values, props, calculated=True)
     assert only(report, "score-total-mismatch") == {(L.SUMMARY, summary.address("total"))}
     finding = finding_at(report, summary.address("total"))

@@ -32,6 +32,7 @@ def check_goals(book: TeamWorkbook, rulebook: Rulebook, approved: ApprovedGoals 
     for goal in book.goals:
         by_employee[goal.employee_id].append(goal)
     roles = {s.employee_id: s.role for s in book.summary}
+    mandatory = _mandatory_by_role(rulebook, known)
     findings: list[Finding] = []
     for employee_id, goals in by_employee.items():
         lines = [(goal, known.get(goal.code)) for goal in goals]
@@ -45,7 +46,7 @@ def check_goals(book: TeamWorkbook, rulebook: Rulebook, approved: ApprovedGoals 
                                              employee_id=employee_id, indicator=ind.code))
         findings += _weight_sum(employee_id, goals)
         findings += _category_weights(employee_id, lines, rulebook)
-        findings += _mandatory(employee_id, lines, rulebook, roles.get(employee_id))
+        findings += _mandatory(employee_id, lines, mandatory, roles.get(employee_id))
         if approved is not None:
             findings += _changed_after_approval(goals, approved)
     return findings
@@ -101,18 +102,26 @@ def _category_weights(employee_id: str, lines: list[tuple[GoalRow, Indicator | N
     return findings
 
 
-def _mandatory(employee_id: str, lines: list[tuple[GoalRow, Indicator | None]], rulebook: Rulebook,
-               role_name) -> list[Finding]:
+def _mandatory_by_role(rulebook: Rulebook, known: dict[str, Indicator]) -> dict[str, list[Indicator]]:
+    """Role name (code, Chinese or English, as the summary may show it) -> its mandatory indicators."""
+    out: dict[str, list[Indicator]] = {}
+    for role in rulebook.roles:
+        required = [known[code] for code in role.weights if code in known and known[code].mandatory]
+        for name in (role.code, role.name_zh, role.name_en):
+            out[name] = required
+    return out
+
+
+def _mandatory(employee_id: str, lines: list[tuple[GoalRow, Indicator | None]],
+               mandatory: dict[str, list[Indicator]], role_name) -> list[Finding]:
     """Every mandatory indicator of the employee's role is there with a weight above 0."""
-    role = rulebook.role_by_name(str(role_name)) if isinstance(role_name, str) and role_name else None
-    if role is None:
+    required = mandatory.get(role_name) if isinstance(role_name, str) else None
+    if not required:
         return []
     present = {goal.code: goal for goal, _ in lines}
     findings = []
-    for code in role.weights:
-        ind = rulebook.indicator(code)
-        if not ind.mandatory:
-            continue
+    for ind in required:
+        code = ind.code
         goal = present.get(code)
         if goal is None:
             first = lines[0][0]

@@ -38,7 +38,9 @@ def is_blank(raw: Raw) -> bool:
 
 
 def is_number(raw: Raw) -> bool:
-    return isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw)
+    # exact types: bool is an int subclass, and this runs for every cell
+    kind = type(raw)
+    return (kind is float and math.isfinite(raw)) or kind is int
 
 
 def read_text_number(raw: Raw, *, percent: bool) -> TextNumber:

@@ -63,11 +63,12 @@ def structure(sheet: str, cell: str | None, detail_zh: str, detail_en: str, **wh
 # --- identity -------------------------------------------------------------------------
 
 
-def check_identity(identity: Identity, rulebook: Rulebook) -> list[Finding]:
+def check_identity(identity: Identity, rulebook: Rulebook, fingerprint: str | None = None) -> list[Finding]:
     """template-unknown / -version / -rulebook-mismatch from ``_meta``.
 
     An unknown template or version means the layout cannot be trusted: the
     caller stops after these. A rulebook mismatch is reported and checking goes on.
+    ``fingerprint``: the rulebook's, when the caller has it already (it hashes the whole rulebook).
     """
     if identity.template_id != TEMPLATE_ID:
         return [make_finding(
@@ -78,7 +79,7 @@ def check_identity(identity: Identity, rulebook: Rulebook) -> list[Finding]:
     if identity.template_version != TEMPLATE_VERSION:
         return [make_finding("template-version", sheet=META, cell=meta_cell("template_version"),
                              value=identity.template_version, expected=TEMPLATE_VERSION)]
-    expected = rulebook.fingerprint()
+    expected = fingerprint or rulebook.fingerprint()
     if identity.rulebook_fingerprint != expected:
         found = f"{identity.meta.get('rulebook_id', '')} {identity.meta.get('rulebook_version', '')} " \
                 f"({identity.rulebook_fingerprint})".strip()
@@ -139,6 +140,8 @@ def check_headers(values: dict[str, list[list]], rulebook: Rulebook) -> list[Fin
 def _header_problem(sheet: str, columns: Sequence[Column], header: list) -> Finding | None:
     for i, column in enumerate(columns):
         found = header[i] if i < len(header) else ""
+        if found == column.header:
+            continue  # as written; the normalised comparison below is for re-saved line breaks
         if _header_text(found) != _header_text(column.header):
             shown = str(found).replace("\n", " ") if found != "" else "空"
             return structure(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .grading import EmployeeResult, LineResult, score_employee
+from .grading import EmployeeResult, IndicatorLine, LineResult, score_employee
 from .layout import VETO_NONE
 from .report import EmployeeOutcome, IndicatorOutcome
 from .rulebook import Rulebook
@@ -28,6 +28,7 @@ class Recomputed:
     scores: dict[str, ScoreRow]  # indicator code -> first score row of that code
     result: EmployeeResult
     lines: dict[str, LineResult]  # indicator code -> the engine's line (first of that code)
+    inputs: tuple[IndicatorLine, ...] = ()  # the numeric inputs the engine scored, in goals order
 
 
 def recompute(book: TeamWorkbook, rulebook: Rulebook) -> dict[str, Recomputed]:
@@ -49,15 +50,15 @@ def recompute(book: TeamWorkbook, rulebook: Rulebook) -> dict[str, Recomputed]:
         summary = summaries.get(emp)
         commendations = number(summary.commendations) if summary else None
         veto = summary.veto if summary else None
-        result = score_employee(rulebook, to_indicator_lines(own_goals, own_scores), commendations,
-                                _veto_text(veto))
+        inputs = to_indicator_lines(own_goals, own_scores)
+        result = score_employee(rulebook, inputs, commendations, _veto_text(veto))
         by_code: dict[str, ScoreRow] = {}
         for s in own_scores:
             by_code.setdefault(s.code, s)
         lines: dict[str, LineResult] = {}
         for goal, line in zip(own_goals, result.lines):
             lines.setdefault(goal.code, line)
-        out[emp] = Recomputed(emp, summary, tuple(own_goals), by_code, result, lines)
+        out[emp] = Recomputed(emp, summary, tuple(own_goals), by_code, result, lines, tuple(inputs))
     return out
 
 
@@ -69,18 +70,18 @@ def _outcome(r: Recomputed, rulebook: Rulebook) -> EmployeeOutcome:
     s = r.summary
     result = r.result
     indicators = []
-    for goal, line in zip(r.goals, result.lines):
+    for goal, line, given in zip(r.goals, result.lines, r.inputs):
         score_row = r.scores.get(goal.code)
         indicators.append(IndicatorOutcome(
             code=goal.code,
             category=line.category,
-            weight=number(goal.weight),
-            floor=number(goal.floor),
-            target=number(goal.target),
-            challenge=number(goal.challenge),
-            actual=number(score_row.actual) if score_row else None,
-            self_rating=number(score_row.self_rating) if score_row else None,
-            manager=number(score_row.manager) if score_row else None,
+            weight=given.weight,
+            floor=given.floor,
+            target=given.target,
+            challenge=given.challenge,
+            actual=given.actual,
+            self_rating=given.self_rating,
+            manager=given.manager,
             score=line.score,
             weighted=line.weighted,
             comment=text(score_row.comment) if score_row else "",

@@ -50,6 +50,7 @@ class Settings:
     phase: str = "scoring"
     approved: ApprovedIndex | None = None
     cross_file: bool = False  # the batch checks missing roster members across files
+    fingerprint: str = ""  # the rulebook's, hashed once for every file
 
     @classmethod
     def make(cls, rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
@@ -59,7 +60,7 @@ class Settings:
         if roster is not None and not isinstance(roster, Mapping):
             roster = {e.employee_id: e for e in roster}
         return cls(rulebook, roster, parse_period(period) if period is not None else None, phase, approved,
-                   cross_file)
+                   cross_file, rulebook.fingerprint())
 
 
 # --- values -------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     except NotATeamWorkbook as error:
         findings.append(make_finding("template-unknown", reason_zh=error.reason_zh, reason_en=error.reason_en))
         return report()
-    identity_problems = checks_template.check_identity(book.identity, rulebook)
+    identity_problems = checks_template.check_identity(book.identity, rulebook, settings.fingerprint)
     findings += identity_problems
     if any(f.code in ("template-unknown", "template-version") for f in identity_problems):
         return report(book)
