@@ -45,15 +45,14 @@ def goals_of(values: dict[str, list[list]], *, source: str, rulebook: Rulebook):
 
 def _read_one(rulebook: Rulebook, path: str):
     """("ok", key, goals) or ("refused", findings or reason): plain tuples, sent back from a worker."""
-    from .safe_read import _calamine_values, _reader_failure, _ReaderError
+    from .safe_read import values_of_guarded_bytes
 
     verdict, data = read_guarded(path)
     if not verdict.readable or data is None:
         return ("refused", tuple(verdict.findings))
-    try:
-        values, _ = _calamine_values(data, REQUIRED_SHEETS)
-    except _ReaderError as error:
-        return ("refused", (_reader_failure(error.original),))
+    values, failure = values_of_guarded_bytes(data, REQUIRED_SHEETS)
+    if failure is not None:
+        return ("refused", (failure,))
     try:
         return ("ok",) + goals_of(values, source=path, rulebook=rulebook)
     except NotATeamWorkbook as error:

@@ -105,6 +105,20 @@ def read_values(path: str | Path, sheets: Iterable[str] | None = None,
     return result.sheets
 
 
+def values_of_guarded_bytes(data: bytes, sheets: Iterable[str] | None = None) -> tuple[Values | None, Finding | None]:
+    """The cell values of ``data``, bytes the guard passed (:func:`validators.guard.read_guarded`).
+
+    (values, None), or (None, the finding saying why the reader failed). For a
+    caller that needs the bytes too (validation hashes them and reads the
+    package's properties), so the file is read from disk once.
+    """
+    try:
+        values, _ = _calamine_values(data, sheets)
+    except _ReaderError as error:
+        return None, _reader_failure(error.original)
+    return values, None
+
+
 _VISIBILITY = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
 
 

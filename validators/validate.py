@@ -14,7 +14,6 @@ goals phase only the goal-, template- and team-identity checks run.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 from dataclasses import dataclass, replace
@@ -196,12 +195,11 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
     if not verdict.readable or data is None:
         return FileReport(path, digest, status_of(verdict.findings), findings=tuple(verdict.findings),
                           modified=modified, extra={"kind": verdict.detected.kind})
-    from .safe_read import _calamine_values, _reader_failure, _ReaderError
+    from .safe_read import values_of_guarded_bytes
 
-    try:
-        values, _visibility = _calamine_values(data, REQUIRED_SHEETS)
-    except _ReaderError as error:
-        findings = tuple(verdict.findings) + (_reader_failure(error.original),)
+    values, failure = values_of_guarded_bytes(data, REQUIRED_SHEETS)
+    if failure is not None:
+        findings = tuple(verdict.findings) + (failure,)
         return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,
                           extra={"kind": verdict.detected.kind})
     report = _validate(values, path, settings, workbook_facts(data), digest, modified, tuple(verdict.findings))
@@ -210,6 +208,19 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
 
 
 # --- batches ------------------------------------------------------------------------------
+
+# A worker's settings, installed once when the worker starts rather than sent with every file.
+_worker_settings: Settings | None = None
+
+
+def _install_settings(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
+
+
+def _validate_in_worker(path: str) -> FileReport:
+    return _validate_path(_worker_settings, path)
+
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -259,7 +270,8 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
     if files:
         from .safe_read import WorkerFailure, run_isolated
 
-        for path, outcome in run_isolated(functools.partial(_validate_path, settings), files, jobs):
+        for path, outcome in run_isolated(_validate_in_worker, files, jobs, initializer=_install_settings,
+                                          initargs=(settings,)):
             if isinstance(outcome, WorkerFailure):
                 outcome = FileReport(str(path), None, status_of(outcome.findings), findings=outcome.findings,
                                      extra={"worker": outcome.detail})
