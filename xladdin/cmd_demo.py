@@ -195,13 +195,15 @@ def register(app: typer.Typer) -> None:
         work: Optional[Path] = typer.Option(None, "--work", help="生成文件的文件夹（默认临时）/ where the workbooks go "
                                             "(default: a temporary folder)", show_default=False),
         repeats: int = typer.Option(5, "--repeats", min=1, help="每项配对测量的次数 / paired runs per figure"),
+        master_rows: int = typer.Option(100_000, "--master-rows", min=1,
+                                        help="写表测量的汇总表行数 / rows of the master in the write figure"),
     ) -> None:
         """性能测试：生成 N 个团队考核表并并排测量校验、汇总和写表 / measure validation, consolidation and the master writer."""
         from .bench import BenchError, print_results, run_bench, write_json
 
         console = _console()
         try:
-            results = run_bench(teams, work=work, repeats=repeats, console=console)
+            results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
         except BenchError as error:
             raise _fail(console, error.message_zh, error.message_en) from None
         print_results(console, results)
