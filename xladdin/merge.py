@@ -42,7 +42,6 @@ class MergeResult:
     employees: dict[str, int]              # added / updated / unchanged / marked_missing / review
     over_quota: list[str]                  # "period 部门[/团队]: breaches"
     log_rows: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4096)
