@@ -88,6 +88,9 @@ REVIEW = "待复核 review"
 SOURCE_PRESENT = "有效 present"
 SOURCE_MISSING = "源文件缺失 source missing"
 SOURCE_DROPPED = "不在最新提交 not in latest file"
+# 提交 status is a file's standing, which a second identical run leaves as it is;
+# "unchanged" is what a run did with a file already accepted, so it is reported
+# by the run (summary, JSON), never written into 提交 (it would flip the cell).
 SUB_ACCEPTED = "已接受 accepted"
 SUB_REJECTED = "已拒绝 rejected"
 SUB_SUPERSEDED = "已替代 superseded"
