@@ -73,7 +73,9 @@ GOAL_COLUMNS: tuple[Column, ...] = (
     Column("floor", "底线值", "Floor", 9, input=True),
     Column("target", "目标值", "Target", 9, input=True),
     Column("challenge", "挑战值", "Challenge", 9, input=True),
-    Column("smart", "SMART目标描述", "SMART description", 36, input=True),
+    # free-text columns are wide enough for two wrapped lines of a typical entry
+    # (the rows hold two lines; see workbook_templates.frame.ROW_HEIGHT)
+    Column("smart", "SMART目标描述", "SMART description", 46, input=True),
     Column("weight_sum", "权重合计", "Weight sum", 9),
 )
 
@@ -93,7 +95,7 @@ SCORE_COLUMNS: tuple[Column, ...] = (
     Column("actual", "实际值", "Actual", 10, input=True),
     Column("self", "自评(1-5)", "Self 1-5", 9, input=True),
     Column("manager", "上级评分(1-5)", "Manager 1-5", 11, input=True),
-    Column("comment", "说明/依据", "Evidence / comment", 30, input=True),
+    Column("comment", "说明/依据", "Evidence / comment", 48, input=True),
     Column("score", "指标得分", "Score", 9),
     Column("weighted", "加权得分", "Weighted", 9),
 )
@@ -120,7 +122,7 @@ def summary_columns(rulebook: Rulebook) -> tuple[Column, ...]:
         Column("manager_date", "上级签字日期", "Date", 12, input=True),
         Column("employee_sign", "员工签字", "Employee sign-off", 10, input=True),
         Column("employee_date", "员工签字日期", "Date", 12, input=True),
-        Column("feedback", "反馈面谈记录", "Feedback interview", 28, input=True),
+        Column("feedback", "反馈面谈记录", "Feedback interview", 40, input=True),
         # improvement plan (绩效改进计划), required for the PIP grades
         Column("pip_shortfalls", "待改进问题", "PIP shortfalls", 24, input=True),
         Column("pip_actions", "改进措施", "PIP actions", 24, input=True),

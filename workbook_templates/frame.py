@@ -16,7 +16,16 @@ A4 = 9
 TITLE_HEIGHT = 24  # points
 INFO_HEIGHT = 15
 HEADER_HEIGHT = 42  # two wrapped lines of Chinese plus English
-ROW_HEIGHT = 18
+# One line of 10-point text as Excel (等线) and LibreOffice (its CJK substitute)
+# lay it out. Rows have fixed heights, because LibreOffice does not autofit
+# rows when it opens an .xlsx and the page breaks below need known heights.
+LINE_POINTS = 13.5
+# Data rows on 目标设定, 考核评分 and 汇总 each hold a free-text cell, so they
+# are two lines tall: a wrapped second line would otherwise be drawn over the
+# next row. Longer text is cut off at the cell's foot (free-text cells are
+# top-aligned) and shows in full in the formula bar.
+TEXT_LINES = 2
+ROW_HEIGHT = TEXT_LINES * LINE_POINTS + 1  # 28 points: two lines and the cell's padding
 
 
 def put(sheet: Worksheet, row: int, col: int, value, fmt=None) -> None:

@@ -16,6 +16,9 @@ from . import lists_sheet as n
 EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
 MAX_TEXT = 1000
+# free-text rows are two lines tall (frame.ROW_HEIGHT); longer text is cut off in the cell
+SHOWN_LINES = "格内显示两行，更长的内容可在编辑栏看到全文。"
+SHOWN_LINES_EN = "The cell shows two lines; the formula bar shows all."
 
 
 def _rule(validate: str, title: str, prompt: str, error_title: str, error: str, **criteria) -> dict:
@@ -83,16 +86,17 @@ def rating(rulebook: Rulebook, who_zh: str, ind: Indicator) -> dict:
 
 def comment() -> dict:
     return _rule("length", "说明/依据 Evidence",
-                 "写明事实依据。得分极高或极低、自评与上级评分差距大时必须填写。\n"
-                 "Evidence; required for extreme scores or a large self/manager gap.",
+                 f"写明事实依据。得分极高或极低、自评与上级评分差距大时必须填写。{SHOWN_LINES}\n"
+                 f"Evidence; required for extreme scores or a large self/manager gap. {SHOWN_LINES_EN}",
                  "文字过长", f"说明请控制在 {MAX_TEXT} 字以内。\nKeep it under {MAX_TEXT} characters.",
                  criteria="<=", value=MAX_TEXT)
 
 
 def smart() -> dict:
     return _rule("length", "SMART 目标描述",
-                 "具体、可衡量、可达成、相关、有时限，例如：本季度客户满意度达到 95%，以月度回访调查为准。\n"
-                 "Specific, measurable, achievable, relevant, time-bound.",
+                 "具体、可衡量、可达成、相关、有时限，例如：本季度客户满意度达到 95%，以月度回访调查为准。"
+                 f"{SHOWN_LINES}\n"
+                 f"Specific, measurable, achievable, relevant, time-bound. {SHOWN_LINES_EN}",
                  "文字过长", f"描述请控制在 {MAX_TEXT} 字以内。\nKeep it under {MAX_TEXT} characters.",
                  criteria="<=", value=MAX_TEXT)
 

@@ -14,7 +14,7 @@ from validators.layout import PERSONAL, SCORES, SUMMARY, VETO_NONE, summary_colu
 from validators.rulebook import UNIT_LABELS, Unit
 
 from . import formulas, input_rules
-from .frame import column_range, formula, info_line, page_setup, protect, put, ref
+from .frame import ROW_HEIGHT, column_range, formula, info_line, page_setup, protect, put, ref
 from .plan import EmployeeBlock, TeamPlan
 from .scores_sheet import COL as SCORE_COL
 from .styles import Formats
@@ -170,14 +170,14 @@ def _lines(form: _Form) -> None:
     score_ids = form.scores_range("employee_id")
     cached_lines = list(form.chosen.lines) if form.chosen else []
     fmt_of = {"score": f.computed_score, "weighted": f.computed_score, "weight": f.computed_number,
-              "comment": f.fixed_wrap, "category": f.computed_left, "indicator": f.computed_left}
+              "comment": f.fixed_note, "category": f.computed_left, "indicator": f.computed_left}
     for k in range(plan.max_lines):
         row = form.row
         pos = ref(HELPER_COL, row, True)
         cached = _cached_line(plan, cached_lines[k]) if k < len(cached_lines) else {}
         formula(sheet, row, HELPER_COL, formulas.line_position(form.first_pos, k, form.id_cell, score_ids), None,
                 k + 1 if cached else "")
-        sheet.set_row(row, 17)
+        sheet.set_row(row, ROW_HEIGHT)  # comments wrap to two lines, as on 考核评分
         for i, (key, _, _, _) in enumerate(LINE_COLUMNS):
             if key is None:
                 formula(sheet, row, i, f'=IF({pos}="","",{k + 1})', f.computed_whole, k + 1 if cached else "")
@@ -209,13 +209,13 @@ def _results(form: _Form) -> None:
 def _feedback_and_plan(form: _Form) -> None:
     rb, f = form.plan.rulebook, form.f
     form.section("三、反馈面谈记录 Feedback interview")
-    form.wide("面谈记录 Record", form.summary_value("feedback"), f.fixed_wrap, 34)
+    form.wide("面谈记录 Record", form.summary_value("feedback"), f.fixed_note, 34)
     o = rb.outcomes
     form.section(f"四、绩效改进计划 Improvement plan（等级为 {'、'.join(o.pip_grades)} 时填写，期限 "
                  f"{o.pip_months_min}～{o.pip_months_max} 个月）")
     for label, key, height in (("待改进问题 Shortfalls", "pip_shortfalls", 28), ("改进措施 Actions", "pip_actions", 28),
                                ("辅导人 Owner", "pip_owner", 18), ("完成日期 Due", "pip_due", 18)):
-        fmt = f.computed_date if key == "pip_due" else f.fixed_wrap
+        fmt = f.computed_date if key == "pip_due" else f.fixed_note
         form.wide(label, formulas.pip_pick(form.summary_range(key), form.summary_pos, form.grade_cell, NOT_NEEDED),
                   fmt, height)
 

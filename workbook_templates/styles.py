@@ -65,6 +65,7 @@ class Formats:
     input_whole: Format
     input_date: Format
     input_wrap: Format
+    fixed_note: Format
     computed_number: Format
     computed_percent: Format
     computed_score: Format
@@ -116,7 +117,10 @@ def make_formats(book: Workbook) -> Formats:
         input_percent=entry(num_format=PERCENT_FORMAT),
         input_whole=entry(num_format="0", align="center"),
         input_date=entry(num_format=DATE_FORMAT, align="center"),
-        input_wrap=entry(text_wrap=True),
+        # free text: top-aligned, so text longer than its row is cut off at the
+        # cell's foot; centred, LibreOffice draws the overflow over the rows around
+        input_wrap=entry(text_wrap=True, valign="top"),
+        fixed_note=fixed(text_wrap=True, valign="top"),
         computed_number=computed(num_format=NUMBER_FORMAT),
         computed_percent=computed(num_format=PERCENT_FORMAT),
         computed_score=computed(num_format=SCORE_FORMAT),

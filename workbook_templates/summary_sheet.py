@@ -29,6 +29,8 @@ TEXT_INPUTS = {
     "pip_actions": ("改进措施", "等级为 C/D 时必填：具体措施、培训或辅导安排。"),
     "pip_owner": ("辅导人", "等级为 C/D 时必填：负责辅导的人员。"),
 }
+# names: one line, vertically centred like the dates beside them; the rest is free text
+NAME_INPUTS = ("manager_sign", "employee_sign", "pip_owner")
 DATE_INPUTS = {"manager_date": "上级签字日期", "employee_date": "员工签字日期", "pip_due": "改进完成日期"}
 SIGNOFF_DATES = ("manager_date", "employee_date")
 
@@ -99,7 +101,7 @@ def _inputs(sheet, formats: Formats, columns: tuple[Column, ...], col: dict, row
     put(sheet, row, col["commendations"], 0, formats.input_whole)
     put(sheet, row, col["veto"], VETO_NONE, formats.input_text)
     for key in TEXT_INPUTS:
-        put(sheet, row, col[key], "", formats.input_wrap)
+        put(sheet, row, col[key], "", formats.input_text if key in NAME_INPUTS else formats.input_wrap)
     for key in DATE_INPUTS:
         put(sheet, row, col[key], "", formats.input_date)
 
