@@ -222,3 +222,25 @@ def test_when_even_the_message_box_fails_the_message_goes_to_stderr(small_file, 
     err = capsys.readouterr().err
     assert "不是考核表" in err and "not a team workbook" in err and "Traceback" not in err
     assert "Excel is busy" in handlers.LOG_PATH.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("error, says", [
+    (PermissionError(13, "Permission denied", "/hr/汇总表.xlsx"), ("读写文件失败", "/hr/汇总表.xlsx", "Permission denied")),
+    (__import__("validators.periods", fromlist=["PeriodError"]).PeriodError("期间不对", "bad period"),
+     ("期间不对", "bad period")),
+])
+def test_file_errors_and_core_errors_that_explain_themselves_become_message_boxes(small_file, handlers, error, says):
+    book = XR.book_from_xlsx(small_file)
+
+    def failing(book):
+        raise error
+
+    handlers.ACTIONS["_failing"] = failing
+    try:
+        handlers.on_ribbon("_failing")
+    finally:
+        del handlers.ACTIONS["_failing"]
+    (alert,) = XR.recorded(book, small_file).alerts()
+    assert alert.mode == "critical" and "Traceback" not in alert.prompt
+    for text in says:
+        assert text in alert.prompt

@@ -674,7 +674,17 @@ def on_ribbon(action: str, book: xw.Book | None = None) -> None:
         handler(book)
     except _TOLD_ERRORS as error:
         _tell(app, action, error.message_zh, error.message_en)
+    except OSError as error:
+        _log_exception(action)
+        where = error.filename or ""
+        _tell(app, action, f"读写文件失败：{where} {error.strerror or error}。请检查文件夹是否存在、是否有写入权限、"
+                           "文件是否正被其他程序打开。",
+              f"Reading or writing a file failed: {where} {error.strerror or error}. Check that the folder exists, "
+              "that you may write there and that no other program holds the file open.")
     except Exception as error:
+        if hasattr(error, "message_zh") and hasattr(error, "message_en"):  # a core error that explains itself
+            _tell(app, action, error.message_zh, error.message_en)
+            return
         _log_exception(action)
         _tell(app, action, f"操作失败（{type(error).__name__}）。详细信息已写入 {LOG_PATH}，请发给系统管理员。",
               f"The action failed ({type(error).__name__}: {error}). Details were written to {LOG_PATH}; "
