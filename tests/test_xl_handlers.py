@@ -12,6 +12,7 @@ import yaml
 import xlwings_remote as XR
 from validators import grading
 from validators.layout import RECOMPUTE, SUMMARY, FIRST_DATA_ROW, HEADER_ROW, recompute_columns, summary_columns
+from validators.periods import PeriodError
 from validators.submission import employee_lines, load_team_workbook, number
 from xladdin.addin_settings import RULEBOOK_ENV
 
@@ -226,8 +227,7 @@ def test_when_even_the_message_box_fails_the_message_goes_to_stderr(small_file, 
 
 @pytest.mark.parametrize("error, says", [
     (PermissionError(13, "Permission denied", "/hr/汇总表.xlsx"), ("读写文件失败", "/hr/汇总表.xlsx", "Permission denied")),
-    (__import__("validators.periods", fromlist=["PeriodError"]).PeriodError("期间不对", "bad period"),
-     ("期间不对", "bad period")),
+    (PeriodError("期间不对", "bad period"), ("期间不对", "bad period")),
 ])
 def test_file_errors_and_core_errors_that_explain_themselves_become_message_boxes(small_file, handlers, error, says):
     book = XR.book_from_xlsx(small_file)
