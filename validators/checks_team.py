@@ -231,6 +231,10 @@ def cross_file_findings(files: Sequence[FileEmployees], roster: Mapping[str, Emp
             extra[f.path].append(make_finding("team-duplicate-employee", sheet=SUMMARY, cell=f.cells[employee_id],
                                               employee_id=employee_id, other=others))
     if roster:
+        # one pass over the roster, not one per team: a thousand teams would make it quadratic
+        by_team: dict[tuple[str, str], list[Employee]] = defaultdict(list)
+        for person in roster.values():
+            by_team[(person.department, person.team)].append(person)
         groups: dict[tuple[str, str, str], list[FileEmployees]] = defaultdict(list)
         for f in files:
             if f.period and f.department is not None and f.team is not None:
@@ -242,7 +246,7 @@ def cross_file_findings(files: Sequence[FileEmployees], roster: Mapping[str, Emp
                 period = None
             present = {e for f in members_files for e in f.cells}
             first = min(members_files, key=lambda f: f.path)
-            for person in team_members(roster.values(), department, team, period):
+            for person in team_members(by_team.get((department, team), ()), department, team, period):
                 if person.employee_id not in present:
                     extra[first.path].append(missing_employee(person))
     return extra
