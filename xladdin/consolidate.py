@@ -66,16 +66,19 @@ class ConsolidationResult:
 
 
 def path_labeller(master: Path) -> Callable[[str], str]:
-    """Submission paths as the master shows them: relative to the master's folder,
-    so the same inbox gives the same cells whatever folder the command ran from."""
+    """Submission paths as the master shows them: relative to the master's folder when
+    inside it, else absolute, so the same inbox gives the same cells whatever folder
+    the command ran from."""
     base = master.resolve().parent
 
     def label(path: str) -> str:
         absolute = Path(path).resolve()
         try:
-            return Path(os.path.relpath(absolute, base)).as_posix()
+            relative = Path(os.path.relpath(absolute, base))
         except ValueError:  # another drive on Windows
             return absolute.as_posix()
+        # inside the master's folder: short and portable; elsewhere: the full path, not a chain of ../
+        return absolute.as_posix() if relative.parts[:1] == ("..",) else relative.as_posix()
 
     return label
 

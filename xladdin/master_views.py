@@ -121,10 +121,11 @@ def quota_check(counts: dict[str, int], eligible: int, rulebook: Rulebook, *,
             limit = quota(share, eligible)
             if count(grades) > limit:
                 breaches.append(f"{'+'.join(grades)} {count(grades)}人 > {limit}人 ({share:.0%} × {eligible})")
+        # one decimal: 2 of 13 is 15.4%, which "15%" would hide against a 15% limit
         if count(mid) / eligible < d.b_min:
-            guidance.append(f"{'+'.join(mid)} {count(mid) / eligible:.0%} < {d.b_min:.0%}")
+            guidance.append(f"{'+'.join(mid)} {count(mid) / eligible:.1%} < {d.b_min:.0%}")
         if low and not d.cd_min <= count(low) / eligible <= d.cd_max:
-            guidance.append(f"{'+'.join(low)} {count(low) / eligible:.0%} ∉ {d.cd_min:.0%}–{d.cd_max:.0%}")
+            guidance.append(f"{'+'.join(low)} {count(low) / eligible:.1%} ∉ {d.cd_min:.0%}–{d.cd_max:.0%}")
     return QuotaCheck(tuple(breaches), tuple(guidance))
 
 
