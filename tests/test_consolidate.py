@@ -391,3 +391,12 @@ def test_cli_usage_errors_exit_2_without_traceback(inbox, args, says):
     assert done.returncode == 2, done.stdout + done.stderr
     assert says in done.stderr and "Traceback" not in done.stderr + done.stdout
     assert not (tmp / "m.xlsx").exists()
+
+
+def test_paths_are_shown_relative_inside_the_master_folder_else_absolute(tmp_path):
+    from xladdin.consolidate import path_labeller
+
+    label = path_labeller(tmp_path / "hr" / "master.xlsx")
+    assert label(str(tmp_path / "hr" / "inbox" / "a.xlsx")) == "inbox/a.xlsx"
+    outside = tmp_path / "elsewhere" / "b.xlsx"
+    assert label(str(outside)) == outside.resolve().as_posix()

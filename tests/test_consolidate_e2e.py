@@ -102,3 +102,32 @@ def test_master_inside_the_inbox_is_not_a_submission(inbox, tmp_path):
     second = run_cli("consolidate", ".", "--master", "master.xlsx", "--format", "json", cwd=work)
     assert second.returncode == 0, second.stdout + second.stderr
     assert json.loads(second.stdout)["files"]["rejected"] == []
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.mark.skipif(not (SAMPLES / "submissions").is_dir(), reason="samples/submissions not built")
+def test_shipped_samples_consolidate_as_the_issue_accepts(tmp_path):
+    """The issue's acceptance: flawed samples rejected (exit 1), every sheet written, a re-run changes no
+    data cell, a formula-looking comment is text, and an open master is refused with its bytes unchanged."""
+    args = ("consolidate", str(SAMPLES / "submissions"), "--master", "master.xlsx",
+            "--roster", str(SAMPLES / "roster.xlsx"), "--format", "json")
+    first = run_cli(*args, cwd=tmp_path)
+    assert first.returncode == 1, first.stderr
+    result = json.loads(first.stdout)
+    assert result["files"]["accepted"] and result["files"]["rejected"]
+    master = tmp_path / "master.xlsx"
+    book = openpyxl.load_workbook(master)
+    assert book.sheetnames == list(L.SHEET_ORDER)
+    texts = [c for row in book[L.DETAIL].iter_rows(min_row=2) for c in row
+             if isinstance(c.value, str) and c.value.startswith("=")]
+    assert all(c.data_type == "s" for c in texts)
+    values = cell_values(master)
+    second = run_cli(*args, cwd=tmp_path)
+    assert second.returncode == 1 and not json.loads(second.stdout)["written"]
+    assert cell_values(master) == values
+    before = hashlib.sha256(master.read_bytes()).hexdigest()
+    (tmp_path / "~$master.xlsx").write_bytes(b"owner")
+    assert run_cli(*args, cwd=tmp_path).returncode == 2
+    assert hashlib.sha256(master.read_bytes()).hexdigest() == before
