@@ -270,3 +270,16 @@ def test_deleted_audit_rows_are_noticed(inbox, rulebook):
     entry = second.data.rows(L.LOG)[-1]
     assert entry["action"] == L.LOG_INTEGRITY and (entry["old"], entry["new"]) == ("2", "1")
     assert [i["code"] for i in second.data.rows(L.ISSUES)] == ["master-log-shortened"]
+
+
+def test_a_row_hr_duplicated_is_kept_and_reported(inbox, rulebook):
+    _, a, b = inbox
+    first = merge(empty_master(), [a, b], rulebook, now=T1)
+    copy = dict(first.data.rows(L.SUMMARY)[0], hr_notes="手工复制的一行")
+    first.data.rows(L.SUMMARY).append(copy)
+    second = merge(first.data, [a, b], rulebook, now=T2)
+    rows = second.data.rows(L.SUMMARY)
+    assert len(rows) == 19 and rows[-1]["hr_notes"] == "手工复制的一行"
+    assert [i["code"] for i in second.data.rows(L.ISSUES)] == ["master-duplicate-row"]
+    third = merge(second.data, [a, b], rulebook, now=T3)
+    assert not third.changed

@@ -352,7 +352,18 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
     rulebook = run.rulebook
     columns = L.summary_columns(rulebook)
     blank = {c.key: None for c in columns}
-    old_rows = {(r.get("period"), r.get("employee_id")): r for r in old.rows(L.SUMMARY)}
+    old_rows: dict[tuple, dict] = {}
+    doubles = []  # a second row HR made with the same key: kept as it is, never merged into
+    for r in old.rows(L.SUMMARY):
+        key = (r.get("period"), r.get("employee_id"))
+        if key in old_rows:
+            doubles.append(r)
+            run.issue("master-duplicate-row", L.SUMMARY, None, key[1],
+                      f"总表中 {key[0]} {key[1]} 有两行；kpisheet 只更新第一行，另一行原样保留",
+                      f"总表 has two rows for {key[0]} {key[1]}; kpisheet updates the first and keeps the other as is",
+                      "请删除多余的一行 / delete the extra row")
+        else:
+            old_rows[key] = r
     rows = {key: dict(r) for key, r in old_rows.items()}
     provider: dict[tuple, FileReport] = {}
     names = _Names.of(rulebook)
@@ -427,7 +438,7 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
         elif key in provider:
             counts["unchanged"] += 1
         out.append(row)
-    return out, counts
+    return out + [clean_row(columns, r) for r in doubles], counts
 
 
 def _merge_detail(old_rows: list[dict], summary: list[dict], fresh: dict[tuple, list[dict]]) -> list[dict]:
