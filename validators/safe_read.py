@@ -303,7 +303,12 @@ def _pool(workers: int, setup: _WorkerSetup):
 def _context():
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        # Workers fork from a server that has already imported the validation engine and the
+        # caller's main module (which every new worker would otherwise import again): a worker
+        # then starts warm, where a cold start cost about half a second, a whole worker's
+        # share of a batch at MAX_TASKS_PER_WORKER files. A module that cannot be imported is
+        # skipped; the main module is imported as a spawned worker would import it anyway.
+        context.set_forkserver_preload(["__main__", __name__, "validators.validate"])
         return context
     return multiprocessing.get_context("spawn")
 
