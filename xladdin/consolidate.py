@@ -8,6 +8,7 @@ already hold the :class:`~validators.report.FileReport` objects.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import os
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ def path_labeller(master: Path) -> Callable[[str], str]:
     the command ran from."""
     base = master.resolve().parent
 
+    @functools.lru_cache(maxsize=None)  # asked once per employee and finding: resolving costs a system call or more
     def label(path: str) -> str:
         absolute = Path(path).resolve()
         try:
