@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from . import cmd_addin, cmd_consolidate, cmd_demo, cmd_forms, cmd_hr, cmd_rules, cmd_validate
+from . import cmd_actuals, cmd_addin, cmd_consolidate, cmd_demo, cmd_forms, cmd_hr, cmd_rules, cmd_validate
 
 app = typer.Typer(
     name="kpisheet",
@@ -23,5 +23,5 @@ def main() -> None:
     """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
 
 
-for _module in (cmd_rules, cmd_addin, cmd_forms, cmd_consolidate, cmd_hr, cmd_validate, cmd_demo):
+for _module in (cmd_rules, cmd_addin, cmd_forms, cmd_consolidate, cmd_hr, cmd_validate, cmd_demo, cmd_actuals):
     _module.register(app)
