@@ -40,6 +40,8 @@ PREFIXES: dict[str, tuple[str, str]] = {
     "goal": ("目标设定", "Goal setting"),
     "score": ("考核评分", "Scoring"),
     "team": ("团队", "Team"),
+    # HR's master (kpisheet hr consolidate): what HR's own edits or the inbox as a whole do to it
+    "master": ("HR 总表", "HR master"),
 }
 
 
@@ -493,6 +495,57 @@ _KINDS: tuple[FindingKind, ...] = (
         ("团队等级分布超出强制分布配额（校准时在部门层面执行）。",
          "The team's grade distribution exceeds the forced-distribution quota (enforced at calibration by department)."),
         {"sheet": "汇总", "grade": "S", "count": 3, "value": "25%", "expected": "10%"},
+    ),
+    # --- master- : HR's master workbook (found at consolidation, shown in its 问题 sheet) -----
+    _kind(
+        "master-grade-invalid", "warning",
+        ("校准等级无效", "Calibrated grade not a grade"),
+        ("{sheet}!{cell}：员工 {employee_id} 的校准等级“{value}”不是有效等级（{expected}），最终等级未采用它。",
+         "{sheet}!{cell}: employee {employee_id}'s calibrated grade {value} is not a grade ({expected}); the final "
+         "grade does not use it."),
+        ("请改为 {expected} 之一，或清空该单元格。", "Type one of {expected} or clear the cell."),
+        ("HR 在总表“校准等级”栏填写的内容不是规则中的等级；最终等级按申诉改定或系统等级计算。",
+         "What HR typed in the master's calibrated-grade column is not a grade of the rulebook; the final grade falls back "
+         "to the appeal's revised grade or the system grade."),
+        {"sheet": "总表", "cell": "T5", "employee_id": "E1003", "value": "优", "expected": "S/A/B/C/D"},
+    ),
+    _kind(
+        "master-duplicate-row", "warning",
+        ("总表重复行", "Duplicate summary row"),
+        ("{sheet}：期间 {period} 的员工 {employee_id} 有两行；系统只更新第一行，另一行原样保留。",
+         "{sheet}: employee {employee_id} has two rows for period {period}; kpisheet updates the first and keeps "
+         "the other as it is."),
+        ("请删除多余的一行（先把其中的备注等 HR 内容合并到保留的一行）。",
+         "Delete the extra row (first move any HR notes on it to the row you keep)."),
+        ("总表中同一期间、同一工号出现两行（通常是手工复制所致）。",
+         "The master's summary sheet holds two rows with the same period and employee ID (usually a row copied by hand)."),
+        {"sheet": "总表", "employee_id": "E1003", "period": "2026-03"},
+    ),
+    _kind(
+        "master-duplicate-employee", "warning",
+        ("员工出现在两份提交中", "Employee in two submissions"),
+        ("{sheet}：员工 {employee_id} 同时出现在期间 {period} 的两份有效提交 {first} 和 {second} 中，采用较新的 {second}。",
+         "{sheet}: employee {employee_id} is in two accepted submissions of period {period}, {first} and {second}; "
+         "the newer, {second}, is used."),
+        ("请确认该员工属于哪个团队，从另一份考核表中删除后重新提交；如已调岗，请更新花名册。",
+         "Check which team the employee belongs to and remove them from the other workbook, then resubmit; if they "
+         "moved, update the roster."),
+        ("同一期间两个团队的有效提交都含有同一员工，总表只能采用其中一份。",
+         "Two teams' accepted submissions of one period both hold the same employee; the master can take only one."),
+        {"sheet": "总表", "employee_id": "E1003", "period": "2026-03", "first": "inbox/考核表_一组.xlsx",
+         "second": "inbox/考核表_二组.xlsx"},
+    ),
+    _kind(
+        "master-log-shortened", "warning",
+        ("日志行被删除", "Audit log rows deleted"),
+        ("{sheet}：日志上次写入时有 {expected} 行，现在只有 {value} 行，有记录被删除。",
+         "{sheet}: the audit log had {expected} rows when last written and now has {value}: rows were deleted."),
+        ("日志只可追加，请勿删除；如需找回，请从 backups 文件夹中的备份复制被删的行。",
+         "The log is append-only: do not delete from it; to recover the rows, copy them from a backup in the "
+         "backups folder."),
+        ("总表的“日志”工作表行数少于上次写入时记录的行数。",
+         "The master's audit-log sheet has fewer rows than the count recorded at the last write."),
+        {"sheet": "日志", "value": 40, "expected": 42},
     ),
 )
 

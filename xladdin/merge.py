@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
+from validators.findings import make_finding
 from validators.layout import a1
 from validators.report import FileReport
 from validators.roster import Employee
@@ -90,11 +91,9 @@ class _Run:
         self.log.append({"time": self.now, "action": action, "key": key, "column": column,
                          "old": _text(old), "new": _text(new), "reason": reason, "by": self.user})
 
-    def issue(self, code: str, sheet: str, cell: str | None, employee_id: str | None,
-              message_zh: str, message_en: str, hint: str) -> None:
-        self.issues.append({"file": None, "code": code, "severity": "warning", "sheet": sheet, "cell": cell,
-                            "employee_id": employee_id, "indicator": None, "value": None, "expected": None,
-                            "message_zh": message_zh, "message_en": message_en, "hint": hint})
+    def issue(self, code: str, **where) -> None:
+        """A 问题 row about the master itself, worded by the finding catalogue (no file: the master)."""
+        self.issues.append({**make_finding(code, **where).to_dict(), "file": None})
 
 
 # --- submissions ---------------------------------------------------------------
@@ -322,11 +321,9 @@ def _derive(rows: list[dict], appeal_grades: dict, rulebook: Rulebook, columns, 
         key = (row.get("period"), row.get("employee_id"))
         calibrated = grade_text(row.get("calibrated_grade"))
         if calibrated and calibrated not in grades:
-            run.issue("master-grade-invalid", L.SUMMARY, a1(L.FIRST_DATA_ROW + position, calibrated_col),
-                      row.get("employee_id"),
-                      f"校准等级“{row.get('calibrated_grade')}”不是有效等级（{'/'.join(sorted(grades))}），已按系统等级计算",
-                      f"calibrated grade {row.get('calibrated_grade')!r} is not a grade; the system grade is used",
-                      f"请改为 {'/'.join(g.grade for g in rulebook.grades)} 之一或清空 / type one of the grades or clear it")
+            run.issue("master-grade-invalid", sheet=L.SUMMARY,
+                      cell=a1(L.FIRST_DATA_ROW + position, calibrated_col), employee_id=row.get("employee_id"),
+                      value=row.get("calibrated_grade"), expected="/".join(g.grade for g in rulebook.grades))
             calibrated = None
         appeal = appeal_grades.get(key)
         if appeal and appeal not in grades:
@@ -358,10 +355,7 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
         key = (r.get("period"), r.get("employee_id"))
         if key in old_rows:
             doubles.append(r)
-            run.issue("master-duplicate-row", L.SUMMARY, None, key[1],
-                      f"总表中 {key[0]} {key[1]} 有两行；kpisheet 只更新第一行，另一行原样保留",
-                      f"总表 has two rows for {key[0]} {key[1]}; kpisheet updates the first and keeps the other as is",
-                      "请删除多余的一行 / delete the extra row")
+            run.issue("master-duplicate-row", sheet=L.SUMMARY, employee_id=key[1], period=key[0])
         else:
             old_rows[key] = r
     rows = {key: dict(r) for key, r in old_rows.items()}
@@ -372,11 +366,8 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
         for emp in report.employees:
             key = (canonical_period(report.period), emp.employee_id)
             if key in provider:
-                run.issue("master-duplicate-employee", L.SUMMARY, None, emp.employee_id,
-                          f"{emp.employee_id} 同时出现在 {run.label(provider[key].path)} 和 {run.label(report.path)}，"
-                          "采用后者",
-                          f"{emp.employee_id} is in two accepted submissions of {key[0]}; the newer one is used",
-                          "请确认该员工属于哪个团队，并从另一份表中删除 / keep the employee in one team's workbook")
+                run.issue("master-duplicate-employee", sheet=L.SUMMARY, employee_id=emp.employee_id, period=key[0],
+                          first=run.label(provider[key].path), second=run.label(report.path))
             provider[key] = report
             rows[key] = {**rows.get(key, blank), **_source_values(report, emp, rulebook, roster, run)}
             detail_out[key] = _detail_rows(report, emp, names)
@@ -499,10 +490,7 @@ def _check_log_kept(old: MasterData, run: _Run) -> None:
         run.audit(L.LOG_INTEGRITY, L.LOG, "行数 rows", recorded, found,
                   "日志行被删除，日志只可追加；原有记录见 backups 文件夹中的备份 / "
                   "audit rows were deleted; the log is append-only, see the backups folder")
-        run.issue("master-log-shortened", L.LOG, None, None,
-                  f"日志上次有 {recorded} 行，现在只有 {found} 行：有记录被删除",
-                  f"the audit log had {recorded} rows and now has {found}: rows were deleted",
-                  "日志只可追加；如需找回，请从 backups 文件夹中的备份复制 / restore them from a backup")
+        run.issue("master-log-shortened", sheet=L.LOG, value=found, expected=recorded)
 
 
 def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *, now: dt.datetime,
