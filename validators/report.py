@@ -3,7 +3,9 @@
 Validation (``kpisheet validate``) fills a :class:`FileReport` per file; the
 consolidation service merges the employees of accepted reports into the HR
 master. Everything here is plain, frozen and picklable, because reports are
-made in worker processes.
+made in worker processes. The per-employee records have slots: a batch keeps
+every report until its cross-file checks are done, and a thousand files hold
+about a hundred thousand indicator outcomes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ STATUS_WARNING = "warning"
 STATUS_ERROR = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorOutcome:
     """One employee x indicator as recomputed by Python from the inputs."""
 
@@ -34,7 +36,7 @@ class IndicatorOutcome:
     comment: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EmployeeOutcome:
     """One employee's recomputed result in one team workbook."""
 
