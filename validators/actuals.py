@@ -113,6 +113,30 @@ class Actuals:
 
 # --- public -----------------------------------------------------------------------------
 
+READABLE = (".csv", ".xlsx", ".xlsm")
+# files that live beside exports (a folder's README, the script that made them) and are not data
+_NOT_DATA = (".md", ".txt", ".py")
+
+
+def actual_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """(files to read, files skipped): folders give their .csv/.xlsx files; READMEs and scripts are skipped.
+
+    Any other file is kept, so that a wrong kind of file is reported, not ignored.
+    """
+    files: list[Path] = []
+    skipped: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file())
+            files += [p for p in inside if p.suffix.lower() in READABLE and not p.name.startswith("~$")]
+            skipped += [p for p in inside if p.suffix.lower() not in READABLE]
+        elif path.suffix.lower() in _NOT_DATA:
+            skipped.append(path)
+        else:
+            files.append(path)
+    return files, skipped
+
 
 def read_actuals(paths: Iterable[str | Path], rulebook: Rulebook, roster: Sequence[Employee] | None = None,
                  period: str | None = None) -> Actuals:
@@ -127,10 +151,11 @@ def check_actuals(paths: Iterable[str | Path], rulebook: Rulebook, roster: Seque
                   period: str | None = None) -> tuple[Actuals, list[ActualsProblem]]:
     """The values that passed, and every problem found (the values are unusable when problems exist).
 
+    Folders are read as their .csv/.xlsx files (see :func:`actual_files`).
     Without a roster, employees and roles are not checked. Without ``period``,
     the first period a file names is the one every other row must match.
     """
-    paths = list(paths)
+    paths, _ = actual_files(paths)
     people = {e.employee_id: e for e in roster} if roster is not None else None
     wanted = str(parse_period(period)) if period else ""
     problems: list[ActualsProblem] = []
@@ -340,7 +365,7 @@ def _value(ctx: _Context, row: int, column: str, raw, indicator, stated: bool) -
         return None
     if percent and not typed_percent:
         if stated:
-            number /= 100
+            number = _percent_points(number)
         elif number > 1:
             ctx.problem(row, column, "percent-scale", f"{code} 是百分比指标，{number:g} 大于 1，无法确定是否指 {number:g}%",
                         f"{code} is a percentage and {number:g} is above 1: is it {number:g}%?",
@@ -377,7 +402,12 @@ def _number(raw) -> tuple[float | None, bool]:
     if not _NUMBER.fullmatch(body):
         return None, False
     value = float(body)
-    return (value / 100 if typed_percent else value), typed_percent
+    return (_percent_points(value) if typed_percent else value), typed_percent
+
+
+def _percent_points(value: float) -> float:
+    # 1.33 / 100 is 0.013300000000000001 in binary; the system meant 0.0133
+    return round(value / 100, 12)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -396,7 +426,7 @@ def _read_rows(path: Path) -> tuple[list[tuple[int, list]], bool]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _csv_rows(path), False
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in READABLE[1:]:
         return _xlsx_rows(path), True
     raise _Unreadable(f"不支持的文件类型“{suffix}”，只接受 .csv 和 .xlsx",
                       f"unsupported file type '{suffix}': only .csv and .xlsx are read")

@@ -414,13 +414,14 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "score-actual-changed", "warning",
         ("预填实际值被修改", "Prefilled actual changed"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 实际值由系统预填的 {expected} 改为 {value}，但未填写说明。",
-         "{sheet}!{cell}: employee {employee_id}'s actual value for {indicator} was changed from the prefilled "
-         "{expected} to {value} without a comment."),
+        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 实际值由系统（{source}）预填的 {expected} 改为 {value}，"
+         "但未填写说明。",
+         "{sheet}!{cell}: employee {employee_id}'s actual value for {indicator} was changed from {expected}, "
+         "prefilled from {source}, to {value} without a comment."),
         ("若修改有依据，请在“说明/依据”栏写明数据来源；否则恢复预填值。",
          "If the change is justified, give the data source in the comment column; otherwise restore the prefilled value."),
         ("系统预填的实际值被改动且无说明。", "A value prefilled from the source system was changed without a comment."),
-        {**_CELL, "value": 0.97, "expected": 0.91},
+        {**_CELL, "value": 0.97, "expected": 0.91, "source": "survey"},
     ),
     # --- team- : the team as a whole -------------------------------------------------------
     _kind(

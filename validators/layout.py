@@ -131,6 +131,14 @@ def summary_columns(rulebook: Rulebook) -> tuple[Column, ...]:
     )
 
 
+# _actuals: present only in a workbook prefilled from source systems (kpisheet forms --actuals),
+# so not part of the template (not in SHEET_ORDER). It records what each system said for every
+# prefilled 实际值 cell, so that validation can tell a manager's later edit from the system's value.
+# Row 0 holds ACTUALS_HEADER; then one row per prefilled cell; "cell" is where it was written (A1 on 考核评分).
+ACTUALS = "_actuals"
+ACTUALS_HEADER = ("employee_id", "indicator", "value", "source", "note", "cell")
+
+
 # 重新计算: added to an open team workbook by the add-in's 重新计算 button, one
 # row per employee: the engine's results beside the sheet's own total. Not part
 # of the template (not in SHEET_ORDER); validation may meet it in a workbook.

@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from . import checks_goals, checks_scores, checks_team, checks_template
+from . import checks_actuals, checks_goals, checks_scores, checks_team, checks_template
 from .findings import Finding, make_finding
 from .guard import read_guarded
+from .layout import ACTUALS
 from .outcomes import employee_outcomes, recompute
 from .periods import Period, parse_period
 from .report import FileReport, status_of
@@ -121,6 +122,8 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     findings += checks_goals.check_goals(book, rulebook, _approved_for(settings, book))
     if settings.phase == "scoring":
         findings += checks_scores.check_scores(book, rulebook, recomputed, calculated=facts.calculated)
+        if ACTUALS in values:  # only workbooks prefilled from source systems carry it
+            findings += checks_actuals.check_prefilled(book, values[ACTUALS])
     findings += checks_team.check_duplicates(book)
     if settings.roster is not None:
         findings += checks_team.check_roster(book, settings.roster, missing=not settings.cross_file)
@@ -198,7 +201,8 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
                           modified=modified, extra={"kind": verdict.detected.kind})
     from .safe_read import values_of_guarded_bytes
 
-    values, failure = values_of_guarded_bytes(data, REQUIRED_SHEETS)
+    # _actuals is read only where it exists: a workbook without it costs nothing more
+    values, failure = values_of_guarded_bytes(data, REQUIRED_SHEETS + (ACTUALS,))
     if failure is not None:
         findings = tuple(verdict.findings) + (failure,)
         return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,

@@ -15,7 +15,7 @@ from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Indicator, Method, R
 
 from .frame import INFO_HEIGHT, chunk_breaks, info_line, page_setup, print_scale, protect, put
 from .plan import TeamPlan
-from .styles import LEGEND, Formats, display_width
+from .styles import LEGEND, PREFILLED_FILL, PREFILLED_LEGEND, Formats, display_width
 
 # columns B..J; column A is a narrow margin
 WIDTHS = (2, 16, 22, 10, 10, 8, 9, 10, 26, 12)
@@ -126,7 +126,7 @@ def write_guide(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     w.row = 2
 
     _basics(w, plan)
-    _legend(w, formats)
+    _legend(w, formats, bool(plan.actuals))
     _steps(w, plan)
     _methods(w, rb)
     _indicators(w, rb, plan)
@@ -162,9 +162,11 @@ def _basics(w: _Writer, plan: TeamPlan) -> None:
     w.item("规则版本 Rules", f"{rb.meta.name_zh} {rb.meta.id} v{rb.meta.version}（指纹 {rb.fingerprint()}）")
 
 
-def _legend(w: _Writer, formats: Formats) -> None:
+def _legend(w: _Writer, formats: Formats, prefilled: bool) -> None:
     w.section("二、颜色说明 Colour legend")
     for fill, zh, en in LEGEND:
+        if prefilled and fill == PREFILLED_FILL:
+            zh, en = PREFILLED_LEGEND
         w.sheet.write_string(w.row, 1, "", formats.legend[fill])
         w.sheet.merge_range(w.row, TEXT_FIRST, w.row, TEXT_LAST, f"{zh}　{en}", formats.text_wrap)
         w.height(w.row, 18)

@@ -8,8 +8,10 @@ the same employee x indicator rows, the summary refers to the right ranges and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
+from validators.actuals import Actual
 from validators.layout import FIRST_DATA_ROW
 from validators.roster import Employee
 from validators.rulebook import Indicator, Role, Rulebook
@@ -54,6 +56,8 @@ class TeamPlan:
     team: str
     blocks: tuple[EmployeeBlock, ...]
     deadline: dt.date | None = None
+    # 实际值 prefilled from source systems, by (employee id, indicator code); only this team's
+    actuals: Mapping[tuple[str, str], Actual] = field(default_factory=dict)
 
     @property
     def signoff_window(self) -> tuple[dt.date, dt.date] | None:
@@ -96,8 +100,13 @@ def resolve_role(rulebook: Rulebook, employee: Employee) -> Role:
 
 
 def plan_team(rulebook: Rulebook, period: Period, department: str, team: str,
-              employees: list[Employee], deadline: dt.date | None = None) -> TeamPlan:
-    """Lay out the employees in roster order, each with their role's indicators."""
+              employees: list[Employee], deadline: dt.date | None = None,
+              actuals: Mapping[tuple[str, str], Actual] | None = None) -> TeamPlan:
+    """Lay out the employees in roster order, each with their role's indicators.
+
+    Of ``actuals`` only the values of this team's quantitative lines are kept:
+    a workbook holds no one else's data.
+    """
     seen: set[str] = set()
     blocks = []
     row = FIRST_DATA_ROW
@@ -109,4 +118,10 @@ def plan_team(rulebook: Rulebook, period: Period, department: str, team: str,
         lines = tuple(rulebook.role_indicators(role.code))
         blocks.append(EmployeeBlock(employee, role, lines, row, FIRST_DATA_ROW + i))
         row += len(lines)
-    return TeamPlan(rulebook, period, department, team, tuple(blocks), deadline)
+    mine = {}
+    for block in blocks:
+        for ind, _ in block.lines:
+            found = (actuals or {}).get((block.employee.employee_id, ind.code))
+            if found is not None and ind.is_quantitative:
+                mine[(block.employee.employee_id, ind.code)] = found
+    return TeamPlan(rulebook, period, department, team, tuple(blocks), deadline, mine)

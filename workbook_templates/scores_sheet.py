@@ -52,7 +52,11 @@ def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
                 put(sheet, row, COL["manager"], "", formats.input_whole)
                 rating_rows.setdefault(ind.code, []).append(row)
             else:
-                put(sheet, row, COL["actual"], "", _actual_format(formats, ind))
+                found = plan.actuals.get((block.employee.employee_id, ind.code))
+                if found is None:
+                    put(sheet, row, COL["actual"], "", _actual_format(formats, ind))
+                else:
+                    prefill_actual(sheet, formats, row, ind, found)
                 put(sheet, row, COL["manager"], "", formats.fixed)
                 actual_rows.setdefault(ind.code, []).append(row)
                 if ind.unit is Unit.percent:
@@ -84,6 +88,20 @@ def _goal_copies(sheet, formats: Formats, row: int, ind, default_weight: float) 
             formula(sheet, row, COL[key], formulas.copy_of(source), fmt, getattr(ind, key))
         else:
             put(sheet, row, COL[key], "", formats.fixed)
+
+
+def prefill_actual(sheet, formats: Formats, row: int, ind, found) -> None:
+    """The system's value in a purple cell the manager can still correct, with a note naming the source."""
+    percent = ind.unit is Unit.percent
+    fmt = (formats.prefilled_percent if percent
+           else formats.prefilled_general if ind.unit is Unit.count else formats.prefilled_number)
+    sheet.write_number(row, COL["actual"], found.value, fmt)
+    shown = f"{found.value * 100:.10g}%" if percent else f"{found.value:.10g}"
+    lines = [f"系统预填 Prefilled from: {found.source}", f"数值 Value: {shown}"]
+    if found.note:
+        lines.append(f"备注 Note: {found.note}")
+    lines.append("如需修改，请在“说明/依据”栏写明原因 / If you change it, explain why in the comment column.")
+    sheet.write_comment(row, COL["actual"], "\n".join(lines), {"author": "kpisheet", "x_scale": 2.2, "y_scale": 1.6})
 
 
 def _actual_format(formats: Formats, ind):

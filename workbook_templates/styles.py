@@ -42,6 +42,11 @@ LEGEND = (
      "Red: wrong value (weights not summing to 100, 95 typed for 95%)"),
 )
 
+# The purple line of LEGEND in a workbook that holds prefilled values: no longer "reserved".
+PREFILLED_LEGEND = ("紫色：由系统预填的实际值（批注注明来源）；如需修改，请在“说明/依据”栏写明原因",
+                    "Purple: actual value prefilled from a source system (see the cell note); "
+                    "if you change it, explain why in the comment column")
+
 
 def workbook_options() -> dict:
     """xlsxwriter options: the default font for every cell, sheet and column width."""
@@ -84,6 +89,9 @@ class Formats:
     fixed_center: Format
     input_general: Format
     computed_general: Format
+    prefilled_number: Format
+    prefilled_percent: Format
+    prefilled_general: Format
     legend: dict[str, Format]
 
 
@@ -99,6 +107,10 @@ def make_formats(book: Workbook) -> Formats:
 
     def entry(**props) -> Format:
         return fmt(bg_color=INPUT_FILL, locked=False, **props)
+
+    def prefilled(**props) -> Format:
+        # an input the manager may still correct, coloured as the system's value
+        return fmt(bg_color=PREFILLED_FILL, locked=False, **props)
 
     def computed(**props) -> Format:
         return fmt(bg_color=COMPUTED_FILL, locked=True, **props)
@@ -141,6 +153,9 @@ def make_formats(book: Workbook) -> Formats:
         fixed_center=fixed(align="center"),
         input_general=entry(),
         computed_general=computed(),
+        prefilled_number=prefilled(num_format=NUMBER_FORMAT),
+        prefilled_percent=prefilled(num_format=PERCENT_FORMAT),
+        prefilled_general=prefilled(),
         legend={fill: fmt(bg_color=fill) for fill, _, _ in LEGEND},
     )
 

@@ -15,14 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Mapping
 
 from xlsxwriter import Workbook
 
 import validators
+from validators.actuals import Actual, Actuals
 from validators.periods import parse_period
 from validators.roster import Employee
 from validators.rulebook import Rulebook
 
+from .actuals_sheet import write_actuals
 from .goals_sheet import write_goals
 from .guide import write_guide
 from .lists_sheet import write_lists
@@ -54,13 +57,20 @@ def team_file_name(period: str, department: str, team: str) -> str:
 
 
 def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, department: str, team: str,
-                        employees: list[Employee], *, deadline: dt.date | None = None) -> Path:
+                        employees: list[Employee], *, deadline: dt.date | None = None,
+                        actuals: Actuals | Mapping[tuple[str, str], Actual] | None = None) -> Path:
     """Write one team's workbook to ``path`` and return the path.
+
+    ``actuals`` (see :func:`validators.actuals.read_actuals`) prefill 实际值:
+    purple cells with a note naming the source, recorded on a hidden ``_actuals``
+    sheet so that validation can flag a later hand edit.
 
     Raises periods.PeriodError for a bad period and plan.TeamPlanError for an
     employee the rulebook cannot place (unknown role, duplicate id).
     """
-    plan = plan_team(rulebook, period_of(period), department, team, list(employees), deadline)
+    if isinstance(actuals, Actuals):
+        actuals = actuals.values
+    plan = plan_team(rulebook, period_of(period), department, team, list(employees), deadline, actuals)
     return write_plan(Path(path), plan)
 
 
@@ -86,5 +96,7 @@ def write_plan(path: Path, plan: TeamPlan) -> Path:
     write_personal_form(book, formats, plan)
     write_lists(book, rb, [b.employee for b in plan.blocks], formats)
     write_meta(book, plan)
+    if plan.actuals:
+        write_actuals(book, plan)
     book.close()
     return path

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from validators.actuals import ActualsProblem, check_actuals
+from validators.actuals import ActualsProblem, actual_files, check_actuals
 from validators.periods import PeriodError, parse_period
 
 from .cmd_forms import EXIT_PROBLEMS, _console, _fail, _load_roster, _load_rules
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("check")
     def check(
-        files: List[Path] = typer.Argument(..., help="实际值文件 .csv/.xlsx（长表或宽表） / actuals files", show_default=False),
+        files: List[Path] = typer.Argument(..., help="实际值文件 .csv/.xlsx（长表或宽表）或文件夹 / actuals files or folders", show_default=False),
         rules: Optional[Path] = typer.Option(None, "--rules", help="规则表 rulebook；默认内置 / default: built-in",
                                              show_default=False),
         roster: Optional[Path] = typer.Option(None, "--roster", help="花名册：核对工号与岗位 / roster, to check IDs and roles",
@@ -57,10 +57,15 @@ def register(app: typer.Typer) -> None:
         employees = _load_roster(console, roster, rulebook) if roster is not None else None
         if employees is None:
             console.print("未给出花名册：不核对工号和岗位 / no roster given: employee IDs and roles are not checked")
-        actuals, problems = check_actuals(files, rulebook, employees, period)
+        readable, skipped = actual_files(files)
+        for path in skipped:
+            console.print(f"跳过 skipped {path}：不是 .csv/.xlsx 数据文件 / not a .csv/.xlsx data file")
+        if not readable:
+            raise _fail(console, "没有可检查的 .csv/.xlsx 文件", "no .csv/.xlsx file to check")
+        actuals, problems = check_actuals(readable, rulebook, employees, period)
         if problems:
             console.print(problems_table(problems, f"实际值有 {len(problems)} 个问题，未导入任何数据 / "
                                                    f"{len(problems)} problem(s); nothing imported"))
             raise typer.Exit(EXIT_PROBLEMS)
-        console.print(Text(f"✓ {len(files)} 个文件、{len(actuals)} 个实际值可以导入 / "
-                           f"{len(files)} file(s), {len(actuals)} value(s) can be imported", style="bold green"))
+        console.print(Text(f"✓ {len(readable)} 个文件、{len(actuals)} 个实际值可以导入 / "
+                           f"{len(readable)} file(s), {len(actuals)} value(s) can be imported", style="bold green"))

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from validators.actuals import Actuals, ActualsError, actual_files, read_actuals
 from validators.periods import PeriodError, parse_period
 from validators.roster import Employee, RosterError, read_roster, teams
 from validators.rulebook import Rulebook
@@ -89,9 +90,31 @@ def _write(path: Path, write) -> None:
             os.unlink(temp)
 
 
+def _load_actuals(console: Console, paths: list[Path], rulebook: Rulebook, employees: list[Employee],
+                  period: str) -> Actuals | None:
+    if not paths:
+        return None
+    files, _ = actual_files(paths)
+    if not files:
+        raise _fail(console, f"--actuals 中没有 .csv/.xlsx 文件：{', '.join(map(str, paths))}",
+                    f"no .csv/.xlsx file in --actuals: {', '.join(map(str, paths))}")
+    try:
+        return read_actuals(files, rulebook, employees, period)
+    except ActualsError as error:
+        raise _problems(console, f"实际值文件有 {len(error.problems)} 个问题，未生成任何考核表 / "
+                                 f"{len(error.problems)} problem(s) in the actuals; no workbook written",
+                        [(p.location, f"{p.message_zh}\n{p.message_en}", f"{p.hint_zh}\n{p.hint_en}")
+                         for p in error.problems]) from None
+
+
 def make_forms(roster: Path, period: str, out: Path, rules: Path | None = None, deadline: dt.date | None = None,
-               force: bool = False, console: Console | None = None) -> list[Path]:
-    """The command's work, callable from other faces (add-in, demo); raises typer.Exit on failure."""
+               force: bool = False, console: Console | None = None,
+               actuals: list[Path] | None = None) -> list[Path]:
+    """The command's work, callable from other faces (add-in, demo); raises typer.Exit on failure.
+
+    ``actuals``: files exported by source systems (see validators.actuals) whose
+    values prefill 实际值; any problem in them stops the run before anything is written.
+    """
     console = console or _console()
     try:
         canonical = str(parse_period(period))
@@ -99,6 +122,7 @@ def make_forms(roster: Path, period: str, out: Path, rules: Path | None = None, 
         raise _fail(console, error.message_zh, error.message_en) from None
     rulebook = _load_rules(console, rules)
     employees = _load_roster(console, roster, rulebook)
+    imported = _load_actuals(console, list(actuals or []), rulebook, employees, canonical)
     groups = teams(employees)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +148,7 @@ def make_forms(roster: Path, period: str, out: Path, rules: Path | None = None, 
             progress.update(task, description=f"{team}（{len(members)} 人）")
             try:
                 _write(target, lambda temp: build_team_workbook(temp, rulebook, canonical, department, team, members,
-                                                                deadline=deadline))
+                                                                deadline=deadline, actuals=imported))
             except TeamPlanError as error:
                 raise _fail(console, str(error), f"cannot lay out team {team}", EXIT_PROBLEMS) from None
             except OSError as error:
@@ -157,10 +181,13 @@ def register(app: typer.Typer) -> None:
             None, "--deadline", formats=["%Y-%m-%d"], help="提交截止日期，写入填写说明 / submission deadline, YYYY-MM-DD",
             show_default=False),
         force: bool = typer.Option(False, "--force", help="覆盖已有的考核表 / overwrite existing workbooks"),
+        actuals: Optional[list[Path]] = typer.Option(
+            None, "--actuals", help="系统导出的实际值文件（可多次给出），预填“实际值” / actuals exported by source "
+            "systems (a file or folder, repeatable), prefilled into 实际值", show_default=False),
     ) -> None:
         """按花名册为每个团队生成考核表 / write one team workbook per team of the roster.
 
         退出码 exit code: 0 已生成 written; 1 花名册或规则表有问题 roster or rulebook problems (listed with
         their cells); 2 用法或读写错误 usage or I/O (missing file, bad period, files exist without --force).
         """
-        make_forms(roster, period, out, rules, deadline.date() if deadline else None, force)
+        make_forms(roster, period, out, rules, deadline.date() if deadline else None, force, actuals=actuals)
