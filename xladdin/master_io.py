@@ -1,4 +1,4 @@
-"""Reading the existing master (python-calamine) and writing a new one (xlsxwriter, streaming).
+"""Reading the existing master (guarded, then python-calamine) and writing a new one (xlsxwriter, streaming).
 
 Reading goes by header names, not positions, and puts every value back in its
 canonical form (:func:`xladdin.master_layout.clean_value`), so a master that
@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import Callable
 
 import xlsxwriter
-from python_calamine import CalamineWorkbook
 
 from validators import __version__
 from validators.grading import bands_best_first
+from validators.guard import MB, GuardLimits
 from validators.rulebook import Rulebook
+from validators.safe_read import read_workbook
 
 from . import master_layout as L
 from .master_layout import MasterColumn, MasterData, clean_row, clean_value
+from .master_safety import BACKUP_DIR
 from .master_views import analysis_rows, distribution_rows
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -109,15 +111,39 @@ def _table(values: list[list], columns: tuple[MasterColumn, ...]) -> tuple[list[
     return rows, [header for _i, header in extra_plan]
 
 
+# A master is far bigger than a team workbook (明细 holds a row per employee and
+# indicator, period after period) but still bounded by Excel's own sheet size;
+# the column limit is what stops a sheet claiming cell XFD1048576.
+MASTER_LIMITS = GuardLimits(
+    max_file_bytes=500 * MB, max_member_bytes=2_000 * MB, max_total_bytes=4_000 * MB,
+    max_rows=1_048_576, max_columns=1_000, max_cells=60_000_000, max_slow_scan_cells=2_000_000,
+)
+
+
+def _refusal(path: Path, findings) -> MasterReadError:
+    """The guard's or the reader's reason, with what HR can do about a master."""
+    reason_zh = "；".join(f.message_zh.rstrip("。") for f in findings) or "文件无法读取"
+    reason_en = "; ".join(f.message_en.rstrip(".") for f in findings) or "the file cannot be read"
+    return MasterReadError(
+        f"汇总表 {path.name} 未读取，也未改动：{reason_zh}。请从旁边 {BACKUP_DIR} 文件夹中的备份恢复汇总表，"
+        "或用 --master 指定一个新文件名重新生成",
+        f"the master {path.name} was not read and is untouched: {reason_en}. Restore it from a backup in the "
+        f"{BACKUP_DIR} folder beside it, or pass a new file name to --master to build a fresh one")
+
+
 def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
-    """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else."""
+    """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else.
+
+    The file goes through the same pre-read guard as a submission (a master
+    HR re-saved, a damaged one or a hostile file at the master's path must not
+    take the process down), with limits sized for a master.
+    """
     path = Path(path)
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        names = list(book.sheet_names)
-    except Exception as error:  # calamine raises several unrelated types for a broken file
-        raise MasterReadError(f"无法读取汇总表 {path.name}：{error}",
-                              f"cannot read the master {path.name}: {error}") from None
+    wanted = (*L.STORED_SHEETS, L.META)
+    read = read_workbook(path, wanted, MASTER_LIMITS)
+    if not read.read:
+        raise _refusal(path, read.findings)
+    names = read.sheet_names
     if L.SUMMARY not in names:
         raise MasterReadError(
             f"{path.name} 不是 kpisheet 汇总表（没有“{L.SUMMARY}”工作表）；请用 --master 指定汇总表或一个新文件名",
@@ -127,13 +153,12 @@ def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
     missing = []
     try:
         for sheet in L.STORED_SHEETS:
-            if sheet not in names:
+            if sheet not in read.sheets:
                 missing.append(sheet)
                 continue
-            values = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            data.sheets[sheet], data.extra_headers[sheet] = _table(values, columns[sheet])
-        if L.META in names:
-            for cells in book.get_sheet_by_name(L.META).to_python(skip_empty_area=False):
+            data.sheets[sheet], data.extra_headers[sheet] = _table(read.sheets[sheet], columns[sheet])
+        if L.META in read.sheets:
+            for cells in read.sheets[L.META]:
                 if len(cells) >= 2 and cells[0] not in (None, ""):
                     data.meta[str(cells[0])] = clean_value(L.TEXT, cells[1]) or ""
         else:
@@ -141,8 +166,6 @@ def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
     except Exception as error:
         raise MasterReadError(f"汇总表 {path.name} 内容损坏：{error}",
                               f"the master {path.name} is damaged: {error}") from None
-    finally:
-        book.close()
     data.missing_sheets = tuple(missing)
     return data
 
