@@ -93,10 +93,10 @@ def build(roster_path: Path = HERE / "roster.xlsx") -> dict[str, dict[str, list[
         for code, spec in TICKET_INDICATORS.items():
             if code in roles[e.employee_id].weights:
                 tickets.append([e.employee_id, code, PERIOD, draw(spec), "工单系统", ""])
-    calls = [["工号", "CS_ANSWER(%)", "CS_AHT", "CS_FCR(%)", "CS_COMPLAINT(%)", "姓名"]]
+    calls = [["工号", "CS_ANSWER(%)", "CS_AHT", "CS_FCR(%)", "CS_COMPLAINT(%)", "姓名", "来源"]]
     for e in employees:
         if e.role == "cs":
-            calls.append([e.employee_id] + [draw(spec) for spec in CALL_INDICATORS.values()] + [e.name])
+            calls.append([e.employee_id] + [draw(spec) for spec in CALL_INDICATORS.values()] + [e.name, "呼叫中心系统"])
     survey = [["Employee ID", "Indicator", "Period", "Value", "Source"]]
     for e in employees:
         survey.append([e.employee_id, "CSAT", PERIOD, f"{round(rng.uniform(86, 99), 1):g}%", "满意度回访"])
@@ -110,7 +110,7 @@ def build(roster_path: Path = HERE / "roster.xlsx") -> dict[str, dict[str, list[
     t.insert(41, dup[:3] + [round(dup[3] + (0.5 if dup[1] == "ENG_MTTR" else 0.02), 3)] + dup[4:])
     c[3][2] = "N/A"  # the system had no calls for this agent in one month
     engineer = next(e for e in employees if e.role == "engineer")
-    c.insert(15, [engineer.employee_id, 92.5, None, None, None, engineer.name])  # an engineer in the call export
+    c.insert(15, [engineer.employee_id, 92.5, None, None, None, engineer.name, "呼叫中心系统"])  # an engineer in the call export
     s[2][2] = "2026-Q3"  # one row left over from last quarter's export
     s[8][3] = "105%"
     s.insert(30, [employees[0].employee_id, "NPS", PERIOD, "45%", "满意度回访"])  # an indicator kpisheet has no rule for
