@@ -33,6 +33,9 @@ from .rulebook import Rulebook
 from .submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
 from .workbook_facts import WorkbookFacts, workbook_facts
 
+# the sheets validation reads: the team workbook's own, plus the source-system record when prefilled
+VALIDATED_SHEETS = REQUIRED_SHEETS + (ACTUALS,)
+
 PHASES = ("goals", "scoring")
 
 # (department, team, period) -> the approved goals of that workbook, see checks_goals.ApprovedGoals
@@ -202,7 +205,7 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
     from .safe_read import values_of_guarded_bytes
 
     # _actuals is read only where it exists: a workbook without it costs nothing more
-    values, failure = values_of_guarded_bytes(data, REQUIRED_SHEETS + (ACTUALS,))
+    values, failure = values_of_guarded_bytes(data, VALIDATED_SHEETS)
     if failure is not None:
         findings = tuple(verdict.findings) + (failure,)
         return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,

@@ -395,7 +395,7 @@ def validate(book: xw.Book) -> None:
     fix); the 校验结果 sheet lists every finding with a link to its cell. A cell
     marked by an earlier run and now correct gets its own fill back.
     """
-    from validators.validate import validate_values
+    from validators.validate import VALIDATED_SHEETS, validate_values
 
     settings = _settings(book, required=False)
     rulebook = settings.rulebook() if settings else addin_rulebook()
@@ -403,7 +403,7 @@ def validate(book: xw.Book) -> None:
     period = settings.period(required=False) if settings else None
     set_status(book, "正在读取考核表… / reading the workbook…")
     book.app.calculate()  # cached totals current before they are compared
-    values = read_sheets(book, REQUIRED_SHEETS)
+    values = read_sheets(book, VALIDATED_SHEETS)
     set_status(book, "正在校验… / validating…")
     report = validate_values(values, source=book.name, rulebook=rulebook, roster=roster, period=period,
                              calculated=True)
