@@ -36,3 +36,54 @@ def rulebook():
     from validators.rulebook_io import default_rulebook
 
     return default_rulebook()
+
+
+# --- the clean team workbook the check tests edit (see validate_support) ---------------
+
+
+@pytest.fixture(scope="module")
+def clean_read(tmp_path_factory):
+    """(values, properties, calculated) of the session's clean team workbook, read once per module."""
+    import validate_support as S
+
+    path, _ = S.clean_workbook(tmp_path_factory)
+    return S.read(path)
+
+
+@pytest.fixture()
+def values(clean_read):
+    """A test's own copy of the clean workbook's cell values, free to edit."""
+    import validate_support as S
+
+    return S.fresh(clean_read[0])
+
+
+@pytest.fixture()
+def props(clean_read):
+    """A test's own copy of the clean workbook's kpisheet custom properties."""
+    return dict(clean_read[1])
+
+
+# --- ribbon handlers on xlwings' remote engine (see xlwings_remote) ---------------------
+
+
+@pytest.fixture()
+def remote_excel(monkeypatch, tmp_path):
+    """The remote engine, with no rulebook or master remembered from a real session on this machine."""
+    import xlwings_remote as XR
+    from xladdin import xl_settings
+    from xladdin.addin_settings import RULEBOOK_ENV
+
+    XR.require_remote_engine()
+    monkeypatch.delenv(RULEBOOK_ENV, raising=False)
+    monkeypatch.delenv(xl_settings.MASTER_ENV, raising=False)
+    monkeypatch.setattr(xl_settings, "CONFIG_PATH", tmp_path / "conf" / "xladdin.conf")
+
+
+@pytest.fixture()
+def handlers(remote_excel, monkeypatch, tmp_path):
+    """xladdin.xl_handlers, logging to a temporary file."""
+    from xladdin import xl_handlers
+
+    monkeypatch.setattr(xl_handlers, "LOG_PATH", tmp_path / "log" / "xladdin.log")
+    return xl_handlers

@@ -2,7 +2,7 @@
 eligibility, the audit trail and idempotency.
 
 Also holds the small helpers the other HR-command tests use (build a master
-file, edit it as HR would with openpyxl, run the CLI).
+file, edit it as HR would with openpyxl, read its cells back, run the CLI).
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ def by_id(master: Path, rulebook, period: str) -> dict[str, dict]:
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cell_values(path: Path) -> dict[str, list[tuple]]:
+    """Every cell value of every data sheet (all but _meta), as openpyxl reads them."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)]
+                for ws in book.worksheets if ws.title != L.META}
+    finally:
+        book.close()
 
 
 def person(employee_id: str, team: str, *, status: str = "正式", post_start=dt.date(2020, 1, 1)) -> Employee:

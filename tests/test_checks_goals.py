@@ -5,35 +5,16 @@ from __future__ import annotations
 import pytest
 
 import validate_support as S
+from validate_support import only
 from validators import layout as L
 from validators.approved_goals import goals_of
 from validators.rulebook_io import default_rulebook
 from validators.submission import read_team_workbook
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    path, _ = S.clean_workbook(tmp_path_factory)
-    return S.read(path)
-
-
-@pytest.fixture()
-def values(clean):
-    return S.fresh(clean[0])
-
-
-@pytest.fixture()
-def props(clean):
-    return dict(clean[1])
-
-
 def goals(values, code=None, employee=None):
-    rows = read_team_workbook(values, source="t", rulebook=default_rulebook()).goals
+    rows = S.book(values).goals
     return [g for g in rows if (code is None or g.code == code) and (employee is None or g.employee_id == employee)]
-
-
-def only(report, code):
-    return {(f.sheet, f.cell) for f in report.findings if f.code == code}
 
 
 def test_weights_must_sum_to_100_reported_on_the_sum_column(values, props):

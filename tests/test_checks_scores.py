@@ -5,38 +5,14 @@ from __future__ import annotations
 import pytest
 
 import validate_support as S
+from validate_support import book, only
 from validators import layout as L
 from validators.outcomes import recompute
 from validators.rulebook_io import default_rulebook
-from validators.submission import read_team_workbook
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    path, _ = S.clean_workbook(tmp_path_factory)
-    return S.read(path)
-
-
-@pytest.fixture()
-def values(clean):
-    return S.fresh(clean[0])
-
-
-@pytest.fixture()
-def props(clean):
-    return dict(clean[1])
-
-
-def book(values):
-    return read_team_workbook(values, source="t", rulebook=default_rulebook())
 
 
 def score_row(values, code, employee=None):
     return next(s for s in book(values).scores if s.code == code and (employee is None or s.employee_id == employee))
-
-
-def only(report, code):
-    return {(f.sheet, f.cell) for f in report.findings if f.code == code}
 
 
 def finding_at(report, cell):

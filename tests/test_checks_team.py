@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 import validate_support as S
+from validate_support import only
 from validators import layout as L
 from validators.checks_template import meta_cell
 from validators.report import FileReport
@@ -16,28 +17,8 @@ from validators.submission import read_team_workbook
 from validators.validate import add_cross_file_findings
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    path, _ = S.clean_workbook(tmp_path_factory)
-    return S.read(path)
-
-
-@pytest.fixture()
-def values(clean):
-    return S.fresh(clean[0])
-
-
-@pytest.fixture()
-def props(clean):
-    return dict(clean[1])
-
-
 def summary(values):
-    return read_team_workbook(values, source="t", rulebook=default_rulebook()).summary
-
-
-def only(report, code):
-    return {(f.sheet, f.cell) for f in report.findings if f.code == code}
+    return S.book(values).summary
 
 
 def test_a_duplicate_id_is_reported_at_every_occurrence(values, props):

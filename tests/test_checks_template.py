@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import validate_support as S
+from validate_support import book
 from validators import layout as L
 from validators.checks_template import meta_cell
 from validators.rulebook_io import default_rulebook
-from validators.submission import read_team_workbook
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    path, _ = S.clean_workbook(tmp_path_factory)
-    return S.read(path)
-
-
-@pytest.fixture()
-def values(clean):
-    return S.fresh(clean[0])
-
-
-@pytest.fixture()
-def props(clean):
-    return dict(clean[1])
-
-
-def book(values):
-    return read_team_workbook(values, source="t", rulebook=default_rulebook())
 
 
 def test_clean_workbook_has_no_template_findings(values, props):
@@ -87,12 +65,16 @@ def test_an_employee_id_changed_on_the_scores_sheet(values, props):
     assert ("template-structure-changed", L.SCORES, row.address("employee_id")) in S.places(report)
 
 
+def structure_findings(values, props):
+    """The template-structure-changed findings a run on ``values`` gives, in order."""
+    return [f for f in S.run(values, props).findings if f.code == "template-structure-changed"]
+
+
 def test_a_deleted_row_is_one_finding_where_it_was(values, props):
     scores = values[L.SCORES]
     at = book(values).scores[10].row
     del scores[at]
-    report = S.run(values, props)
-    structure = [f for f in report.findings if f.code == "template-structure-changed"]
+    structure = structure_findings(values, props)
     assert [(f.sheet, f.cell) for f in structure] == [(L.SCORES, f"A{at + 1}")]
     assert "删除" in structure[0].message_zh
 
@@ -102,8 +84,7 @@ def test_an_inserted_row_is_one_finding_where_it_is(values, props):
     at = book(values).scores[4].row
     employee = scores[at][0]
     scores.insert(at, [employee, "", "", "", "临时加的指标"] + [""] * 12)
-    report = S.run(values, props)
-    structure = [f for f in report.findings if f.code == "template-structure-changed"]
+    structure = structure_findings(values, props)
     assert [(f.sheet, f.cell) for f in structure] == [(L.SCORES, f"A{at + 1}")]
     assert "插入" in structure[0].message_zh
 
@@ -112,8 +93,7 @@ def test_an_empty_row_inserted_moves_the_rows_below(values, props):
     scores = values[L.SCORES]
     at = book(values).scores[7].row
     scores.insert(at, [""] * 17)
-    report = S.run(values, props)
-    structure = [f for f in report.findings if f.code == "template-structure-changed"]
+    structure = structure_findings(values, props)
     assert [(f.sheet, f.cell) for f in structure] == [(L.SCORES, f"A{at + 2}")]
     assert "移动" in structure[0].message_zh
 

@@ -4,7 +4,6 @@ crashes at every stage of the write (kill -9 in a subprocess), concurrent runs, 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import signal
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_calibrate_cmd import cell_values, digest, header_index, hr_edit
 from test_master_fakes import FakeFinding, make_employee, make_report, team_employees
 
 from xladdin import master_layout as L
@@ -28,26 +28,8 @@ T3 = dt.datetime(2026, 4, 3, 11, 0, 0)
 TESTS = Path(__file__).parent
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def cell_values(path: Path) -> dict[str, list[tuple]]:
-    """Every cell value of every data sheet (all but _meta), as openpyxl reads them."""
-    book = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)]
-                for ws in book.worksheets if ws.title != L.META}
-    finally:
-        book.close()
-
-
-def column_of(ws, zh: str) -> int:
-    return next(c.column for c in ws[1] if c.value and str(c.value).split("\n")[0] == zh)
-
-
 def row_of(ws, employee_id: str) -> int:
-    col = column_of(ws, "工号")
+    col = header_index(ws, "工号")
     return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, col).value == employee_id)
 
 
@@ -86,9 +68,9 @@ def test_rewrite_caused_by_an_hr_edit_changes_only_that_row(inbox, rulebook):
     book = openpyxl.load_workbook(master)
     ws = book[L.SUMMARY]
     r = row_of(ws, "B003")
-    ws.cell(r, column_of(ws, "校准等级")).value = "S"
-    ws.cell(r, column_of(ws, "调整理由")).value = "季度攻坚项目负责人"
-    note = ws.cell(r, column_of(ws, "HR备注"))
+    ws.cell(r, header_index(ws, "校准等级")).value = "S"
+    ws.cell(r, header_index(ws, "调整理由")).value = "季度攻坚项目负责人"
+    note = ws.cell(r, header_index(ws, "HR备注"))
     note.value = "=HR 手填"
     note.data_type = "s"  # typed as text ('=HR 手填 in Excel), not a formula
     book.save(master)
@@ -117,14 +99,8 @@ def test_hr_edits_survive_a_corrected_file_and_flag_review(inbox, rulebook):
     tmp, (a, b) = inbox
     master = tmp / "master.xlsx"
     merge_into_master(master, [a, b], rulebook=rulebook, now=T1)
-    book = openpyxl.load_workbook(master)
-    ws = book[L.SUMMARY]
-    r = row_of(ws, "A004")
-    ws.cell(r, column_of(ws, "校准等级")).value = "A"
-    ws.cell(r, column_of(ws, "调整理由")).value = "客户表扬信三封"
-    ws.cell(r, column_of(ws, "HR备注")).value = "已面谈"
-    ws.cell(r, column_of(ws, "申诉状态")).value = "无"
-    book.save(master)
+    hr_edit(master, L.SUMMARY, ("2026-03", "A004"),
+            {"校准等级": "A", "调整理由": "客户表扬信三封", "HR备注": "已面谈", "申诉状态": "无"})
 
     people = list(a.employees)
     people[4] = make_employee(rulebook, "A004", people[4].name, role=people[4].role, level=0.55)
@@ -143,10 +119,7 @@ def test_hr_edits_survive_a_corrected_file_and_flag_review(inbox, rulebook):
     assert statuses == {"inbox/一组.xlsx": L.SUB_SUPERSEDED, "inbox/二组.xlsx": L.SUB_ACCEPTED,
                         "inbox/一组_更正.xlsx": L.SUB_ACCEPTED}
     # HR clears the review flag; a further identical run leaves it cleared
-    book = openpyxl.load_workbook(master)
-    ws = book[L.SUMMARY]
-    ws.cell(row_of(ws, "A004"), column_of(ws, "复核标记")).value = None
-    book.save(master)
+    hr_edit(master, L.SUMMARY, ("2026-03", "A004"), {"复核标记": None})
     merge_into_master(master, [a, b, late], rulebook=rulebook, now=T3)
     row = next(x for x in read_master(master, rulebook).rows(L.SUMMARY) if x["employee_id"] == "A004")
     assert row["review"] is None
@@ -158,12 +131,7 @@ def test_master_resaved_by_libreoffice_still_merges(inbox, rulebook, soffice):
     tmp, reports = inbox
     master = tmp / "master.xlsx"
     merge_into_master(master, reports, rulebook=rulebook, now=T1)
-    book = openpyxl.load_workbook(master)
-    ws = book[L.SUMMARY]
-    r = row_of(ws, "A002")
-    ws.cell(r, column_of(ws, "校准等级")).value = "C"
-    ws.cell(r, column_of(ws, "HR备注")).value = "LibreOffice 中修改"
-    book.save(master)
+    hr_edit(master, L.SUMMARY, ("2026-03", "A002"), {"校准等级": "C", "HR备注": "LibreOffice 中修改"})
     resaved = recalculate(master, tmp / "lo")
     master.write_bytes(resaved.read_bytes())
     sheets = openpyxl.load_workbook(master, read_only=True)

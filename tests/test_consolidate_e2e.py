@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_calibrate_cmd import cell_values
 
 from xladdin import master_layout as L
 
@@ -19,15 +20,6 @@ PERIOD = "2026-03"
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", "from xladdin.cli import app; app()", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
-
-
-def cell_values(path: Path) -> dict[str, list[tuple]]:
-    book = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)]
-                for ws in book.worksheets if ws.title != L.META}
-    finally:
-        book.close()
 
 
 @pytest.fixture(scope="module")

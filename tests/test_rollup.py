@@ -21,9 +21,10 @@ def summary_row(rulebook, period: str, employee_id: str, total: float, grade: st
         "team": "一组", "total": total, "system_grade": grade, "final_grade": grade, **extra})
 
 
-def master_of(rulebook, *rows_) -> MasterData:
+def master_of(rulebook, *rows_: tuple) -> MasterData:
+    """A master whose 总表 holds one row per (period, employee_id, total, grade[, {other columns}])."""
     data = empty_master()
-    data.sheets[L.SUMMARY] = list(rows_)
+    data.sheets[L.SUMMARY] = [summary_row(rulebook, *row[:4], **(row[4] if len(row) > 4 else {})) for row in rows_]
     return data
 
 
@@ -42,11 +43,10 @@ def mixed_periods(rulebook):
     and a Q4 row (99) that the months override. E2: an H1 row (88) and a Q3 row (70)."""
     return master_of(
         rulebook,
-        summary_row(rulebook, "2026-01", "E1", 80, "A"), summary_row(rulebook, "2026-02", "E1", 90, "S"),
-        summary_row(rulebook, "2026-03", "E1", 70, "B"), summary_row(rulebook, "2026-Q2", "E1", 85.5, "A"),
-        summary_row(rulebook, "2026-10", "E1", 60, "C"), summary_row(rulebook, "2026-11", "E1", 75, "B"),
-        summary_row(rulebook, "2026-Q4", "E1", 99, "S"),
-        summary_row(rulebook, "2026-H1", "E2", 88, "A"), summary_row(rulebook, "2026-Q3", "E2", 70, "B"),
+        ("2026-01", "E1", 80, "A"), ("2026-02", "E1", 90, "S"), ("2026-03", "E1", 70, "B"),
+        ("2026-Q2", "E1", 85.5, "A"), ("2026-10", "E1", 60, "C"), ("2026-11", "E1", 75, "B"),
+        ("2026-Q4", "E1", 99, "S"),
+        ("2026-H1", "E2", 88, "A"), ("2026-Q3", "E2", 70, "B"),
     )
 
 
@@ -78,19 +78,16 @@ def d_history(rulebook):
     return master_of(
         rulebook,
         # E3: Q2 and Q3 D in a row
-        summary_row(rulebook, "2026-Q1", "E3", 75, "B"), summary_row(rulebook, "2026-Q2", "E3", 50, "D"),
-        summary_row(rulebook, "2026-Q3", "E3", 55, "D"), summary_row(rulebook, "2026-Q4", "E3", 72, "B"),
+        ("2026-Q1", "E3", 75, "B"), ("2026-Q2", "E3", 50, "D"), ("2026-Q3", "E3", 55, "D"), ("2026-Q4", "E3", 72, "B"),
         # E4: D in Q1 and Q3, not adjacent
-        summary_row(rulebook, "2026-Q1", "E4", 50, "D"), summary_row(rulebook, "2026-Q2", "E4", 75, "B"),
-        summary_row(rulebook, "2026-Q3", "E4", 55, "D"),
+        ("2026-Q1", "E4", 50, "D"), ("2026-Q2", "E4", 75, "B"), ("2026-Q3", "E4", 55, "D"),
         # E5: D in 2025-Q4 and 2026-Q1, across the year end
-        summary_row(rulebook, "2025-Q4", "E5", 50, "D"), summary_row(rulebook, "2026-Q1", "E5", 58, "D"),
+        ("2025-Q4", "E5", 50, "D"), ("2026-Q1", "E5", 58, "D"),
         # E6: monthly, three D months in a row
-        summary_row(rulebook, "2026-05", "E6", 50, "D"), summary_row(rulebook, "2026-06", "E6", 52, "D"),
-        summary_row(rulebook, "2026-07", "E6", 54, "D"),
+        ("2026-05", "E6", 50, "D"), ("2026-06", "E6", 52, "D"), ("2026-07", "E6", 54, "D"),
         # E7: system D but calibrated/appealed to C in Q3: the final grade is what counts
-        summary_row(rulebook, "2026-Q2", "E7", 50, "D"),
-        summary_row(rulebook, "2026-Q3", "E7", 55, "D", final_grade="C", calibrated_grade="C", override_reason="x"),
+        ("2026-Q2", "E7", 50, "D"),
+        ("2026-Q3", "E7", 55, "D", {"final_grade": "C", "calibrated_grade": "C", "override_reason": "x"}),
     )
 
 

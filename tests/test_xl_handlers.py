@@ -17,23 +17,8 @@ from validators.submission import employee_lines, load_team_workbook, number
 from xladdin.addin_settings import RULEBOOK_ENV
 
 
-@pytest.fixture(autouse=True)
-def _remote_engine(monkeypatch, tmp_path):
-    from xladdin import xl_settings
-
-    XR.require_remote_engine()
-    monkeypatch.delenv(RULEBOOK_ENV, raising=False)
-    # no master remembered from a real session on this machine
-    monkeypatch.delenv(xl_settings.MASTER_ENV, raising=False)
-    monkeypatch.setattr(xl_settings, "CONFIG_PATH", tmp_path / "conf" / "xladdin.conf")
-
-
-@pytest.fixture
-def handlers(monkeypatch, tmp_path):
-    from xladdin import xl_handlers
-
-    monkeypatch.setattr(xl_handlers, "LOG_PATH", tmp_path / "log" / "xladdin.log")
-    return xl_handlers
+# every test runs on the remote engine with no settings left from this machine (conftest)
+pytestmark = pytest.mark.usefixtures("remote_excel")
 
 
 @pytest.fixture
@@ -91,9 +76,7 @@ def test_unknown_action_becomes_a_message_box(small_file, handlers):
 
 
 def test_recompute_on_a_plain_workbook_says_so_and_writes_nothing(small_file, handlers):
-    book = XR.book_from_xlsx(small_file)
-    handlers.on_ribbon("recompute")
-    done = XR.recorded(book, small_file)
+    done = XR.press(handlers, "recompute", small_file)
     (alert,) = done.alerts()
     assert alert.mode == "critical"
     assert "不是考核表" in alert.prompt and "not a team workbook" in alert.prompt
@@ -156,9 +139,7 @@ def _result_rows(done, rulebook):
 
 
 def test_recompute_writes_what_the_engine_computes(calculated_team_workbook, handlers, rulebook):
-    book = XR.book_from_xlsx(calculated_team_workbook)
-    handlers.on_ribbon("recompute")
-    done = XR.recorded(book, calculated_team_workbook)
+    done = XR.press(handlers, "recompute", calculated_team_workbook)
     assert done.added_sheets() == [RECOMPUTE]
     got = _result_rows(done, rulebook)
     expected = _expected(calculated_team_workbook, rulebook)
@@ -204,9 +185,7 @@ def test_recompute_refuses_a_workbook_of_another_rulebook(calculated_team_workbo
     other = tmp_path / "other.yaml"
     other.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv(RULEBOOK_ENV, str(other))
-    book = XR.book_from_xlsx(calculated_team_workbook)
-    handlers.on_ribbon("recompute")
-    done = XR.recorded(book, calculated_team_workbook)
+    done = XR.press(handlers, "recompute", calculated_team_workbook)
     (alert,) = done.alerts()
     assert alert.mode == "critical" and "规则表" in alert.prompt and "fingerprint" in alert.prompt
     assert done.added_sheets() == []

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 import xlwings_remote as XR
 from xladdin import master_layout as L
 from xladdin import xl_settings
-from xladdin.addin_settings import RULEBOOK_ENV
 from xladdin.cli import app
 from xladdin.master_io import read_master, write_master
 
@@ -29,20 +28,8 @@ PERIOD = "2026-Q1"
 MOMENTS = {"updated_at", "first_seen", "time"}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    XR.require_remote_engine()
-    monkeypatch.delenv(RULEBOOK_ENV, raising=False)
-    monkeypatch.delenv(xl_settings.MASTER_ENV, raising=False)
-    monkeypatch.setattr(xl_settings, "CONFIG_PATH", tmp_path / "conf" / "xladdin.conf")
-
-
-@pytest.fixture
-def handlers(monkeypatch, tmp_path):
-    from xladdin import xl_handlers
-
-    monkeypatch.setattr(xl_handlers, "LOG_PATH", tmp_path / "log" / "xladdin.log")
-    return xl_handlers
+# every test runs on the remote engine with no settings left from this machine (conftest)
+pytestmark = pytest.mark.usefixtures("remote_excel")
 
 
 def cli(*args: str):
@@ -245,15 +232,8 @@ def test_consolidate_errors_are_message_boxes(handlers, rulebook, tmp_path):
 
 
 def test_a_workbook_without_settings_gets_a_settings_sheet_to_fill_in(handlers, tmp_path):
-    import openpyxl
-
-    path = tmp_path / "工作簿1.xlsx"
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "HR"
-    wb.save(path)
-    book = XR.book_from_xlsx(path)
-    handlers.on_ribbon("consolidate")
-    done = XR.recorded(book, path)
+    path = XR.one_cell_xlsx(tmp_path / "工作簿1.xlsx", "HR")
+    done = XR.press(handlers, "consolidate", path)
     assert done.added_sheets() == [L.SETTINGS]
     rows = done.sheet_rows(L.SETTINGS)
     assert [rows[r][0] for r in sorted(rows)] == [L.SETTINGS_COLUMNS[0].header] + [i.label for i in L.SETTING_ITEMS]
@@ -334,9 +314,7 @@ def test_findings_of_a_rejected_workbook_are_listed_in_it_with_links(handlers, r
     recorded_rows = [r for r in read_master(master, rulebook).rows(L.ISSUES) if r["file"].endswith(rejected.name)]
     assert recorded_rows
 
-    book = XR.book_from_xlsx(rejected)
-    handlers.on_ribbon("findings")
-    done = XR.recorded(book, rejected)
+    done = XR.press(handlers, "findings", rejected)
     assert done.added_sheets() == [handlers.ISSUES_LIST]
     rows = done.sheet_rows(handlers.ISSUES_LIST)
     assert [rows[r][2] for r in sorted(rows) if r > 0] == [r["code"] for r in recorded_rows]
@@ -354,9 +332,7 @@ def test_findings_in_the_master_show_its_issues_sheet(handlers, rulebook, tmp_pa
     cli("consolidate", inbox, "--master", master, "--period", PERIOD)
     issues = read_master(master, rulebook).rows(L.ISSUES)
     errors = sum(1 for r in issues if r["severity"] == "error")
-    book = XR.book_from_xlsx(master)
-    handlers.on_ribbon("findings")
-    done = XR.recorded(book, master)
+    done = XR.press(handlers, "findings", master)
     assert done.added_sheets() == [] and done.values() == {}
     activated = [a["args"] for a in done.actions if a["func"] == "activateSheet"]
     assert activated == [[L.SHEET_ORDER.index(L.ISSUES)]]
@@ -365,9 +341,7 @@ def test_findings_in_the_master_show_its_issues_sheet(handlers, rulebook, tmp_pa
 
 
 def test_findings_without_any_record_asks_for_a_validation(handlers, tmp_path, inbox_files):
-    book = XR.book_from_xlsx(inbox_files[0])
-    handlers.on_ribbon("findings")
-    done = XR.recorded(book, inbox_files[0])
+    done = XR.press(handlers, "findings", inbox_files[0])
     (alert,) = done.alerts()
     assert alert.mode == "critical" and "校验本表" in alert.prompt and done.added_sheets() == []
 

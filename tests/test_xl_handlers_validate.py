@@ -18,7 +18,6 @@ import xlwings_remote as XR
 from validators.validate import validate_file
 from xladdin import master_layout as L
 from xladdin import xl_settings
-from xladdin.addin_settings import RULEBOOK_ENV
 from xladdin.annotate import COLUMNS, FILLS, RESULTS_SHEET
 
 MISTAKES = ("text-number", "percent-scale", "rating-invalid", "missing-input", "comment-missing", "weight-sum",
@@ -26,20 +25,8 @@ MISTAKES = ("text-number", "percent-scale", "rating-invalid", "missing-input", "
 ORDER = ("error", "warning", "info")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    XR.require_remote_engine()
-    monkeypatch.delenv(RULEBOOK_ENV, raising=False)
-    monkeypatch.delenv(xl_settings.MASTER_ENV, raising=False)
-    monkeypatch.setattr(xl_settings, "CONFIG_PATH", tmp_path / "conf" / "xladdin.conf")
-
-
-@pytest.fixture
-def handlers(monkeypatch, tmp_path):
-    from xladdin import xl_handlers
-
-    monkeypatch.setattr(xl_handlers, "LOG_PATH", tmp_path / "log" / "xladdin.log")
-    return xl_handlers
+# every test runs on the remote engine with no settings left from this machine (conftest)
+pytestmark = pytest.mark.usefixtures("remote_excel")
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +70,7 @@ def test_a_flawed_workbook_is_marked_on_exactly_the_flagged_cells(workbooks, han
     flagged = by_cell(report)
     assert len(flagged) >= 8
 
-    book = XR.book_from_xlsx(flawed)
-    handlers.on_ribbon("validate")
-    done = XR.recorded(book, flawed)
+    done = XR.press(handlers, "validate", flawed)
 
     assert set(done.fills()) == set(flagged)
     assert set(done.notes()) == set(flagged)
@@ -119,9 +104,7 @@ def test_a_flawed_workbook_is_marked_on_exactly_the_flagged_cells(workbooks, han
 def test_a_clean_workbook_gets_no_mark_and_a_success_message(workbooks, handlers, rulebook):
     _, _, clean = workbooks
     assert validate_file(clean, rulebook=rulebook).findings == ()
-    book = XR.book_from_xlsx(clean)
-    handlers.on_ribbon("validate")
-    done = XR.recorded(book, clean)
+    done = XR.press(handlers, "validate", clean)
     assert done.fills() == {} and done.notes() == {} and done.added_sheets() == []
     (alert,) = done.alerts()
     assert alert.mode == "info" and "校验通过" in alert.prompt and "Validation passed" in alert.prompt
@@ -174,9 +157,7 @@ def test_validation_takes_roster_and_period_from_the_remembered_master(workbooks
 
     expected = validate_file(clean, rulebook=rulebook, period="2025-Q4")
     assert "team-period-mismatch" in {f.code for f in expected.findings}
-    book = XR.book_from_xlsx(clean)
-    handlers.on_ribbon("validate")
-    done = XR.recorded(book, clean)
+    done = XR.press(handlers, "validate", clean)
     assert set(done.notes()) == set(by_cell(expected))
     listed = done.sheet_rows(RESULTS_SHEET)
     assert {listed[r][2] for r in listed if r > 0} == {f.code for f in expected.findings}
@@ -187,24 +168,15 @@ def test_validation_takes_roster_and_period_from_the_remembered_master(workbooks
 def test_a_broken_remembered_master_is_a_message_not_a_guess(workbooks, handlers, tmp_path):
     _, _, clean = workbooks
     xl_settings.remember_master(tmp_path / "gone" / "汇总表.xlsx")
-    book = XR.book_from_xlsx(clean)
-    handlers.on_ribbon("validate")
-    done = XR.recorded(book, clean)
+    done = XR.press(handlers, "validate", clean)
     (alert,) = done.alerts()
     assert alert.mode == "critical" and "不存在" in alert.prompt and "does not exist" in alert.prompt
     assert done.fills() == {} and done.added_sheets() == []
 
 
 def test_validating_a_workbook_that_is_not_a_team_workbook_says_so(handlers, tmp_path):
-    import openpyxl
-
-    path = tmp_path / "plain.xlsx"
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "工号"
-    wb.save(path)
-    book = XR.book_from_xlsx(path)
-    handlers.on_ribbon("validate")
-    done = XR.recorded(book, path)
+    path = XR.one_cell_xlsx(tmp_path / "plain.xlsx", "工号")
+    done = XR.press(handlers, "validate", path)
     (alert,) = done.alerts()
     assert "不是考核表" in alert.prompt and "not a team workbook" in alert.prompt
     assert done.fills() == {} and done.added_sheets() == []

@@ -3,7 +3,7 @@
 Most check tests edit a copy of the clean workbook's cell values (as
 python-calamine returns them) and run :func:`validators.validate.validate_values`
 on it: fast, and each test names the exact cell it broke and the cell the
-finding must point at.
+finding must point at. The ``values`` and ``props`` fixtures (tests/conftest.py) hand each test its own copy.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from validators.report import FileReport
 from validators.roster import Employee, read_roster, teams
 from validators.rulebook_io import default_rulebook
 from validators.safe_read import read_values
-from validators.submission import REQUIRED_SHEETS
+from validators.submission import REQUIRED_SHEETS, read_team_workbook
 from validators.validate import validate_values
 from validators.workbook_facts import workbook_facts
 
@@ -142,6 +142,16 @@ def parse_a1(cell: str) -> tuple[int, int]:
 
 def cell_of(columns, key: str, row0: int) -> str:
     return L.a1(row0, L.column_index(columns, key))
+
+
+def book(values: dict):
+    """The team workbook in ``values`` as the reader sees it (default rulebook)."""
+    return read_team_workbook(values, source="t", rulebook=default_rulebook())
+
+
+def only(report: FileReport, code: str) -> set[tuple[str | None, str | None]]:
+    """(sheet, cell) of every finding with ``code``."""
+    return {(f.sheet, f.cell) for f in report.findings if f.code == code}
 
 
 def places(report: FileReport) -> set[tuple[str, str | None, str | None]]:

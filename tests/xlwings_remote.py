@@ -100,6 +100,16 @@ def book_from_xlsx(path: str | Path, *, caller: bool = True, client: str = "Offi
     return book
 
 
+def one_cell_xlsx(path: Path, a1_text: str) -> Path:
+    """A plain workbook on disk (not a team workbook) holding only ``a1_text`` in A1 of its one sheet."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = a1_text
+    book.save(path)
+    return path
+
+
 # --- reading back what a handler did -------------------------------------------------
 
 
@@ -209,3 +219,10 @@ def recorded(book, path_or_payload) -> Recorded:
         finally:
             reader.close()
     return Recorded(book, names)
+
+
+def press(handlers, button: str, path: str | Path) -> Recorded:
+    """Open ``path`` as the calling book, press the ribbon ``button`` and return what the handler wrote."""
+    book = book_from_xlsx(path)
+    handlers.on_ribbon(button)
+    return recorded(book, path)
