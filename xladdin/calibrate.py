@@ -3,7 +3,10 @@
 Per period and department, the core gets every row as an appraisee: team,
 total, system grade, eligibility (probation, long leave, under the minimum
 months in post: from the roster when given, else the status and start date the
-master already holds) and HR's decision. Who decides what:
+master already holds) and HR's decision. With a roster, the rows' 员工状态 and
+任职开始日期 are brought up to date from it first, and every row's 参与强制分布 /
+不参与原因 mark is refreshed by the same rule (consolidation marks from the same
+row facts, so a later run without a roster agrees). Who decides what:
 
 - HR's decision is a 校准等级 with a written 调整理由 that kpisheet did not write,
   or a decided appeal's 改定等级. It stands, is never overwritten and counts
@@ -28,14 +31,13 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from validators.calibration import Appraisee, Calibration, calibrate, eligibility
-from validators.periods import parse_period
 from validators.roster import Employee
 from validators.rulebook import Rulebook
 
 from . import master_layout as L
 from .appeals import audit_row, refresh_appeals
-from .master_layout import MasterData
-from .master_views import parsed_period, period_sort_key
+from .master_layout import MasterData, clean_value
+from .master_views import employee_of, mark_distribution, parsed_period, period_sort_key
 from .merge import canonical_period, grade_text, sheets_differ
 
 SYSTEM_TAG = "【kpisheet 强制分布 forced distribution】"
@@ -81,18 +83,37 @@ def is_system_reason(reason) -> bool:
     return isinstance(reason, str) and reason.startswith(SYSTEM_TAG)
 
 
-def _employee_for(row: dict, roster: Mapping[str, Employee] | None, period_start: dt.date) -> Employee:
-    """The roster record, or one made from what 总表 holds (status, start in post)."""
-    found = (roster or {}).get(str(row.get("employee_id")))
-    if found is not None:
-        return found
-    start = row.get("post_start") if isinstance(row.get("post_start"), dt.date) else period_start
-    return Employee(str(row.get("employee_id")), row.get("name") or "", row.get("department") or "",
-                    row.get("team") or "", row.get("role") or "", None, start, start, row.get("status") or "")
+_ELIGIBILITY_FACTS = (("status", L.TEXT, "员工状态"), ("post_start", L.DATE, "任职开始日期"))
+_MARKS = ("in_distribution", "excluded_why")
+
+
+def _refresh_eligibility(row: dict, person: Employee | None, rulebook: Rulebook, now: dt.datetime, user: str,
+                         memo: dict) -> list[dict]:
+    """The row's status and start in post from the roster (when it has them) and its 参与强制分布 mark
+    by the same rule calibration applies, so that the mark shows why someone is left out; 日志 rows."""
+    key = f"{row.get('period')}/{row.get('employee_id')}"
+    log = []
+    before = dict(row)
+    if person is not None:
+        for column, kind, zh in _ELIGIBILITY_FACTS:
+            value = clean_value(kind, getattr(person, column))
+            if value != row.get(column):
+                row[column] = value
+                log.append(audit_row(now, LOG_CALIBRATION, key, zh, before.get(column), value,
+                                     "来自花名册 / from the roster", user))
+    mark_distribution(row, rulebook, memo=memo)
+    # a first mark (a master older than the column) is filled quietly; a change of standing is logged
+    if before.get("in_distribution") and row.get("in_distribution") != before.get("in_distribution"):
+        log.append(audit_row(now, LOG_CALIBRATION, key, "参与强制分布", before.get("in_distribution"),
+                             row.get("in_distribution"),
+                             row.get("excluded_why") or "符合强制分布条件 / eligible for the distribution", user))
+    if log or any(row.get(column) != before.get(column) for column in _MARKS):
+        row["updated_at"] = now
+    return log
 
 
 def _appraisee(row: dict, appeal_grade: str | None, rulebook: Rulebook, roster, period: str) -> Appraisee:
-    eligible, why = eligibility(_employee_for(row, roster, parse_period(period).start), period, rulebook)
+    eligible, why = eligibility(employee_of(row, roster), period, rulebook)
     calibrated, reason = grade_text(row.get("calibrated_grade")), row.get("override_reason") or ""
     if appeal_grade:
         override, reason = appeal_grade, APPEAL_REASON
@@ -143,8 +164,11 @@ def calibrate_master(data: MasterData, rulebook: Rulebook, *, now: dt.datetime,
         groups[(row["period"], row.get("department") or "")].append(row)
 
     changes, departments, log, ineligible = [], [], [], []
+    memo: dict = {}
     for (row_period, dept) in sorted(groups, key=lambda k: (period_sort_key(k[0]), k[1])):
         rows = {str(r.get("employee_id")): r for r in groups[(row_period, dept)]}
+        for pid, row in rows.items():
+            log += _refresh_eligibility(row, (roster or {}).get(pid), rulebook, now, user, memo)
         people = [_appraisee(r, appeal_grades.get((row_period, pid)), rulebook, roster, row_period)
                   for pid, r in rows.items()]
         result = calibrate(rulebook, people, department=dept)

@@ -84,6 +84,7 @@ def _col(key, zh, en, width, kind=TEXT, owner=SOURCE, fit=True) -> MasterColumn:
 
 # Values kpisheet writes into flag and status cells; later commands filter on them.
 YES = "是 yes"
+NO = "否 no"
 REVIEW = "待复核 review"
 SOURCE_PRESENT = "有效 present"
 SOURCE_MISSING = "源文件缺失 source missing"
@@ -124,6 +125,10 @@ def summary_columns(rulebook: Rulebook) -> tuple[MasterColumn, ...]:
         _col("manager", "直接上级", "Manager", 14),
         _col("status", "员工状态", "Status", 8),
         _col("post_start", "任职开始日期", "In post since", 12, DATE),
+        # DESIGN 1: probation, long leave and under the minimum months in post are out of the forced
+        # distribution "and marked": 是/否 and calibration's own reason (validators.calibration.eligibility)
+        _col("in_distribution", "参与强制分布", "In distribution", 10, TEXT, DERIVED),
+        _col("excluded_why", "不参与原因", "Why not in distribution", 28, TEXT, DERIVED),
         *subtotals,
         _col("bonus", "加分", "Bonus", 7, SCORE),
         _col("veto", "一票否决", "Veto", 12),

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Mapping
 
 from validators.calibration import eligibility, quota
 from validators.grading import bands_best_first
@@ -24,6 +25,7 @@ from .master_layout import (
     KIND_INDICATOR,
     LEVEL_DEPARTMENT,
     LEVEL_TEAM,
+    NO,
     YES,
 )
 
@@ -60,23 +62,48 @@ def previous_period(text, known: set[str]) -> str | None:
 _LONG_AGO = dt.date(1900, 1, 1)
 
 
-def in_distribution(row: dict, rulebook: Rulebook, memo: dict | None = None) -> bool:
-    """Whether the employee counts towards the forced distribution (probation and
-    new-in-post staff do not). An unknown start in post counts as long in post."""
+def employee_of(row: dict, roster: Mapping[str, Employee] | None = None) -> Employee:
+    """The roster's record of a 总表 row's employee, else one made from what the row holds
+    (status, start in post). An unknown start in post counts as long in post."""
+    found = (roster or {}).get(str(row.get("employee_id") or ""))
+    if found is not None:
+        return found
+    start = row.get("post_start") if isinstance(row.get("post_start"), dt.date) else _LONG_AGO
+    return Employee(str(row.get("employee_id") or ""), row.get("name") or "", row.get("department") or "",
+                    row.get("team") or "", row.get("role") or "", None, start, start, row.get("status") or "")
+
+
+def distribution_eligibility(row: dict, rulebook: Rulebook, roster: Mapping[str, Employee] | None = None,
+                             memo: dict | None = None) -> tuple[bool, str] | None:
+    """(eligible, reason) by calibration's rule, or None when the row's period is not understood."""
     period = parsed_period(row.get("period"))
     if period is None:
-        return True
-    start = row.get("post_start") if isinstance(row.get("post_start"), dt.date) else _LONG_AGO
-    status = row.get("status") or ""
-    key = (status, start, period)
+        return None
+    person = employee_of(row, roster)
+    key = ((person.status or "").strip(), person.post_start, period)
     if memo is not None and key in memo:
         return memo[key]
-    person = Employee(str(row.get("employee_id") or ""), row.get("name") or "", row.get("department") or "",
-                      row.get("team") or "", row.get("role") or "", None, start, start, status)
-    eligible = eligibility(person, period, rulebook)[0]
+    verdict = eligibility(person, period, rulebook)
     if memo is not None:
-        memo[key] = eligible
-    return eligible
+        memo[key] = verdict
+    return verdict
+
+
+def in_distribution(row: dict, rulebook: Rulebook, memo: dict | None = None) -> bool:
+    """Whether the employee counts towards the forced distribution (probation and
+    new-in-post staff do not), from what the row holds."""
+    verdict = distribution_eligibility(row, rulebook, memo=memo)
+    return True if verdict is None else verdict[0]
+
+
+def mark_distribution(row: dict, rulebook: Rulebook, roster: Mapping[str, Employee] | None = None,
+                      memo: dict | None = None) -> None:
+    """Fill the row's 参与强制分布 / 不参与原因 (blank when its period is not understood)."""
+    verdict = distribution_eligibility(row, rulebook, roster, memo)
+    if verdict is None:
+        row["in_distribution"], row["excluded_why"] = None, None
+    else:
+        row["in_distribution"], row["excluded_why"] = (YES if verdict[0] else NO), (verdict[1] or None)
 
 
 @dataclass(frozen=True)

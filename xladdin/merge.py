@@ -32,7 +32,7 @@ from validators.rulebook import UNIT_LABELS, Rulebook
 
 from . import master_layout as L
 from .master_layout import MasterData, clean_row, clean_value
-from .master_views import distribution_rows, parsed_period, period_sort_key
+from .master_views import distribution_rows, mark_distribution, parsed_period, period_sort_key
 
 
 @dataclass
@@ -372,6 +372,11 @@ def _merge_summary(old: MasterData, winners: dict, roster, appeal_grades, run_pe
             rows[key] = {**rows.get(key, blank), **_source_values(report, emp, rulebook, roster, run)}
             detail_out[key] = _detail_rows(report, emp, names)
 
+    # 参与强制分布 by calibration's rule from the status and start in post the row shows: a roster,
+    # here or at calibrate, has already put its own into the row, so a later run without one agrees
+    memo: dict = {}
+    for row in rows.values():
+        mark_distribution(row, rulebook, memo=memo)
     for key, row in rows.items():
         if key in provider:
             continue
