@@ -178,6 +178,17 @@ def test_a_remembered_master_that_is_gone_says_so(tmp_path):
     assert "不存在" in error.value.message_zh and str(S.CONFIG_PATH) in error.value.message_zh
 
 
+def test_a_hostile_file_at_the_remembered_master_is_refused_by_the_guard(tmp_path):
+    from hostile import far_corner_xlsx
+
+    master = far_corner_xlsx(tmp_path, name="master.xlsx")  # would abort python-calamine unguarded
+    before = master.read_bytes()
+    with pytest.raises(S.SettingsError) as error:
+        S.read_settings_file(master)
+    assert "未读取" in error.value.message_zh and "not read" in error.value.message_en
+    assert master.read_bytes() == before
+
+
 def test_settings_rows_round_trip_through_the_writer(tmp_path, rulebook):
     data = L.empty_master()
     data.sheets[L.SETTINGS] = L.settings_rows({"inbox": "=cmd|' /C calc'!A0", "period": "2026-Q1"})

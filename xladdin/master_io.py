@@ -25,7 +25,7 @@ from validators import __version__
 from validators.grading import bands_best_first
 from validators.guard import MB, GuardLimits
 from validators.rulebook import Rulebook
-from validators.safe_read import read_workbook
+from validators.safe_read import WorkbookRead, read_workbook
 
 from . import master_layout as L
 from .master_layout import MasterColumn, MasterData, clean_row, clean_value
@@ -131,6 +131,14 @@ def _refusal(path: Path, findings) -> MasterReadError:
         f"{BACKUP_DIR} folder beside it, or pass a new file name to --master to build a fresh one")
 
 
+def guarded_master_read(path: Path, sheets) -> WorkbookRead:
+    """``sheets`` of the master at ``path``, through the pre-read guard; :class:`MasterReadError` if refused."""
+    read = read_workbook(path, sheets, MASTER_LIMITS)
+    if not read.read:
+        raise _refusal(path, read.findings)
+    return read
+
+
 def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
     """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else.
 
@@ -139,10 +147,7 @@ def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
     take the process down), with limits sized for a master.
     """
     path = Path(path)
-    wanted = (*L.STORED_SHEETS, L.META)
-    read = read_workbook(path, wanted, MASTER_LIMITS)
-    if not read.read:
-        raise _refusal(path, read.findings)
+    read = guarded_master_read(path, (*L.STORED_SHEETS, L.META))
     names = read.sheet_names
     if L.SUMMARY not in names:
         raise MasterReadError(

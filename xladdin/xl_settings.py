@@ -292,7 +292,7 @@ def missing_rows(settings: Settings) -> list[list[str]]:
 
 def read_settings_file(master: Path) -> Settings:
     """The 设置 sheet of the master file at ``master`` (read from disk, not from Excel)."""
-    from python_calamine import CalamineWorkbook
+    from .master_io import MasterReadError, guarded_master_read
 
     if not master.is_file():
         raise SettingsError(
@@ -300,19 +300,14 @@ def read_settings_file(master: Path) -> Settings:
             f"the master the add-in remembers, {master}, does not exist. Open the master and press the button "
             f"there, or edit {CONFIG_PATH}")
     try:
-        book = CalamineWorkbook.from_path(str(master))
-        try:
-            if SETTINGS not in book.sheet_names:
-                raise SettingsError(f"汇总表 {master.name} 没有“{SETTINGS}”工作表。请打开汇总表后在其中点按钮",
-                                    f"the master {master.name} has no {SETTINGS} sheet. Open the master and press "
-                                    "the button there")
-            rows = book.get_sheet_by_name(SETTINGS).to_python(skip_empty_area=False)
-        finally:
-            book.close()
-    except SettingsError:
-        raise
-    except Exception as error:  # calamine raises several unrelated types for a broken file
-        raise SettingsError(f"无法读取汇总表 {master}：{error}", f"cannot read the master {master}: {error}") from None
+        read = guarded_master_read(master, (SETTINGS,))
+    except MasterReadError as error:
+        raise SettingsError(error.message_zh, error.message_en) from None
+    if SETTINGS not in read.sheets:
+        raise SettingsError(f"汇总表 {master.name} 没有“{SETTINGS}”工作表。请打开汇总表后在其中点按钮",
+                            f"the master {master.name} has no {SETTINGS} sheet. Open the master and press "
+                            "the button there")
+    rows = read.sheets[SETTINGS]
     return parse_settings(rows, workbook=master.name, base=master.parent, this_workbook=master)
 
 
