@@ -224,21 +224,14 @@ class TeamWorkbook:
 
 
 def sheet_values(path: str | Path, sheets: Iterable[str] = REQUIRED_SHEETS) -> dict[str, list[list]]:
-    """The cell values of the named sheets (those present) with python-calamine.
+    """The cell values of the named sheets (those present), after the pre-read guard.
 
-    Rows and columns start at A1 (``skip_empty_area=False``), so indices match
-    the layout. Untrusted files must pass validation's zip guard first: this
-    call hands the file straight to the Rust reader.
+    Rows and columns start at A1, so indices match the layout. A file the
+    guard refuses raises :class:`validators.safe_read.FileRefused`.
     """
-    from python_calamine import CalamineWorkbook
+    from .safe_read import read_values
 
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        present = set(book.sheet_names)
-        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for name in sheets if name in present}
-    finally:
-        book.close()
+    return read_values(path, sheets)
 
 
 def load_team_workbook(path: str | Path, rulebook: Rulebook) -> TeamWorkbook:
