@@ -18,13 +18,13 @@ from typer.testing import CliRunner
 
 from validators.validate import validate_file, validate_paths
 from xladdin import bench_corpus
-from xladdin.bench import GOALS, bare_xlsxwriter, master_data_with_rows
+from xladdin.bench import CORPUS_DIR, GOALS, bare_xlsxwriter, master_data_with_rows
 from xladdin.bench_naive import naive_validate
 from xladdin.cli import app
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, rulebook):
-    return bench_corpus.make_corpus(tmp_path_factory.mktemp("bench") / "corpus", 2 * bench_corpus.BASES + 1,
+    return bench_corpus.make_corpus(tmp_path_factory.mktemp("bench") / CORPUS_DIR, 2 * bench_corpus.BASES + 1,
                                     rulebook)
 
 
@@ -37,7 +37,7 @@ def test_small_run_writes_every_figure(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["teams"] == teams and data["corpus"]["teams"] == teams
-    assert set(GOALS) <= set(data["ratios"]) and "validate_vs_calamine_whole_file" in data["ratios"]
+    assert set(GOALS) | {"validate_vs_calamine_whole_file", "validate_file_vs_calamine"} == set(data["ratios"])
     assert all(isinstance(v, float) and v > 0 for v in data["ratios"].values())
     assert all(len(pairs) == 1 and min(pairs[0]) > 0 for pairs in data["pairs_s"].values())
     assert {g["goal"] for g in data["goals"].values()} == {f"{op} {limit:g}" for op, limit in GOALS.values()}
@@ -104,3 +104,12 @@ def test_the_bare_writer_gets_the_masters_rows(corpus, rulebook, tmp_path):
         return [row[column] for row in sheet[1:]]
 
     assert ids(tmp_path / "bare.xlsx") == ids(tmp_path / "ours.xlsx")
+
+
+def test_a_folder_that_is_not_a_corpus_is_never_deleted(tmp_path, rulebook):
+    folder = tmp_path / CORPUS_DIR
+    folder.mkdir()
+    (folder / "mine.xlsx").write_bytes(b"keep me")
+    result = CliRunner().invoke(app, ["bench", "--teams", "2", "--work", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "--work" in result.output
+    assert (folder / "mine.xlsx").read_bytes() == b"keep me"

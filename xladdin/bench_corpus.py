@@ -66,6 +66,14 @@ def copy_prefix(i: int) -> str:
     return f"SV{i:04d}-"
 
 
+class CorpusFolderError(Exception):
+    """The corpus folder holds files that are not an earlier corpus."""
+
+    def __init__(self, folder: Path):
+        super().__init__(str(folder))
+        self.folder = folder
+
+
 @dataclass(frozen=True)
 class Corpus:
     folder: Path
@@ -87,6 +95,8 @@ def make_corpus(folder: Path, teams: int, rulebook: Rulebook, *, progress: Calla
     if existing is not None:
         return existing
     if folder.exists():
+        if any(folder.iterdir()) and not (folder / MANIFEST).exists():
+            raise CorpusFolderError(folder)  # not a corpus of ours: never delete someone's files
         shutil.rmtree(folder)
     files_dir.mkdir(parents=True)
     count = min(BASES, teams)

@@ -87,6 +87,11 @@ def _run(console: Console, folder: Path):
         raise _fail(console, error.message_zh, error.message_en) from None
     except OSError as error:
         raise _fail(console, f"读写文件失败：{error}", f"file I/O failed: {error}") from None
+    except Exception as error:  # never a traceback for the user; the message names what broke
+        if os.environ.get("KPISHEET_DEBUG"):
+            raise
+        raise _fail(console, f"演示中断：{type(error).__name__}: {error}（设置 KPISHEET_DEBUG=1 可看详情）",
+                    f"the demo stopped: {type(error).__name__}: {error} (set KPISHEET_DEBUG=1 for details)") from None
 
 
 def _print_rounds(console: Console, result) -> None:
@@ -206,6 +211,8 @@ def register(app: typer.Typer) -> None:
             results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
         except BenchError as error:
             raise _fail(console, error.message_zh, error.message_en) from None
+        except OSError as error:
+            raise _fail(console, f"读写文件失败：{error}", f"file I/O failed: {error}") from None
         print_results(console, results)
         if json_out is not None:
             try:
