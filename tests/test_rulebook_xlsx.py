@@ -65,10 +65,12 @@ def test_round_trip_of_awkward_values(rulebook, tmp_path):
     assert load_xlsx(path) == edited
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so CI cannot fail on a draw a developer never saw
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     name=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30),
-    target=st.floats(min_value=0.81, max_value=0.99),
+    target=st.floats(min_value=0.81, max_value=0.99).map(lambda x: float(f"{x:.15g}")),
     # Excel keeps 15 significant digits (openpyxl writes 16); HR's numbers never have more
     coefficient=st.floats(min_value=1.15, max_value=9.99).map(lambda x: float(f"{x:.15g}")),
     anchors=st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Z")), min_size=1, max_size=12),
