@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from .cli_inputs import UsageProblem, load_roster_option, load_rules_option, period_option
+
 EXIT_REJECTED, EXIT_USAGE = 1, 2
 FORMATS = ("table", "json")
 
@@ -41,32 +43,12 @@ def _fail(zh: str, en: str, details: list[str] | None = None) -> typer.Exit:
 
 
 def _load_inputs(rules: Path | None, roster: Path | None, period: str | None):
-    from validators.periods import PeriodError, parse_period
-    from validators.roster import RosterError, read_roster
-    from validators.rulebook_io import RulebookError, load_rulebook
-
-    if rules is not None and not rules.is_file():
-        raise _fail(f"找不到规则表文件 {rules}", f"no such rulebook file: {rules}")
     try:
-        rulebook = load_rulebook(rules)
-    except RulebookError as error:
-        raise _fail(f"规则表有问题：{error.source}", f"the rulebook has problems: {error.source}",
-                    [str(p) for p in error.problems]) from None
-    people = None
-    if roster is not None:
-        if not roster.is_file():
-            raise _fail(f"找不到花名册文件 {roster}", f"no such roster file: {roster}")
-        try:
-            people = read_roster(roster, rulebook)
-        except RosterError as error:
-            raise _fail(f"花名册有问题：{error.source}", f"the roster has problems: {error.source}",
-                        [str(p) for p in error.problems]) from None
-    if period is not None:
-        try:
-            period = str(parse_period(period))
-        except PeriodError as error:
-            raise _fail(f"--period：{error.message_zh}", f"--period: {error.message_en}") from None
-    return rulebook, people, period
+        rulebook = load_rules_option(rules)
+        people = load_roster_option(roster, rulebook) if roster is not None else None
+        return rulebook, people, period_option(period)
+    except UsageProblem as problem:
+        raise _fail(problem.zh, problem.en, problem.details) from None
 
 
 def _print_summary(result) -> None:

@@ -26,6 +26,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from .cli_inputs import UsageProblem, load_roster_option, load_rules_option, period_option
+
 EXIT_ERRORS, EXIT_USAGE = 1, 2
 FORMATS = ("table", "json")
 ROSTER_NAMES = ("roster.xlsx", "花名册.xlsx")
@@ -40,12 +42,6 @@ def _stderr() -> Console:
 
 def _stdout() -> Console:
     return Console(width=None if os.isatty(1) else 200, highlight=False)
-
-
-class UsageProblem(Exception):
-    def __init__(self, zh: str, en: str, details: list[str] | None = None):
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en, self.details = zh, en, details or []
 
 
 def register(app: typer.Typer) -> None:
@@ -90,9 +86,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_format, annotate, err) -> dict:
-    from validators.periods import PeriodError, parse_period
-    from validators.roster import RosterError, read_roster
-    from validators.rulebook_io import RulebookError, load_rulebook
     from validators.validate import PHASES
 
     if output_format not in FORMATS:
@@ -102,17 +95,8 @@ def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_for
     for path in paths:
         if not path.exists():
             raise UsageProblem(f"找不到 {path}", f"no such file or folder: {path}")
-    if rules is not None and not rules.is_file():
-        raise UsageProblem(f"找不到规则表文件 {rules}", f"no such rulebook file: {rules}")
-    try:
-        rulebook = load_rulebook(rules)
-    except RulebookError as error:
-        raise UsageProblem(f"规则表有问题：{error.source}", f"the rulebook has problems: {error.source}",
-                           [str(p) for p in error.problems]) from None
-    try:
-        collecting = str(parse_period(period)) if period is not None else None
-    except PeriodError as error:
-        raise UsageProblem(f"--period {period}：{error.message_zh}", f"--period {period}: {error.message_en}") from None
+    rulebook = load_rules_option(rules)
+    collecting = period_option(period)
     if roster is None and not no_roster:
         roster = _beside(paths, ROSTER_NAMES, Path.is_file)
         if roster is not None:
@@ -120,13 +104,7 @@ def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_for
                            "the submissions; --roster picks another, --no-roster skips it)", style="dim"))
     people = None
     if roster is not None and not no_roster:
-        if not roster.is_file():
-            raise UsageProblem(f"找不到花名册文件 {roster}", f"no such roster file: {roster}")
-        try:
-            people = read_roster(roster, rulebook)
-        except RosterError as error:
-            raise UsageProblem(f"花名册有问题：{error.source}", f"the roster has problems: {error.source}",
-                               [str(p) for p in error.problems]) from None
+        people = load_roster_option(roster, rulebook)
     if approved is None and phase == "scoring":
         approved = _beside(paths, APPROVED_NAMES, Path.is_dir)
         if approved is not None:
