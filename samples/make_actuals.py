@@ -25,8 +25,8 @@ from pathlib import Path
 
 from xlsxwriter import Workbook
 
-from validators.roster import read_roster
-from validators.rulebook_io import default_rulebook
+from kpisheet.validators.roster import read_roster
+from kpisheet.validators.rulebook.load import default_rulebook
 
 HERE = Path(__file__).resolve().parent
 PERIOD = "2026-Q4"

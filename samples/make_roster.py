@@ -2,7 +2,7 @@
 
     python samples/make_roster.py [OUT]
 
-The generator lives in the package (:mod:`xladdin.sample_roster`), so that
+The generator lives in the package (:mod:`kpisheet.xladdin.demo.sample_roster`), so that
 ``kpisheet demo`` makes the very same roster when installed without this
 folder. The same seed always gives the same file.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from xladdin.sample_roster import write_sample_roster
+from kpisheet.xladdin.demo.sample_roster import write_sample_roster
 
 
 def main(out: Path) -> None:

@@ -32,18 +32,18 @@ from pathlib import Path
 
 import openpyxl
 
-from validators import layout as L
-from validators.calibration import eligibility, quota
-from validators.grading import bands_best_first
-from validators.outcomes import recompute
-from validators.periods import Period, parse_period
-from validators.roster import Employee, read_roster, teams
-from validators.rulebook import Rulebook
-from validators.rulebook_io import default_rulebook
-from validators.safe_read import read_values
-from validators.submission import REQUIRED_SHEETS, read_team_workbook
-from workbook_templates.filler import MISTAKES, fill_team_workbook, shift_rows
-from workbook_templates.team_workbook import build_team_workbook, team_file_name
+from kpisheet.validators import layout as L
+from kpisheet.validators.policy.calibration import eligibility, quota
+from kpisheet.validators.policy.grading import bands_best_first
+from kpisheet.validators.policy.outcomes import recompute
+from kpisheet.validators.policy.periods import Period, parse_period
+from kpisheet.validators.roster import Employee, read_roster, teams
+from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.rulebook.load import default_rulebook
+from kpisheet.validators.reading.safe_read import read_values
+from kpisheet.validators.reading.submission import REQUIRED_SHEETS, read_team_workbook
+from kpisheet.workbook_templates.filler import MISTAKES, fill_team_workbook, shift_rows
+from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_name
 
 SEED = 20260401
 HERE = Path(__file__).resolve().parent

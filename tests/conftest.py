@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from xladdin.libreoffice import find_soffice
+from kpisheet.xladdin.kit.libreoffice import find_soffice
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -33,7 +33,7 @@ def soffice() -> str:
 
 @pytest.fixture(scope="session")
 def rulebook():
-    from validators.rulebook_io import default_rulebook
+    from kpisheet.validators.rulebook.load import default_rulebook
 
     return default_rulebook()
 
@@ -44,7 +44,7 @@ def rulebook():
 @pytest.fixture(scope="module")
 def clean_read(tmp_path_factory):
     """(values, properties, calculated) of the session's clean team workbook, read once per module."""
-    import validate_support as S
+    import tests.support.validate_support as S
 
     path, _ = S.clean_workbook(tmp_path_factory)
     return S.read(path)
@@ -53,7 +53,7 @@ def clean_read(tmp_path_factory):
 @pytest.fixture()
 def values(clean_read):
     """A test's own copy of the clean workbook's cell values, free to edit."""
-    import validate_support as S
+    import tests.support.validate_support as S
 
     return S.fresh(clean_read[0])
 
@@ -70,9 +70,9 @@ def props(clean_read):
 @pytest.fixture()
 def remote_excel(monkeypatch, tmp_path):
     """The remote engine, with no rulebook or master remembered from a real session on this machine."""
-    import xlwings_remote as XR
-    from xladdin import xl_settings
-    from xladdin.addin_settings import RULEBOOK_ENV
+    import tests.support.xlwings_remote as XR
+    from kpisheet.xladdin.excel import settings as xl_settings
+    from kpisheet.xladdin.excel.rulebook_source import RULEBOOK_ENV
 
     XR.require_remote_engine()
     monkeypatch.delenv(RULEBOOK_ENV, raising=False)
@@ -82,8 +82,8 @@ def remote_excel(monkeypatch, tmp_path):
 
 @pytest.fixture()
 def handlers(remote_excel, monkeypatch, tmp_path):
-    """xladdin.xl_handlers, logging to a temporary file."""
-    from xladdin import xl_handlers
+    """kpisheet.xladdin.excel.handlers, logging to a temporary file."""
+    from kpisheet.xladdin.excel import handlers as xl_handlers
 
     monkeypatch.setattr(xl_handlers, "LOG_PATH", tmp_path / "log" / "xladdin.log")
     return xl_handlers

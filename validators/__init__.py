@@ -2,5 +2,3 @@
 
 Pure Python; never imports xlwings.
 """
-
-__version__ = "0.1.0"

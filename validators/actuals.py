@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from .layout import col_letter
-from .periods import PeriodError, parse_period
-from .roster import Employee
-from .rulebook import Method, Rulebook, Unit
+from kpisheet.validators.layout import col_letter
+from kpisheet.validators.policy.periods import PeriodError, parse_period
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Method, Rulebook, Unit
 
 # header (NFKC, lower case, spaces removed, unit marker removed) -> field
 _LONG_HEADERS = {

@@ -12,11 +12,11 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
-from .guard import read_guarded
-from .periods import PeriodError, parse_period
-from .rulebook import Rulebook
-from .submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
+from kpisheet.validators.findings import Finding
+from kpisheet.validators.reading.guard import read_guarded
+from kpisheet.validators.policy.periods import PeriodError, parse_period
+from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.reading.submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
 
 Key = tuple[str, str, str]  # (department, team, period)
 
@@ -45,7 +45,7 @@ def goals_of(values: dict[str, list[list]], *, source: str, rulebook: Rulebook):
 
 def _read_one(rulebook: Rulebook, path: str):
     """("ok", key, goals) or ("refused", findings or reason): plain tuples, sent back from a worker."""
-    from .safe_read import values_of_guarded_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded_bytes
 
     verdict, data = read_guarded(path)
     if not verdict.readable or data is None:
@@ -65,8 +65,8 @@ def load_approved_goals(folder: str | Path, *, rulebook: Rulebook, jobs: int | N
     Raises FileNotFoundError when ``folder`` does not exist. When two files
     hold the same team and period, the first by path is used.
     """
-    from .safe_read import WorkerFailure, run_isolated
-    from .validate import find_files
+    from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
+    from kpisheet.validators.validate import find_files
 
     files = find_files([folder])
     outcomes = dict(run_isolated(functools.partial(_read_one, rulebook), files, jobs))

@@ -5,7 +5,7 @@ message templates and fix hints (``str.format`` placeholders), a description
 and an example. Checks never write message text themselves: they call
 :func:`make_finding` with a code, the location and the template's parameters,
 and ``docs/findings.md`` is generated from the same definitions
-(``python -m xladdin.gen_docs``).
+(``python -m kpisheet.validators.findings_doc``).
 
 A finding is only ever made by code, so an unknown code or a missing template
 parameter is a programming error: :func:`make_finding` raises
@@ -13,7 +13,7 @@ parameter is a programming error: :func:`make_finding` raises
 template), instead of showing a manager a half-filled sentence.
 
 Collecting is lazy by design: checks append to a plain ``list[Finding]`` and
-never stop at the first problem; :func:`validators.report.status_of` turns the
+never stop at the first problem; :func:`kpisheet.validators.report.status_of` turns the
 list into ok / warning / error.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .rulebook import Rulebook
+from kpisheet.validators.rulebook.model import Rulebook
 
 TEMPLATE_ID = "kpisheet.team"
 TEMPLATE_VERSION = "1"
@@ -74,7 +74,7 @@ GOAL_COLUMNS: tuple[Column, ...] = (
     Column("target", "目标值", "Target", 9, input=True),
     Column("challenge", "挑战值", "Challenge", 9, input=True),
     # free-text columns are wide enough for two wrapped lines of a typical entry
-    # (the rows hold two lines; see workbook_templates.frame.ROW_HEIGHT)
+    # (the rows hold two lines; see kpisheet.workbook_templates.frame.ROW_HEIGHT)
     Column("smart", "SMART目标描述", "SMART description", 46, input=True),
     Column("weight_sum", "权重合计", "Weight sum", 9),
 )

@@ -63,7 +63,7 @@ class EmployeeOutcome:
 class FileReport:
     """Everything known about one submitted file after validation.
 
-    ``findings`` holds :class:`validators.findings.Finding` records;
+    ``findings`` holds :class:`kpisheet.validators.findings.Finding` records;
     ``employees`` is empty when the file could not be read as a team workbook.
     """
 

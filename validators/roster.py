@@ -30,8 +30,8 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from .rulebook import Rulebook
-from .rulebook_io import RuleProblem
+from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.rulebook.load import RuleProblem
 
 # roster.xlsx header (Chinese as HR types it) -> Employee field
 ROSTER_COLUMNS: dict[str, str] = {
@@ -105,7 +105,7 @@ class RosterError(Exception):
 def read_roster(path: str | Path, rulebook: Rulebook | None = None) -> list[Employee]:
     """Every employee of the roster at ``path``, in roster order; roles as rulebook codes."""
     if rulebook is None:
-        from .rulebook_io import default_rulebook
+        from kpisheet.validators.rulebook.load import default_rulebook
 
         rulebook = default_rulebook()
     source = str(path)

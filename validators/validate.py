@@ -5,10 +5,10 @@
     validate_paths(paths, rulebook=...)                 files and folders, in worker processes
 
 Every check collects all it finds (nothing stops at the first problem) and
-every file gets a :class:`~validators.report.FileReport`, whatever it holds.
+every file gets a :class:`~kpisheet.validators.report.FileReport`, whatever it holds.
 The order of work for one workbook: identity (template-), then the layout
 (columns, rows, locked cells), then goal-, score- and team- checks on the
-values, with Python's own scores from :mod:`validators.outcomes`. In the
+values, with Python's own scores from :mod:`kpisheet.validators.policy.outcomes`. In the
 goals phase only the goal-, template- and team-identity checks run.
 """
 
@@ -21,17 +21,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from . import checks_actuals, checks_goals, checks_scores, checks_team, checks_template
-from .findings import Finding, make_finding
-from .guard import read_guarded
-from .layout import ACTUALS
-from .outcomes import employee_outcomes, recompute
-from .periods import Period, parse_period
-from .report import FileReport, status_of
-from .roster import Employee
-from .rulebook import Rulebook
-from .submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
-from .workbook_facts import WorkbookFacts, workbook_facts
+from kpisheet.validators.checks import (
+    actuals as checks_actuals, goals as checks_goals, scores as checks_scores, team as checks_team,
+    template as checks_template,
+)
+from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.reading.guard import read_guarded
+from kpisheet.validators.layout import ACTUALS
+from kpisheet.validators.policy.outcomes import employee_outcomes, recompute
+from kpisheet.validators.policy.periods import Period, parse_period
+from kpisheet.validators.report import FileReport, status_of
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.reading.submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
+from kpisheet.validators.reading.workbook_facts import WorkbookFacts, workbook_facts
 
 # the sheets validation reads: the team workbook's own, plus the source-system record when prefilled
 VALIDATED_SHEETS = REQUIRED_SHEETS + (ACTUALS,)
@@ -175,10 +178,10 @@ def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = N
     """Guard, read and validate one file in this process (the guard keeps hostile files from the reader).
 
     ``approved_goals`` is a folder of approved goals-phase workbooks or an
-    index made by :func:`validators.approved_goals.load_approved_goals`.
+    index made by :func:`kpisheet.validators.approved_goals.load_approved_goals`.
     """
     if isinstance(approved_goals, (str, Path)):
-        from .approved_goals import load_approved_goals
+        from kpisheet.validators.approved_goals import load_approved_goals
 
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook).index
     settings = Settings.make(rulebook, roster, period, phase, approved_goals)
@@ -202,7 +205,7 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
     if not verdict.readable or data is None:
         return FileReport(path, digest, status_of(verdict.findings), findings=tuple(verdict.findings),
                           modified=modified, extra={"kind": verdict.detected.kind})
-    from .safe_read import values_of_guarded_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded_bytes
 
     # _actuals is read only where it exists: a workbook without it costs nothing more
     values, failure = values_of_guarded_bytes(data, VALIDATED_SHEETS)
@@ -268,7 +271,7 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
     """
     files = find_files(paths)
     if isinstance(approved_goals, (str, Path)):
-        from .approved_goals import load_approved_goals
+        from kpisheet.validators.approved_goals import load_approved_goals
 
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
     settings = Settings.make(rulebook, roster, period, phase, approved_goals, cross_file=True)
@@ -278,7 +281,7 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
     reports: dict[str, FileReport] = {}
     done = 0
     if files:
-        from .safe_read import WorkerFailure, run_isolated
+        from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
 
         for path, outcome in run_isolated(_validate_in_worker, files, jobs, initializer=_install_settings,
                                           initargs=(pickle.dumps(settings, pickle.HIGHEST_PROTOCOL),)):

@@ -1,4 +1,4 @@
-"""``_actuals``: what each source system said for every prefilled 实际值 cell (see validators.layout.ACTUALS).
+"""``_actuals``: what each source system said for every prefilled 实际值 cell (see kpisheet.validators.layout.ACTUALS).
 
 Only workbooks made with actuals have it. Validation compares the 实际值 cells
 with it to find values a manager changed without a comment.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import ACTUALS, ACTUALS_HEADER, SCORE_COLUMNS, SCORES, a1, column_index
+from kpisheet.validators.layout import ACTUALS, ACTUALS_HEADER, SCORE_COLUMNS, SCORES, a1, column_index
 
-from .plan import TeamPlan
+from kpisheet.workbook_templates.plan import TeamPlan
 
 
 def write_actuals(book: Workbook, plan: TeamPlan) -> None:

@@ -6,7 +6,7 @@ rebuilds it and compares bytes, so any change to the workbook's design shows up
 as a change to this file in review. Regenerate after changing the writer or the
 default rulebook:
 
-    python -m workbook_templates.build_templates
+    python -m kpisheet.workbook_templates.build_templates
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from validators.roster import Employee
-from validators.rulebook import Rulebook
-from validators.rulebook_io import default_rulebook
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.rulebook.load import default_rulebook
 
-from .plan import Period, plan_team
-from .team_workbook import write_plan
+from kpisheet.workbook_templates.plan import Period, plan_team
+from kpisheet.workbook_templates.team_workbook import write_plan
 
 BUILT = Path(__file__).parent / "built"
 BLANK_TEMPLATE = "team_template.xlsx"

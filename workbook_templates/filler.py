@@ -24,25 +24,16 @@ import openpyxl
 from openpyxl.formula.tokenizer import Tokenizer
 from openpyxl.worksheet.worksheet import Worksheet
 
-from validators.grading import IndicatorLine, score_employee
-from validators.layout import (
-    GOAL_COLUMNS,
-    GOALS,
-    META,
-    META_KEYS,
-    SCORE_COLUMNS,
-    SCORES,
-    SUMMARY,
-    VETO_NONE,
-    a1,
-    summary_columns,
+from kpisheet.validators.policy.grading import IndicatorLine, score_employee
+from kpisheet.validators.layout import (
+    GOAL_COLUMNS, GOALS, META, META_KEYS, SCORE_COLUMNS, SCORES, SUMMARY, VETO_NONE, a1, summary_columns,
 )
-from validators.periods import Period, PeriodError, parse_period
-from validators.roster import Employee
-from validators.rulebook import Indicator, Method, Rulebook, Unit
-from validators.rulebook_io import default_rulebook
-from validators.scoring import deduction_points, indicator_score
-from validators.submission import RowMapEntry, number, read_identity
+from kpisheet.validators.policy.periods import Period, PeriodError, parse_period
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
+from kpisheet.validators.rulebook.load import default_rulebook
+from kpisheet.validators.policy.scoring import deduction_points, indicator_score
+from kpisheet.validators.reading.submission import RowMapEntry, number, read_identity
 
 # mistake name -> (the validation finding it should cause, what the manager did)
 MISTAKES: dict[str, tuple[str | None, str]] = {

@@ -1,7 +1,7 @@
-"""Excel formula text for the team workbook, mirroring validators.scoring and grading.
+"""Excel formula text for the team workbook, mirroring kpisheet.validators.policy.scoring and grading.
 
 Each builder takes cell references (A1 text) and returns a formula string.
-The shapes follow :mod:`validators.scoring` term by term (piecewise value,
+The shapes follow :mod:`kpisheet.validators.policy.scoring` term by term (piecewise value,
 then MAX(0, ..), MIN(cap, ..), then ROUND) so LibreOffice, WPS and Excel
 agree with Python to the cent. Every rulebook number comes from a named cell
 on ``_lists`` (see :mod:`.lists_sheet`). An empty input yields "" (never 0),
@@ -13,9 +13,9 @@ ALLOWED_FUNCTIONS; a test scans every formula of a built workbook for others).
 
 from __future__ import annotations
 
-from validators.rulebook import Method
+from kpisheet.validators.rulebook.model import Method
 
-from . import lists_sheet as n
+from kpisheet.workbook_templates import lists_sheet as n
 
 ALLOWED_FUNCTIONS = frozenset({
     "ABS", "AND", "COUNT", "COUNTIF", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LOOKUP", "MATCH", "MAX",

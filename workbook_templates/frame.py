@@ -7,10 +7,10 @@ import datetime as dt
 
 from xlsxwriter.worksheet import Worksheet
 
-from validators.layout import HEADER_ROW, INFO_ROW, TITLE_ROW, Column, col_letter
+from kpisheet.validators.layout import HEADER_ROW, INFO_ROW, TITLE_ROW, Column, col_letter
 
-from .plan import TeamPlan
-from .styles import Formats, fitted_width
+from kpisheet.workbook_templates.plan import TeamPlan
+from kpisheet.workbook_templates.styles import Formats, fitted_width
 
 A4 = 9
 TITLE_HEIGHT = 24  # points

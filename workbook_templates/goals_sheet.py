@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import GOAL_COLUMNS, GOALS
-from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Unit
+from kpisheet.validators.layout import GOAL_COLUMNS, GOALS
+from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Unit
 
-from . import formulas, input_rules
-from .frame import (blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref,
-                    validate, write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT)
-from .plan import TeamPlan
-from .styles import Formats
+from kpisheet.workbook_templates import formulas, input_rules
+from kpisheet.workbook_templates.frame import (
+    blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref, validate,
+    write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT,
+)
+from kpisheet.workbook_templates.plan import TeamPlan
+from kpisheet.workbook_templates.styles import Formats
 
 COL = {c.key: i for i, c in enumerate(GOAL_COLUMNS)}
 TARGET_KEYS = ("floor", "target", "challenge")

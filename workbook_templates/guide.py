@@ -10,12 +10,16 @@ import math
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import GOALS, GUIDE, PERSONAL, SCORES, SUMMARY
-from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Rulebook, Unit
+from kpisheet.validators.layout import GOALS, GUIDE, PERSONAL, SCORES, SUMMARY
+from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Rulebook, Unit
 
-from .frame import INFO_HEIGHT, chunk_breaks, info_line, page_setup, print_scale, protect, put
-from .plan import TeamPlan
-from .styles import LEGEND, PREFILLED_FILL, PREFILLED_LEGEND, Formats, display_width
+from kpisheet.workbook_templates.frame import (
+    INFO_HEIGHT, chunk_breaks, info_line, page_setup, print_scale, protect, put,
+)
+from kpisheet.workbook_templates.plan import TeamPlan
+from kpisheet.workbook_templates.styles import (
+    LEGEND, PREFILLED_FILL, PREFILLED_LEGEND, Formats, display_width,
+)
 
 # columns B..J; column A is a narrow margin
 WIDTHS = (2, 16, 22, 10, 10, 8, 9, 10, 26, 12)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from validators.rulebook import Indicator, Method, Rulebook, Unit, UNIT_LABELS
+from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit, UNIT_LABELS
 
-from . import lists_sheet as n
+from kpisheet.workbook_templates import lists_sheet as n
 
 EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import LISTS, VETO_NONE, col_letter
-from validators.roster import Employee
-from validators.rulebook import Rulebook
+from kpisheet.validators.layout import LISTS, VETO_NONE, col_letter
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Rulebook
 
-from .styles import Formats
+from kpisheet.workbook_templates.styles import Formats
 
 # scalar named cells
 CAP = "kpi_cap"

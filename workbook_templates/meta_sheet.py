@@ -7,13 +7,15 @@ through any re-save, so neither copy relies on staying hidden.
 
 from __future__ import annotations
 
-import validators
+from kpisheet import __version__
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import (CUSTOM_PROPERTY_KEYS, CUSTOM_PROPERTY_PREFIX, META, META_KEYS, META_ROWMAP_HEADER,
-                               TEMPLATE_ID, TEMPLATE_VERSION, structure_fingerprint)
+from kpisheet.validators.layout import (
+    CUSTOM_PROPERTY_KEYS, CUSTOM_PROPERTY_PREFIX, META, META_KEYS, META_ROWMAP_HEADER, TEMPLATE_ID,
+    TEMPLATE_VERSION, structure_fingerprint,
+)
 
-from .plan import TeamPlan
+from kpisheet.workbook_templates.plan import TeamPlan
 
 
 def meta_values(plan: TeamPlan) -> dict[str, str]:
@@ -29,7 +31,7 @@ def meta_values(plan: TeamPlan) -> dict[str, str]:
         "rulebook_version": rb.meta.version,
         "rulebook_fingerprint": fingerprint,
         "structure_fingerprint": structure_fingerprint(fingerprint, plan.row_map()),
-        "generated_by": f"kpisheet {validators.__version__}",
+        "generated_by": f"kpisheet {__version__}",
     }
     assert tuple(values) == META_KEYS, "meta_values must follow layout.META_KEYS"
     return values

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import PERSONAL, SCORES, SUMMARY, VETO_NONE, summary_columns
-from validators.rulebook import UNIT_LABELS, Unit
+from kpisheet.validators.layout import PERSONAL, SCORES, SUMMARY, VETO_NONE, summary_columns
+from kpisheet.validators.rulebook.model import UNIT_LABELS, Unit
 
-from . import formulas, input_rules
-from .frame import ROW_HEIGHT, column_range, formula, info_line, page_setup, protect, put, ref
-from .plan import EmployeeBlock, TeamPlan
-from .scores_sheet import COL as SCORE_COL
-from .styles import Formats
+from kpisheet.workbook_templates import formulas, input_rules
+from kpisheet.workbook_templates.frame import (
+    ROW_HEIGHT, column_range, formula, info_line, page_setup, protect, put, ref,
+)
+from kpisheet.workbook_templates.plan import EmployeeBlock, TeamPlan
+from kpisheet.workbook_templates.scores_sheet import COL as SCORE_COL
+from kpisheet.workbook_templates.styles import Formats
 
 # printed columns: (key on 考核评分 or None for the line number, 中文, English, width)
 LINE_COLUMNS = (

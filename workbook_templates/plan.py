@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from validators.actuals import Actual
-from validators.layout import FIRST_DATA_ROW
-from validators.roster import Employee
-from validators.rulebook import Indicator, Role, Rulebook
+from kpisheet.validators.actuals import Actual
+from kpisheet.validators.layout import FIRST_DATA_ROW
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Indicator, Role, Rulebook
 
 
 class TeamPlanError(ValueError):

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.layout import GOALS, SCORE_COLUMNS, SCORES
-from validators.rulebook import METHOD_LABELS, UNIT_LABELS, Unit
+from kpisheet.validators.layout import GOALS, SCORE_COLUMNS, SCORES
+from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Unit
 
-from . import formulas, input_rules
-from . import lists_sheet as n
-from .frame import (blank_rule, data_widths, formula, formula_rule, highlight, protect, put, ref, sheet_ref,
-                    validate, write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT)
-from .goals_sheet import COL as GOAL_COL
-from .goals_sheet import targets_used
-from .plan import TeamPlan
-from .styles import Formats
+from kpisheet.workbook_templates import formulas, input_rules
+from kpisheet.workbook_templates import lists_sheet as n
+from kpisheet.workbook_templates.frame import (
+    blank_rule, data_widths, formula, formula_rule, highlight, protect, put, ref, sheet_ref, validate,
+    write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT,
+)
+from kpisheet.workbook_templates.goals_sheet import COL as GOAL_COL
+from kpisheet.workbook_templates.goals_sheet import targets_used
+from kpisheet.workbook_templates.plan import TeamPlan
+from kpisheet.workbook_templates.styles import Formats
 
 COL = {c.key: i for i, c in enumerate(SCORE_COLUMNS)}
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from validators.grading import bonus_points
-from validators.layout import HEADER_ROW, SCORES, SUMMARY, VETO_NONE, Column, summary_columns
+from kpisheet.validators.policy.grading import bonus_points
+from kpisheet.validators.layout import HEADER_ROW, SCORES, SUMMARY, VETO_NONE, Column, summary_columns
 
-from . import formulas, input_rules
-from . import lists_sheet as n
-from .frame import (blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref,
-                    validate, write_frame, write_title, page_setup, print_scale, ROW_HEIGHT)
-from .plan import EmployeeBlock, TeamPlan
-from .scores_sheet import COL as SCORE_COL
-from .styles import Formats
+from kpisheet.workbook_templates import formulas, input_rules
+from kpisheet.workbook_templates import lists_sheet as n
+from kpisheet.workbook_templates.frame import (
+    blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref, validate,
+    write_frame, write_title, page_setup, print_scale, ROW_HEIGHT,
+)
+from kpisheet.workbook_templates.plan import EmployeeBlock, TeamPlan
+from kpisheet.workbook_templates.scores_sheet import COL as SCORE_COL
+from kpisheet.workbook_templates.styles import Formats
 
 TEXT_INPUTS = {
     "manager_sign": ("上级签字 Manager", "上级确认后签名（打印件手签，电子表填姓名）。"),

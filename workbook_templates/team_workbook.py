@@ -2,7 +2,7 @@
 
     build_team_workbook(path, rulebook, "2026-Q4", "售后服务部", "华东工程一组", employees)
 
-writes the sheets of :data:`validators.layout.SHEET_ORDER` with xlsxwriter.
+writes the sheets of :data:`kpisheet.validators.layout.SHEET_ORDER` with xlsxwriter.
 Formulas carry cached results of what is known when the file is written
 (copied weights and targets, sums of default weights, a bonus of 0) and ""
 where they depend on inputs still empty, because LibreOffice shows cached
@@ -19,22 +19,22 @@ from typing import Mapping
 
 from xlsxwriter import Workbook
 
-import validators
-from validators.actuals import Actual, Actuals
-from validators.periods import parse_period
-from validators.roster import Employee
-from validators.rulebook import Rulebook
+from kpisheet import __version__
+from kpisheet.validators.actuals import Actual, Actuals
+from kpisheet.validators.policy.periods import parse_period
+from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.model import Rulebook
 
-from .actuals_sheet import write_actuals
-from .goals_sheet import write_goals
-from .guide import write_guide
-from .lists_sheet import write_lists
-from .meta_sheet import write_meta
-from .personal_form import write_personal_form
-from .plan import Period, TeamPlan, plan_team
-from .scores_sheet import write_scores
-from .styles import make_formats, workbook_options
-from .summary_sheet import write_summary
+from kpisheet.workbook_templates.actuals_sheet import write_actuals
+from kpisheet.workbook_templates.goals_sheet import write_goals
+from kpisheet.workbook_templates.guide import write_guide
+from kpisheet.workbook_templates.lists_sheet import write_lists
+from kpisheet.workbook_templates.meta_sheet import write_meta
+from kpisheet.workbook_templates.personal_form import write_personal_form
+from kpisheet.workbook_templates.plan import Period, TeamPlan, plan_team
+from kpisheet.workbook_templates.scores_sheet import write_scores
+from kpisheet.workbook_templates.styles import make_formats, workbook_options
+from kpisheet.workbook_templates.summary_sheet import write_summary
 
 # A fixed document date keeps rebuilds byte-identical (the committed template
 # is compared with a fresh build).
@@ -61,7 +61,7 @@ def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, depar
                         actuals: Actuals | Mapping[tuple[str, str], Actual] | None = None) -> Path:
     """Write one team's workbook to ``path`` and return the path.
 
-    ``actuals`` (see :func:`validators.actuals.read_actuals`) prefill 实际值:
+    ``actuals`` (see :func:`kpisheet.validators.actuals.read_actuals`) prefill 实际值:
     purple cells with a note naming the source, recorded on a hidden ``_actuals``
     sheet so that validation can flag a later hand edit.
 
@@ -83,7 +83,7 @@ def write_plan(path: Path, plan: TeamPlan) -> Path:
         "subject": rb.meta.name_zh,
         "author": "kpisheet",
         "company": plan.department,
-        "comments": f"kpisheet {validators.__version__}; rulebook {rb.meta.id} v{rb.meta.version}",
+        "comments": f"kpisheet {__version__}; rulebook {rb.meta.id} v{rb.meta.version}",
         "created": DOCUMENT_DATE,
     })
     book.set_calc_mode("auto")

@@ -1,0 +1,279 @@
+"""score- checks: the inputs on 考核评分 and 汇总, and the cached results beside them.
+
+Inputs: a number where a number belongs (saying what a text probably meant),
+on the unit's scale (95 typed for 95%), within range, ratings whole and on the
+rulebook's scale, nothing the method needs left empty, and a comment where the
+rulebook asks for one.
+
+Cached results (指标得分, 加权得分, subtotals, bonus, total, grade,
+coefficient) are compared, never used. Each is checked against what its own
+formula would make of the cells it reads, so an overwritten 指标得分 is
+reported once, at that cell, and not again at every total that followed it
+after a recalculation. In a file no spreadsheet program has calculated
+(``calculated=False``: written by openpyxl or xlsxwriter, fullCalcOnLoad), a
+cached 0 is a writer's placeholder, not a result, and is not compared.
+"""
+
+from __future__ import annotations
+
+from kpisheet.validators.checks.numbers import is_blank, is_number, read_text_number, show_number
+from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.policy.grading import coefficient_for, grade_for
+from kpisheet.validators.layout import SCORES, SUMMARY, VETO_NONE
+from kpisheet.validators.policy.outcomes import Recomputed
+from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
+from kpisheet.validators.policy.scoring import round_half_up
+from kpisheet.validators.reading.submission import GoalRow, ScoreRow, SummaryRow, TeamWorkbook, number
+
+CENT = 0.005  # cached values are compared to the cent (they are shown with 2 decimals)
+
+_NAMES = {
+    "actual": ("实际值", "actual value"),
+    "self_rating": ("自评", "self rating"),
+    "manager": ("上级评分", "manager rating"),
+    "score": ("指标得分", "indicator score"),
+    "weighted": ("加权得分", "weighted score"),
+    "bonus": ("加分", "bonus"),
+    "total": ("总分", "total"),
+    "grade": ("等级", "grade"),
+    "coefficient": ("绩效系数", "pay coefficient"),
+    "commendations": ("表彰次数", "commendations"),
+    "veto": ("一票否决", "veto"),
+}
+
+
+def check_scores(book: TeamWorkbook, rulebook: Rulebook, recomputed: dict[str, Recomputed], *,
+                 calculated: bool) -> list[Finding]:
+    known = {ind.code: ind for ind in rulebook.indicators}
+    goals = {(g.employee_id, g.code): g for g in reversed(book.goals)}  # the first row of a key wins
+    findings: list[Finding] = []
+    for row in book.scores:
+        ind = known.get(row.code)
+        if ind is None:
+            continue  # unknown code: a structure change, reported by the template checks
+        goal = goals.get((row.employee_id, row.code))
+        findings += _inputs(row, ind, goal, rulebook)
+        r = recomputed.get(row.employee_id)
+        line = r.lines.get(row.code) if r else None
+        score = line.score if line else None
+        findings += _comment(row, score, rulebook)
+        findings += _cached_line(row, goal, score, calculated)
+    for r in recomputed.values():
+        if r.summary is not None:
+            findings += _summary_inputs(r.summary, rulebook)
+            findings += _cached_summary(r, rulebook, calculated)
+    return findings
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def _where(row: ScoreRow, key: str) -> dict:
+    return dict(sheet=SCORES, cell=row.address(key), employee_id=row.employee_id, indicator=row.code)
+
+
+def _inputs(row: ScoreRow, ind: Indicator, goal: GoalRow | None, rulebook: Rulebook) -> list[Finding]:
+    findings = []
+    scale = len(rulebook.scoring.rating_points)
+    if ind.is_rating:
+        findings += _rating(row, "manager", scale, required=True)
+    else:
+        findings += _actual(row, ind, goal)
+    findings += _rating(row, "self_rating", scale, required=rulebook.scoring.self_weight > 0)
+    return findings
+
+
+def _rating(row: ScoreRow, key: str, scale: int, *, required: bool) -> list[Finding]:
+    raw = getattr(row, key)
+    if is_number(raw) and raw == int(raw) and 1 <= raw <= scale:
+        return []
+    zh, en = _NAMES[key]
+    if is_blank(raw):
+        return [make_finding("score-missing", field_zh=zh, field_en=en, **_where(row, key))] if required else []
+    allowed = ", ".join(str(i) for i in range(1, scale + 1))
+    if not is_number(raw):
+        parsed = read_text_number(raw, percent=False)
+        if parsed.probable is None:
+            return [make_finding("score-rating-invalid", value=raw, expected=allowed, field_zh=zh, field_en=en,
+                                 **_where(row, key))]
+        return [make_finding("score-not-number", value=raw, expected=show_number(parsed.probable, percent=False),
+                             field_zh=zh, field_en=en, problem_zh=parsed.problem_zh, problem_en=parsed.problem_en,
+                             **_where(row, key))]
+    if raw != int(raw) or not 1 <= raw <= scale:
+        return [make_finding("score-rating-invalid", value=raw, expected=allowed, field_zh=zh, field_en=en,
+                             **_where(row, key))]
+    return []
+
+
+def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None) -> list[Finding]:
+    raw = row.actual
+    percent = ind.unit is Unit.percent
+    if is_number(raw) and (0 <= raw <= 1 if percent else raw >= 0) \
+            and (ind.unit is not Unit.count or float(raw).is_integer()) \
+            and not (percent and ind.method is Method.higher_better and raw * 100 <= 1):
+        return []  # the common case, decided before any message is made
+    zh, en = _NAMES["actual"]
+    where = _where(row, "actual")
+    if is_blank(raw):
+        return [make_finding("score-missing", field_zh=zh, field_en=en, **where)]
+    if not is_number(raw):
+        parsed = read_text_number(raw, percent=percent)
+        expected = show_number(parsed.probable, percent=percent) if parsed.probable is not None else None
+        return [make_finding("score-not-number", value=raw, expected=expected, field_zh=zh, field_en=en,
+                             problem_zh=parsed.problem_zh, problem_en=parsed.problem_en, **where)]
+    value = float(raw)
+    if percent:
+        return _percent_actual(value, ind, goal, where)
+    if value < 0:
+        return [make_finding("score-out-of-range", value=raw, expected="≥ 0", field_zh=zh, field_en=en, **where)]
+    if ind.unit is Unit.count and not value.is_integer():
+        return [make_finding("score-out-of-range", value=raw, expected="0, 1, 2, …", field_zh=zh, field_en=en,
+                             **where)]
+    return []
+
+
+def _percent_actual(value: float, ind: Indicator, goal: GoalRow | None, where: dict) -> list[Finding]:
+    """A rate is a fraction of 1: 95 typed for 95% is a scale slip, and so is 0.0095
+    for 95% where the rate could never be that low (the cell showed 0.95%)."""
+    zh, en = _NAMES["actual"]
+    if 1 < value <= 100:
+        return [make_finding("score-percent-scale", value=value, expected=show_number(value / 100, percent=True),
+                             unit_zh="%", unit_en="%", **where)]
+    if value < 0 or value > 1:
+        return [make_finding("score-out-of-range", value=value, expected="0%–100%", field_zh=zh, field_en=en,
+                             **where)]
+    floor = number(goal.floor) if goal is not None else ind.floor
+    if (ind.method is Method.higher_better and floor is not None and 0 < value < floor
+            and floor <= value * 100 <= 1):
+        return [make_finding("score-percent-scale", value=value, expected=show_number(value * 100, percent=True),
+                             unit_zh="%", unit_en="%", **where)]
+    return []
+
+
+def _comment(row: ScoreRow, score: float | None, rulebook: Rulebook) -> list[Finding]:
+    """An extreme score, or a self/manager gap over the rulebook's threshold, needs a comment."""
+    if not is_blank(row.comment):
+        return []
+    c = rulebook.comments
+    reasons_zh, reasons_en = [], []
+    if score is not None and score >= c.extreme_high:
+        reasons_zh.append(f"得分 {score:g} 达到极高分线 {c.extreme_high:g}")
+        reasons_en.append(f"scores {score:g}, at or above the extreme-high line {c.extreme_high:g}")
+    elif score is not None and score <= c.extreme_low:
+        reasons_zh.append(f"得分 {score:g} 低于极低分线 {c.extreme_low:g}")
+        reasons_en.append(f"scores {score:g}, at or below the extreme-low line {c.extreme_low:g}")
+    own, boss = row.self_rating, row.manager
+    if is_number(own) and is_number(boss) and abs(own - boss) > c.self_gap:
+        gap = abs(own - boss)
+        reasons_zh.append(f"自评 {own:g} 分与上级评分 {boss:g} 分相差 {gap:g} 分（超过 {c.self_gap:g} 分）")
+        reasons_en.append(f"has a self rating of {own:g} against a manager rating of {boss:g}, a gap of {gap:g} "
+                          f"(over {c.self_gap:g})")
+    if not reasons_zh:
+        return []
+    return [make_finding("score-comment-required", reason_zh="，".join(reasons_zh),
+                         reason_en=" and ".join(reasons_en), **_where(row, "comment"))]
+
+
+def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
+    findings = []
+    # not an indicator: the finding names the summary column in its place
+    where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id,  # noqa: E731
+                             indicator=key)
+    zh, en = _NAMES["commendations"]
+    raw = s.commendations
+    if not is_blank(raw) and not is_number(raw):
+        parsed = read_text_number(raw, percent=False)
+        findings.append(make_finding(
+            "score-not-number", value=raw,
+            expected=show_number(parsed.probable, percent=False) if parsed.probable is not None else None,
+            field_zh=zh, field_en=en, problem_zh=parsed.problem_zh, problem_en=parsed.problem_en,
+            **where("commendations")))
+    elif is_number(raw) and (raw < 0 or not float(raw).is_integer()):
+        findings.append(make_finding("score-out-of-range", value=raw, expected="0, 1, 2, …", field_zh=zh,
+                                     field_en=en, **where("commendations")))
+    veto = s.veto
+    if not is_blank(veto):
+        names = [VETO_NONE] + [v.name_zh for v in rulebook.scoring.vetoes]
+        allowed = {str(n) for v in rulebook.scoring.vetoes for n in (v.code, v.name_zh, v.name_en)} | {VETO_NONE}
+        if str(veto).strip() not in allowed:
+            zh, en = _NAMES["veto"]
+            findings.append(make_finding("score-out-of-range", value=veto, expected="、".join(names),
+                                         field_zh=zh, field_en=en, **where("veto")))
+    return findings
+
+
+# --- cached results -----------------------------------------------------------------------
+
+
+def _cached(raw, calculated: bool) -> float | None:
+    """A cached numeric result worth comparing (None: empty, text, error, or a placeholder 0)."""
+    if not is_number(raw):
+        return None
+    if not calculated and raw == 0:
+        return None
+    return float(raw)
+
+
+def _mismatch(where: dict, key: str, found, expected, field: tuple[str, str] | None = None) -> Finding:
+    zh, en = field or _NAMES[key]
+    return make_finding("score-total-mismatch", value=found, expected=expected, field_zh=zh, field_en=en, **where)
+
+
+def _cached_line(row: ScoreRow, goal: GoalRow | None, score: float | None, calculated: bool) -> list[Finding]:
+    findings = []
+    cached_score = _cached(row.score, calculated)
+    if cached_score is not None and score is not None and abs(cached_score - score) > CENT:
+        findings.append(_mismatch(_where(row, "score"), "score", row.score, score))
+    cached_weighted = _cached(row.weighted, calculated)
+    weight = number(goal.weight) if goal is not None else None
+    used = cached_score if cached_score is not None else score
+    if cached_weighted is not None and used is not None and weight is not None:
+        expected = used * weight / 100
+        if abs(cached_weighted - expected) > CENT:
+            findings.append(_mismatch(_where(row, "weighted"), "weighted", row.weighted, round(expected, 6)))
+    return findings
+
+
+def _cached_summary(r: Recomputed, rulebook: Rulebook, calculated: bool) -> list[Finding]:
+    """Subtotals, bonus, total, grade and coefficient, each from what its formula reads."""
+    s, result = r.summary, r.result
+    decimals = rulebook.scoring.decimals
+    where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=r.employee_id)  # noqa: E731
+    weighted = {}  # code -> the weighted score the summary's formulas read (cached where present)
+    for goal, line in zip(r.goals, result.lines):
+        row = r.scores.get(goal.code)
+        cached = _cached(row.weighted, calculated) if row is not None else None
+        weighted.setdefault(goal.code, (line.category, cached if cached is not None else line.weighted))
+    findings: list[Finding] = []
+    for category in rulebook.categories:
+        parts = [w for cat, w in weighted.values() if cat == category.code]
+        cached = _cached(s.subtotals.get(category.code), calculated)
+        if cached is None or not parts or any(w is None for w in parts):
+            continue
+        expected = round_half_up(sum(parts), decimals)
+        if abs(cached - expected) > CENT:
+            findings.append(_mismatch(where(f"subtotal_{category.code}"), "subtotal", s.subtotals[category.code],
+                                      expected, (f"{category.name_zh}小计", f"{category.name_en} subtotal")))
+    cached_bonus = _cached(s.bonus, calculated)
+    if cached_bonus is not None and is_number(s.commendations) and abs(cached_bonus - result.bonus) > CENT:
+        findings.append(_mismatch(where("bonus"), "bonus", s.bonus, result.bonus))
+    bonus = cached_bonus if cached_bonus is not None else result.bonus
+    parts = [w for _, w in weighted.values()]
+    total = round_half_up(sum(parts) + bonus, decimals) if parts and all(w is not None for w in parts) else None
+    cached_total = _cached(s.total, calculated)
+    if cached_total is not None and total is not None and abs(cached_total - total) > CENT:
+        findings.append(_mismatch(where("total"), "total", s.total, total))
+    used_total = cached_total if cached_total is not None else total
+    grade = grade_for(rulebook, used_total, result.veto) if used_total is not None else None
+    letters = {band.grade for band in rulebook.grades}
+    cached_grade = s.grade.strip() if isinstance(s.grade, str) else None
+    if cached_grade in letters and grade is not None and cached_grade != grade:
+        findings.append(_mismatch(where("grade"), "grade", s.grade, grade))
+    used_grade = cached_grade if cached_grade in letters else grade
+    cached_coefficient = _cached(s.coefficient, calculated)
+    if cached_coefficient is not None and used_grade is not None:
+        expected = coefficient_for(rulebook, used_grade)
+        if abs(cached_coefficient - expected) > CENT:
+            findings.append(_mismatch(where("coefficient"), "coefficient", s.coefficient, expected))
+    return findings
+

@@ -1,0 +1,256 @@
+"""team- checks: who is in the workbook, for which period, signed when, graded how.
+
+Per file: duplicate employees, employees the roster does not know or places
+in another team, roster members of the team missing, the period against the
+one being collected, sign-off present and dated inside the window, and the
+team's grade distribution against the quotas (a warning: calibration settles
+it by department). Across files of one period (:func:`cross_file_findings`):
+one employee in two files, and roster members missing from every file of
+their team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from kpisheet.validators.policy.calibration import eligibility, quota
+from kpisheet.validators.checks.numbers import is_blank
+from kpisheet.validators.checks.template import meta_cell
+from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.policy.grading import bands_best_first
+from kpisheet.validators.layout import META, SUMMARY
+from kpisheet.validators.policy.outcomes import Recomputed
+from kpisheet.validators.policy.periods import Period, PeriodError, parse_period
+from kpisheet.validators.roster import Employee, parse_date
+from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.reading.submission import Identity, SummaryRow, TeamWorkbook
+
+_SIGNOFF = (
+    ("manager_sign", "manager_date", ("上级签字", "manager sign-off"), ("上级签字日期", "manager sign-off date")),
+    ("employee_sign", "employee_date", ("员工签字", "employee sign-off"), ("员工签字日期", "employee sign-off date")),
+)
+
+
+def book_period(identity: Identity) -> Period | None:
+    try:
+        return parse_period(identity.period)
+    except PeriodError:
+        return None
+
+
+# --- one file -----------------------------------------------------------------------------
+
+
+def check_duplicates(book: TeamWorkbook) -> list[Finding]:
+    """Each occurrence of an ID the summary lists more than once, naming the others."""
+    cells: dict[str, list[str]] = defaultdict(list)
+    for s in book.summary:
+        cells[s.employee_id].append(s.address("employee_id"))
+    findings = []
+    for employee_id, where in cells.items():
+        if len(where) < 2:
+            continue
+        for cell in where:
+            others = "、".join(f"{SUMMARY}!{c}" for c in where if c != cell)
+            findings.append(make_finding("team-duplicate-employee", sheet=SUMMARY, cell=cell,
+                                         employee_id=employee_id, other=others))
+    return findings
+
+
+def check_period(identity: Identity, collecting: Period | None) -> list[Finding]:
+    """The workbook's period must be a period, and the one being collected when one is given."""
+    cell = meta_cell("period")
+    found = book_period(identity)
+    if found is None:
+        return [make_finding("team-period-mismatch", sheet=META, cell=cell, value=identity.period,
+                             expected=str(collecting) if collecting else "2026-Q1 / 2026-03 / 2026-H1 / 2026")]
+    if collecting is not None and found != collecting:
+        return [make_finding("team-period-mismatch", sheet=META, cell=cell, value=str(found),
+                             expected=str(collecting))]
+    return []
+
+
+def check_roster(book: TeamWorkbook, roster: Mapping[str, Employee], *, missing: bool = True) -> list[Finding]:
+    """Unknown IDs, people the roster puts in another team and, if ``missing``, team members absent."""
+    department, team = book.identity.department, book.identity.team
+    findings = []
+    present = set()
+    for s in book.summary:
+        present.add(s.employee_id)
+        person = roster.get(s.employee_id)
+        where = dict(sheet=SUMMARY, cell=s.address("employee_id"), employee_id=s.employee_id)
+        if person is None:
+            findings.append(make_finding("team-unknown-employee", **where))
+        elif (person.department, person.team) != (department, team):
+            findings.append(make_finding("team-wrong-department", value=f"{person.department} / {person.team}",
+                                         expected=f"{department} / {team}", **where))
+    if missing:
+        period = book_period(book.identity)
+        for person in team_members(roster.values(), department, team, period):
+            if person.employee_id not in present:
+                findings.append(missing_employee(person))
+    return findings
+
+
+def team_members(roster: Iterable[Employee], department: str, team: str, period: Period | None) -> list[Employee]:
+    """The roster's members of a team who were employed during the period."""
+    return [p for p in roster if (p.department, p.team) == (department, team)
+            and (period is None or p.hire_date <= period.end)]
+
+
+def missing_employee(person: Employee) -> Finding:
+    return make_finding("team-missing-employee", sheet=SUMMARY, employee_id=person.employee_id, name=person.name)
+
+
+def signoff_window(period: Period, rulebook: Rulebook) -> tuple[dt.date, dt.date]:
+    """From the period's first day to ``signoff_days_after_end`` days after its last."""
+    return period.start, period.end + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
+
+
+def check_signoff(book: TeamWorkbook, rulebook: Rulebook) -> list[Finding]:
+    period = book_period(book.identity)
+    window = signoff_window(period, rulebook) if period else None
+    findings = []
+    for s in book.summary:
+        for sign_key, date_key, sign_names, date_names in _SIGNOFF:
+            findings += _signature(s, sign_key, sign_names)
+            findings += _date(s, date_key, date_names, window)
+    return findings
+
+
+def _signature(s: SummaryRow, key: str, names: tuple[str, str]) -> list[Finding]:
+    if not is_blank(getattr(s, key)):
+        return []
+    return [make_finding("team-signoff-missing", sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id,
+                         field_zh=names[0], field_en=names[1], problem_zh="为空", problem_en="is empty")]
+
+
+def _date(s: SummaryRow, key: str, names: tuple[str, str], window) -> list[Finding]:
+    raw = getattr(s, key)
+    where = dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id, field_zh=names[0],
+                 field_en=names[1])
+    if is_blank(raw):
+        return [make_finding("team-signoff-missing", problem_zh="为空", problem_en="is empty", **where)]
+    try:
+        day = parse_date(raw)
+    except ValueError as error:
+        zh, en = error.args
+        return [make_finding("team-signoff-missing", value=raw, problem_zh=f"不是有效日期（{zh}）",
+                             problem_en=f"is not a valid date ({en})", **where)]
+    if window is None:
+        return []
+    first, last = window
+    if first <= day <= last:
+        return []
+    return [make_finding(
+        "team-signoff-missing", value=day, expected=f"{first.isoformat()} – {last.isoformat()}",
+        problem_zh=f"为 {day.isoformat()}，不在 {first.isoformat()} 至 {last.isoformat()} 的签字期限内",
+        problem_en=f"is {day.isoformat()}, outside the sign-off window {first.isoformat()} to {last.isoformat()}",
+        **where)]
+
+
+def check_distribution(book: TeamWorkbook, recomputed: Mapping[str, Recomputed], rulebook: Rulebook,
+                       roster: Mapping[str, Employee] | None) -> list[Finding]:
+    """The team's grades (recomputed) against the forced-distribution quotas.
+
+    A team of at least ``pool_below`` people has its own S and S+A quotas; a
+    team of ``small_team_max`` or fewer at most ``small_team_s_max`` S; teams
+    in between are pooled at department level, which only calibration sees.
+    Staff the rulebook excludes (probation, short in post) are not counted.
+    """
+    d = rulebook.distribution
+    period = book_period(book.identity)
+    graded = []
+    for r in recomputed.values():
+        if r.summary is None or r.result.grade is None:
+            continue
+        person = roster.get(r.employee_id) if roster else None
+        if person is not None and period is not None and not eligibility(person, period, rulebook)[0]:
+            continue
+        graded.append(r)
+    n = len(graded)
+    if not n:
+        return []
+    letters = [band.grade for band in bands_best_first(rulebook)]
+    limits: list[tuple[tuple[str, ...], int, str]] = []
+    if n >= d.pool_below:
+        limits.append((tuple(letters[:1]), quota(d.s_max, n), f"{d.s_max:.0%}"))
+        limits.append((tuple(letters[:2]), quota(d.sa_max, n), f"{d.sa_max:.0%}"))
+    elif n <= d.small_team_max:
+        limits.append((tuple(letters[:1]), d.small_team_s_max, f"{d.small_team_s_max} 人 / people"))
+    findings = []
+    for group, limit, share in limits:
+        members = [r for r in graded if r.result.grade in group]
+        if len(members) <= limit:
+            continue
+        # point at the one calibration would move first: the group's lowest grade, lowest total, highest ID
+        worst = next(g for g in reversed(group) if any(r.result.grade == g for r in members))
+        lowest = min((r for r in members if r.result.grade == worst),
+                     key=lambda r: (r.result.total, _neg(r.employee_id)))
+        findings.append(make_finding(
+            "team-distribution-over-quota", sheet=SUMMARY, cell=lowest.summary.address("grade"),
+            employee_id=lowest.employee_id, value=f"{len(members) / n:.0%}",
+            expected=f"≤ {limit} ({share})", grade="+".join(group), count=len(members)))
+    return findings
+
+
+def _neg(text: str) -> tuple:
+    return tuple(-ord(ch) for ch in text)
+
+
+# --- across files -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileEmployees:
+    """What the cross-file checks need of one validated file."""
+
+    path: str
+    period: str | None
+    department: str | None
+    team: str | None
+    cells: Mapping[str, str]  # employee_id -> 汇总 cell of the ID
+
+
+def cross_file_findings(files: Sequence[FileEmployees], roster: Mapping[str, Employee] | None) -> dict[str, list[Finding]]:
+    """path -> extra findings: one employee in two files of a period; team members in no file of their team."""
+    extra: dict[str, list[Finding]] = defaultdict(list)
+    seen: dict[tuple[str, str], list[FileEmployees]] = defaultdict(list)
+    for f in files:
+        if f.period:
+            for employee_id in f.cells:
+                seen[(f.period, employee_id)].append(f)
+    for (period, employee_id), holders in seen.items():
+        if len(holders) < 2:
+            continue
+        for f in holders:
+            others = "、".join(f"{_name(o.path)} {SUMMARY}!{o.cells[employee_id]}" for o in holders if o is not f)
+            extra[f.path].append(make_finding("team-duplicate-employee", sheet=SUMMARY, cell=f.cells[employee_id],
+                                              employee_id=employee_id, other=others))
+    if roster:
+        # one pass over the roster, not one per team: a thousand teams would make it quadratic
+        by_team: dict[tuple[str, str], list[Employee]] = defaultdict(list)
+        for person in roster.values():
+            by_team[(person.department, person.team)].append(person)
+        groups: dict[tuple[str, str, str], list[FileEmployees]] = defaultdict(list)
+        for f in files:
+            if f.period and f.department is not None and f.team is not None:
+                groups[(f.period, f.department, f.team)].append(f)
+        for (period_text, department, team), members_files in groups.items():
+            try:
+                period = parse_period(period_text)
+            except PeriodError:
+                period = None
+            present = {e for f in members_files for e in f.cells}
+            first = min(members_files, key=lambda f: f.path)
+            for person in team_members(by_team.get((department, team), ()), department, team, period):
+                if person.employee_id not in present:
+                    extra[first.path].append(missing_employee(person))
+    return extra
+
+
+def _name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -1,0 +1,211 @@
+"""An employee's weighted total, grade and pay coefficient from indicator lines.
+
+The shape mirrors the summary sheet's formulas:
+total = ROUND(SUM(score x weight / 100) + MIN(bonus_cap, commendations x bonus_per_commendation), 2),
+grade = the first band (best first) whose minimum the total reaches, or the
+veto grade when a veto is recorded. An employee with any missing or invalid
+indicator input gets no total and no grade, and the result lists every such
+input. The summary row's own inputs are read as its formulas read them and
+still listed when wrong: a negative commendation count adds no bonus, and
+unknown veto text counts as a veto.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from kpisheet.validators.layout import VETO_NONE
+from kpisheet.validators.rulebook.model import GradeBand, Method, Rulebook
+from kpisheet.validators.policy.scoring import InvalidInput, MissingInput, indicator_score, round_half_up
+
+
+@dataclass(frozen=True)
+class IndicatorLine:
+    """One employee x indicator row, as entered (None = empty cell)."""
+
+    code: str
+    weight: float | None
+    actual: float | None = None
+    floor: float | None = None
+    target: float | None = None
+    challenge: float | None = None
+    self_rating: float | None = None
+    manager: float | None = None
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that is present but unusable: which row (code), which input, why."""
+
+    code: str
+    name: str
+    message_zh: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"{self.code}.{self.name}: {self.message_zh} / {self.message_en}"
+
+
+@dataclass(frozen=True)
+class LineResult:
+    code: str
+    category: str
+    score: float | None
+    weighted: float | None
+    missing: tuple[str, ...] = ()  # every empty input the line needs, e.g. ("actual", "weight")
+    invalid: tuple[InputProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmployeeResult:
+    lines: list[LineResult]
+    subtotals: dict[str, float | None]
+    bonus: float
+    veto: bool
+    total: float | None
+    grade: str | None
+    coefficient: float | None
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (indicator code, input name)
+    invalid: list[InputProblem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.invalid
+
+
+def _weight_problem(code: str, weight: float) -> InputProblem | None:
+    if not math.isfinite(weight) or not 0 <= weight <= 100:
+        return InputProblem(code, "weight", f"权重应在 0 到 100 之间，实际为 {weight:g}",
+                            f"a weight must be between 0 and 100, got {weight:g}")
+    return None
+
+
+def score_line(rulebook: Rulebook, line: IndicatorLine, known: dict | None = None) -> LineResult:
+    """``known``: the rulebook's indicators by code, when the caller already has them (a batch of lines)."""
+    if known is None:
+        known = {ind.code: ind for ind in rulebook.indicators}
+    if line.code not in known:
+        problem = InputProblem(line.code, "code", "规则表中没有这个指标代码", "the rulebook has no such indicator code")
+        return LineResult(line.code, "", None, None, invalid=(problem,))
+    ind = known[line.code]
+    s = rulebook.scoring
+    missing: list[str] = []
+    invalid: list[InputProblem] = []
+    score: float | None = None
+    try:
+        score = indicator_score(
+            ind.method,
+            actual=line.actual,
+            floor=line.floor,
+            target=line.target,
+            challenge=line.challenge,
+            manager=line.manager,
+            self_rating=line.self_rating,
+            cap=s.cap,
+            points=s.rating_points,
+            self_weight=s.self_weight,
+            decimals=s.decimals,
+        )
+    except MissingInput as gap:
+        missing.append(gap.name)
+    except InvalidInput as bad:
+        invalid.append(InputProblem(line.code, bad.name, bad.message_zh, bad.message_en))
+    if line.weight is None:
+        missing.append("weight")
+    else:
+        weight_problem = _weight_problem(line.code, float(line.weight))
+        if weight_problem:
+            invalid.append(weight_problem)
+    if score is None or missing or invalid:
+        return LineResult(line.code, ind.category, score, None, tuple(missing), tuple(invalid))
+    return LineResult(line.code, ind.category, score, score * line.weight / 100)
+
+
+def bonus_points(rulebook: Rulebook, commendations: float | None) -> float:
+    """MIN(bonus_cap, commendations x bonus_per_commendation); an empty cell means none."""
+    s = rulebook.scoring
+    return min(s.bonus_cap, max(0.0, commendations or 0) * s.bonus_per_commendation)
+
+
+def bands_best_first(rulebook: Rulebook) -> list[GradeBand]:
+    """The grade bands from the highest minimum down, whatever order HR listed them in."""
+    return sorted(rulebook.grades, key=lambda band: band.min, reverse=True)
+
+
+def grade_for(rulebook: Rulebook, total: float, veto: bool = False) -> str:
+    """The band whose minimum the total reaches; a veto forces the veto grade."""
+    if veto:
+        return rulebook.scoring.veto_grade
+    bands = bands_best_first(rulebook)
+    for band in bands:
+        if total >= band.min:
+            return band.grade
+    return bands[-1].grade
+
+
+def coefficient_for(rulebook: Rulebook, grade: str) -> float:
+    return rulebook.grade_band(grade).coefficient
+
+
+def _commendation_problem(commendations: float | None) -> InputProblem | None:
+    if commendations is None:
+        return None
+    if not math.isfinite(commendations) or commendations < 0:
+        return InputProblem("summary", "commendations", f"表彰次数不能为负数：{commendations:g}",
+                            f"commendations cannot be negative: {commendations:g}")
+    return None
+
+
+def _veto_reading(rulebook: Rulebook, veto: object) -> tuple[bool, InputProblem | None]:
+    """(vetoed, problem). Empty, blank or 无 means none; a rulebook veto's code or name is one.
+
+    Unknown text still counts as a veto, as the sheet's formula treats any entry,
+    and is reported, so a typo never passes unnoticed.
+    """
+    if veto is None or veto is False:
+        return False, None
+    if veto is True:
+        return True, None
+    text = str(veto).strip()
+    if text in ("", VETO_NONE):
+        return False, None
+    known = {name for v in rulebook.scoring.vetoes for name in (v.code, v.name_zh, v.name_en)}
+    if text in known:
+        return True, None
+    choices = "、".join(v.name_zh for v in rulebook.scoring.vetoes)
+    return True, InputProblem("summary", "veto", f"未知的一票否决事项“{text}”，应为：{VETO_NONE}、{choices}",
+                              f"unknown veto {text!r}; expected {VETO_NONE} (none) or one of the rulebook's vetoes")
+
+
+def score_employee(
+    rulebook: Rulebook,
+    lines: list[IndicatorLine],
+    commendations: float | None = 0,
+    veto: str | None = None,
+) -> EmployeeResult:
+    """Weighted total = ROUND(sum of score x weight / 100 + capped bonus, 2)."""
+    decimals = rulebook.scoring.decimals
+    known = {ind.code: ind for ind in rulebook.indicators}
+    results = [score_line(rulebook, line, known) for line in lines]
+    missing = [(r.code, name) for r in results for name in r.missing]
+    line_problems = [problem for r in results for problem in r.invalid]
+    vetoed, veto_problem = _veto_reading(rulebook, veto)
+    invalid = line_problems + [p for p in (_commendation_problem(commendations), veto_problem) if p]
+    subtotals: dict[str, float | None] = {}
+    for cat in rulebook.categories:
+        weighted = [r.weighted for r in results if r.category == cat.code]
+        subtotals[cat.code] = (
+            None if any(w is None for w in weighted) else round_half_up(sum(weighted), decimals)
+        )
+    bonus = bonus_points(rulebook, commendations)
+    if missing or line_problems:
+        return EmployeeResult(results, subtotals, bonus, vetoed, None, None, None, missing, invalid)
+    total = round_half_up(sum(r.weighted for r in results) + bonus, decimals)
+    grade = grade_for(rulebook, total, vetoed)
+    return EmployeeResult(results, subtotals, bonus, vetoed, total, grade,
+                          coefficient_for(rulebook, grade), missing, invalid)
+
+
+def needs_manager_rating(rulebook: Rulebook, code: str) -> bool:
+    return rulebook.indicator(code).method is Method.rating

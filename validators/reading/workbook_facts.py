@@ -1,0 +1,89 @@
+"""What a workbook's package says about itself, beyond its cells: was it calculated, and its identity properties.
+
+Cached formula results are only worth comparing when a spreadsheet program
+calculated them. openpyxl and xlsxwriter write ``fullCalcOnLoad="1"`` (and
+openpyxl keeps no cached values at all); Excel in manual mode may save stale
+ones. The custom document properties carry the identity of ``_meta`` through
+any re-save (see :mod:`kpisheet.validators.layout`).
+
+Only small parts are read (workbook.xml, docProps), from bytes the guard
+already passed: no DOCTYPE or entity declaration can be in them, so plain
+regular expressions over their text are safe and much cheaper than a parser.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.sax.saxutils import unescape
+
+from kpisheet.validators.layout import CUSTOM_PROPERTY_PREFIX
+
+_CALC_PR = re.compile(rb"<(?:[\w.-]+:)?calcPr\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+_APPLICATION = re.compile(rb"<(?:[\w.-]+:)?Application>([^<]*)<")
+_PROPERTY = re.compile(
+    rb"""<(?:[\w.-]+:)?property\b[^>]*?\bname\s*=\s*["']([^"']*)["'][^>]*>\s*<(?:[\w.-]+:)?lpwstr>([^<]*)<""")
+_MAX_PART = 4 * 1024 * 1024  # these parts are a few KB; anything bigger is not read
+# Writers that never calculate formulas: their cached results are placeholders.
+_NON_CALCULATING = (b"openpyxl", b"xlsxwriter")
+
+
+@dataclass(frozen=True)
+class WorkbookFacts:
+    calculated: bool  # cached formula results were computed by a spreadsheet program
+    application: str = ""
+    properties: dict[str, str] = field(default_factory=dict)  # kpisheet custom properties, prefix removed
+
+
+def workbook_facts(data: bytes) -> WorkbookFacts:
+    """Facts from the xlsx package ``data`` (already guarded); unknown facts default to 'not calculated'."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = {info.filename: info for info in archive.infolist()}
+            workbook = _part(archive, parts, "xl/workbook.xml")
+            app = _part(archive, parts, "docProps/app.xml")
+            custom = _part(archive, parts, "docProps/custom.xml")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return WorkbookFacts(calculated=False)
+    match = _APPLICATION.search(app)
+    application = match.group(1) if match else b""
+    return WorkbookFacts(
+        calculated=_calculated(workbook, application),
+        application=_text(application),
+        properties=_properties(custom),
+    )
+
+
+def _part(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> bytes:
+    info = parts.get(name)
+    if info is None or info.file_size > _MAX_PART:
+        return b""
+    return archive.read(info)
+
+
+def _calculated(workbook: bytes, application: bytes) -> bool:
+    if any(writer in application.lower() for writer in _NON_CALCULATING):
+        return False
+    match = _CALC_PR.search(workbook)
+    attributes = {k.split(b":")[-1]: v for k, v in _ATTRIBUTE.findall(match.group(1))} if match else {}
+    if attributes.get(b"fullCalcOnLoad", b"").lower() in (b"1", b"true"):
+        return False  # the writer asked the next program to calculate: nothing cached is a result
+    if attributes.get(b"calcMode", b"").lower() == b"manual":
+        return False  # saved without recalculating: results may be stale
+    return True
+
+
+def _properties(custom: bytes) -> dict[str, str]:
+    found = {}
+    for name, value in _PROPERTY.findall(custom):
+        key = _text(name)
+        if key.startswith(CUSTOM_PROPERTY_PREFIX):
+            found[key[len(CUSTOM_PROPERTY_PREFIX):]] = _text(value)
+    return found
+
+
+def _text(raw: bytes) -> str:
+    return unescape(raw.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}).strip()

@@ -1,0 +1,244 @@
+"""The rulebook: every rule and number of the appraisal, as pydantic models.
+
+Structure errors come from pydantic (every one, with its key path); the
+cross-field rules live in :mod:`kpisheet.validators.rulebook.checks` so that a broken
+rulebook reports all its problems at once instead of the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must never fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Method(str, Enum):
+    higher_better = "higher_better"
+    lower_better = "lower_better"
+    deduction = "deduction"
+    rating = "rating"
+    count = "count"
+
+
+class Unit(str, Enum):
+    percent = "percent"
+    hours = "hours"
+    minutes = "minutes"
+    count = "count"
+    points = "points"
+    rating = "rating"
+
+
+UNIT_LABELS: dict[Unit, tuple[str, str]] = {
+    Unit.percent: ("%", "%"),
+    Unit.hours: ("小时", "h"),
+    Unit.minutes: ("分钟", "min"),
+    Unit.count: ("次/篇", "count"),
+    Unit.points: ("扣分", "points"),
+    Unit.rating: ("1-5分", "1-5"),
+}
+
+METHOD_LABELS: dict[Method, tuple[str, str]] = {
+    Method.higher_better: ("越高越好", "higher better"),
+    Method.lower_better: ("越低越好", "lower better"),
+    Method.deduction: ("扣分制", "deduction"),
+    Method.rating: ("等级评分", "rating"),
+    Method.count: ("计数", "count"),
+}
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
+Weight = Annotated[float, Field(ge=0, le=100)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class Meta(Strict):
+    id: str
+    version: str
+    name_zh: str
+    name_en: str
+    department_zh: str
+    department_en: str
+
+
+class Category(Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    weight: Weight
+
+
+class Role(Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    weights: dict[str, Weight]
+
+
+class Incident(Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    points: Annotated[float, Field(gt=0)]
+
+
+class Indicator(Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+    category: str
+    unit: Unit
+    method: Method
+    floor: float | None = None
+    target: float | None = None
+    challenge: float | None = None
+    weight_min: Weight = 5
+    weight_max: Weight = 30
+    editable_targets: bool = False
+    mandatory: bool = False
+    incidents: list[Incident] = []
+    anchors_zh: list[str] = []
+
+    @property
+    def is_rating(self) -> bool:
+        return self.method is Method.rating
+
+    @property
+    def is_quantitative(self) -> bool:
+        return self.method is not Method.rating
+
+
+class Veto(Strict):
+    code: Code
+    name_zh: str
+    name_en: str
+
+
+class Scoring(Strict):
+    cap: Annotated[float, Field(gt=100)] = 120
+    rating_points: list[float] = [20, 40, 60, 80, 100]
+    self_weight: Share = 0
+    bonus_per_commendation: Annotated[float, Field(ge=0)] = 1
+    bonus_cap: Annotated[float, Field(ge=0)] = 5
+    indicators_per_role_min: Annotated[int, Field(ge=1)] = 4
+    indicators_per_role_max: Annotated[int, Field(ge=1)] = 8
+    decimals: Annotated[int, Field(ge=0, le=4)] = 2
+    vetoes: list[Veto] = []
+    veto_grade: str = "D"
+
+
+class GradeBand(Strict):
+    grade: Annotated[str, Field(min_length=1, max_length=2)]
+    min: float
+    coefficient: Annotated[float, Field(ge=0)]
+    name_zh: str
+    name_en: str
+
+
+class Distribution(Strict):
+    s_max: Share
+    sa_max: Share
+    b_min: Share
+    cd_min: Share
+    cd_max: Share
+    pool_below: Annotated[int, Field(ge=1)]
+    small_team_max: Annotated[int, Field(ge=1)]
+    small_team_s_max: Annotated[int, Field(ge=0)]
+    override_needs_reason: bool = True
+
+
+class Comments(Strict):
+    extreme_high: float
+    extreme_low: float
+    self_gap: Annotated[float, Field(gt=0)]
+
+
+class Eligibility(Strict):
+    excluded_statuses: list[str]
+    min_months_in_post: Annotated[int, Field(ge=0)]
+
+
+class Periods(Strict):
+    quarter_from_months: str = "mean"
+    year_weights: dict[str, Weight]
+    # sign-off window of a team workbook: from the period's first day to this many days after its last
+    signoff_days_after_end: Annotated[int, Field(ge=0)] = 15
+
+
+class Appeals(Strict):
+    file_within_workdays: Annotated[int, Field(ge=1)]
+    accept_within_workdays: Annotated[int, Field(ge=1)]
+    resolve_within_workdays: Annotated[int, Field(ge=1)]
+
+
+class Outcomes(Strict):
+    pip_grades: list[str]
+    pip_months_min: Annotated[int, Field(ge=1)]
+    pip_months_max: Annotated[int, Field(ge=1)]
+    consecutive_d_review: Annotated[int, Field(ge=2)]
+
+
+class Records(Strict):
+    retention_years: Annotated[int, Field(ge=1)]
+
+
+class Rulebook(Strict):
+    meta: Meta
+    categories: list[Category]
+    roles: list[Role]
+    indicators: list[Indicator]
+    scoring: Scoring
+    grades: list[GradeBand]
+    distribution: Distribution
+    comments: Comments
+    eligibility: Eligibility
+    periods: Periods
+    appeals: Appeals
+    outcomes: Outcomes
+    records: Records
+
+    # Lookups. Lists keep the HR-visible order; these give the by-code view.
+    def indicator(self, code: str) -> Indicator:
+        return _index(self.indicators)[code]
+
+    def role(self, code: str) -> Role:
+        return _index(self.roles)[code]
+
+    def category(self, code: str) -> Category:
+        return _index(self.categories)[code]
+
+    def role_by_name(self, name: str) -> Role | None:
+        """A role by its code, Chinese or English name (rosters use the Chinese one)."""
+        for role in self.roles:
+            if name in (role.code, role.name_zh, role.name_en):
+                return role
+        return None
+
+    def role_indicators(self, role_code: str) -> list[tuple[Indicator, float]]:
+        """The role's indicators with default weights, in category then rulebook order."""
+        role = self.role(role_code)
+        order = {c.code: i for i, c in enumerate(self.categories)}
+        known = _index(self.indicators)
+        picked = [known[code] for code in role.weights if code in known]
+        picked.sort(key=lambda ind: order.get(ind.category, len(order)))  # stable: HR's order within a category
+        return [(ind, role.weights[ind.code]) for ind in picked]
+
+    def grade_band(self, grade: str) -> GradeBand:
+        return {g.grade: g for g in self.grades}[grade]
+
+    def fingerprint(self) -> str:
+        """A short, stable hash of the rules: team workbooks carry it."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _index(items):
+    return {item.code: item for item in items}

@@ -1,0 +1,223 @@
+"""`kpisheet demo [DIR]` (the whole cycle on the shipped samples) and `kpisheet bench` (the speed figures).
+
+Exit codes: 0 done; 2 usage or I/O (DIR not empty without --force, DIR not
+writable, bad option).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+EXIT_USAGE = 2
+DEFAULT_DEMO_DIR = "kpisheet-demo"
+
+
+def _console() -> Console:
+    piped = not os.isatty(1) and "COLUMNS" not in os.environ
+    return Console(width=160 if piped else None, highlight=False)
+
+
+def _fail(console: Console, zh: str, en: str) -> typer.Exit:
+    console.print(Text(f"✗ {zh} / {en}", style="bold red"))
+    return typer.Exit(EXIT_USAGE)
+
+
+class RichSteps:
+    """One progress bar per step, each left on screen when done."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    @contextmanager
+    def step(self, title: str, total: int) -> Iterator:
+        task = self.progress.add_task(title, total=max(total, 1))
+        try:
+            yield lambda: self.progress.advance(task)
+        finally:
+            self.progress.update(task, completed=max(total, 1))
+
+
+def _new_default_folder() -> Path:
+    """./kpisheet-demo, or -2, -3 ... when an earlier demo is there: the default never overwrites."""
+    candidate, n = Path(DEFAULT_DEMO_DIR), 1
+    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
+        n += 1
+        candidate = Path(f"{DEFAULT_DEMO_DIR}-{n}")
+    return candidate
+
+
+def _prepare_folder(console: Console, folder: Path | None, force: bool) -> Path:
+    from kpisheet.xladdin.demo.cycle import clear_outputs
+
+    if folder is None:
+        return _new_default_folder()
+    if folder.exists() and not folder.is_dir():
+        raise _fail(console, f"{folder} 是文件，不是文件夹", f"{folder} is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not force:
+            raise _fail(console, f"文件夹 {folder} 不是空的；换一个文件夹，或加 --force 覆盖上次演示的输出",
+                        f"folder {folder} is not empty; choose another folder, or add --force to replace "
+                        "an earlier demo's outputs")
+        try:
+            clear_outputs(folder)
+        except OSError as error:
+            raise _fail(console, f"无法清除旧的演示输出：{error}", f"cannot remove the earlier demo's outputs: {error}") from None
+    return folder
+
+
+def _run(console: Console, folder: Path):
+    from kpisheet.xladdin.demo.cycle import run_demo
+    from kpisheet.xladdin.master.safety import MasterBusy
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            return run_demo(folder, RichSteps(progress))
+    except MasterBusy as error:
+        raise _fail(console, error.message_zh, error.message_en) from None
+    except OSError as error:
+        raise _fail(console, f"读写文件失败：{error}", f"file I/O failed: {error}") from None
+    except Exception as error:  # never a traceback for the user; the message names what broke
+        if os.environ.get("KPISHEET_DEBUG"):
+            raise
+        raise _fail(console, f"演示中断：{type(error).__name__}: {error}（设置 KPISHEET_DEBUG=1 可看详情）",
+                    f"the demo stopped: {type(error).__name__}: {error} (set KPISHEET_DEBUG=1 for details)") from None
+
+
+def _print_rounds(console: Console, result) -> None:
+    table = Table(title="提交与校验 Submissions and validation", title_justify="left")
+    for head in ("轮次 Round", "文件 Files", "接受 Accepted", "拒绝 Rejected", "警告 Warnings"):
+        table.add_column(head, justify="right" if head != "轮次 Round" else "left")
+    table.add_column("被拒原因 Why rejected（错误代码 error codes）", overflow="fold")
+    for r in result.rounds:
+        why = "\n".join(f"{name}: {', '.join(codes)}" for name, codes in r.rejected) or "—"
+        table.add_row(r.label, str(r.files), str(len(r.accepted)), str(len(r.rejected)), str(r.warnings), Text(why))
+    console.print(table)
+
+
+def _print_distribution(console: Console, result, rulebook) -> None:
+    from kpisheet.validators.policy.grading import bands_best_first
+
+    d = rulebook.distribution
+    grades = [band.grade for band in bands_best_first(rulebook)]
+    quotas = (f"{grades[0]} ≤ {d.s_max:.0%}，{'+'.join(grades[:2])} ≤ {d.sa_max:.0%}，{grades[2]} ≥ {d.b_min:.0%}，"
+              f"{'+'.join(grades[3:])} {d.cd_min:.0%}–{d.cd_max:.0%}")
+    table = Table(title=f"最终等级分布与配额 Final grades against the quotas（{quotas}）", title_justify="left")
+    for head in ("期间 Period", "部门 Department", "人数 People", "参与 In quota"):
+        table.add_column(head)
+    for grade in grades:
+        table.add_column(grade, justify="right")
+    table.add_column(f"{grades[0]} / {'+'.join(grades[:2])} / {grades[2]} / {'+'.join(grades[3:])}", justify="right")
+    table.add_column("配额检查 Quota check", overflow="fold")
+    for row in result.distribution:
+        shares = " / ".join(f"{row[k]:.0%}" if row.get(k) is not None else "—"
+                            for k in ("share_top", "share_top2", "share_mid", "share_low"))
+        check = row.get("over_quota") or "✓ 符合 within quotas"
+        table.add_row(row["period"], row["department"], str(row["headcount"]), str(row["eligible"]),
+                      *(str(row.get(f"count_{g}", 0)) for g in grades), shares,
+                      Text(check, style="yellow" if row.get("over_quota") else "green"))
+    console.print(table)
+    console.print(Text("校准调整 calibration changes: " + "；".join(
+        f"{period} {n} 人 people" for period, n in result.calibration_changes.items())))
+
+
+def _print_story(console: Console, result) -> None:
+    a = result.appeal
+    if a is not None:
+        console.print(Text(
+            f"申诉 Appeal: {a.period} {a.employee_id} {a.name}，结果公布 published {a.published}，申诉 filed {a.filed}"
+            f"（截止 file by {a.file_by}），受理截止 accept by {a.accept_by}，处理截止 resolve by {a.resolve_by}；"
+            f"等级 grade {a.grade_before} → {a.grade_after}（按中国工作日含调休计算 / Chinese working days, "
+            "make-up days included）"))
+        if a.note:
+            console.print(Text(f"  系统提示 note: {a.note}", style="yellow"))
+    console.print(Text(f"年度汇总 Annual roll-up: {result.annual_employees} 人 employees；"
+                       f"改进计划/连续D 标记 PIP and consecutive-D flags: {len(result.flagged)}（见汇总表“年度” / "
+                       "see sheet 年度；系统仅标记 flags only）"))
+    if result.addin_problem:
+        console.print(Text(f"Excel 加载项未生成 add-in not built: {result.addin_problem}", style="yellow"))
+
+
+def _print_outputs(console: Console, result) -> None:
+    table = Table(title=f"输出文件 Output files（{result.folder.resolve()}）", title_justify="left")
+    table.add_column("内容 What")
+    table.add_column("位置 Where", overflow="fold")
+    for label, path in result.outputs:
+        table.add_row(label, Text(str(path)))
+    console.print(table)
+
+
+def _summary(console: Console, result) -> None:
+    from kpisheet.validators.rulebook.load import load_rulebook
+
+    from kpisheet.xladdin.demo.cycle import RULEBOOK_FILE
+
+    rulebook = load_rulebook(result.folder / RULEBOOK_FILE)
+    people = "，".join(f"{period} {n} 人" for period, n in result.employees.items())
+    console.print(Text(f"\n演示完成 Demo finished in {result.seconds:.1f} s: {result.teams} 个团队 teams；"
+                       f"参评员工 employees appraised: {people}", style="bold green"))
+    _print_rounds(console, result)
+    _print_distribution(console, result, rulebook)
+    _print_story(console, result)
+    _print_outputs(console, result)
+    console.print(Text(f"用 Excel、WPS 或 LibreOffice 打开 {result.master}：“分布”表有等级分布图，“日志”表记录每一次改动 / "
+                       "open the master: 分布 holds the distribution chart, 日志 the audit log"))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        folder: Optional[Path] = typer.Argument(None, help=f"输出文件夹（默认 ./{DEFAULT_DEMO_DIR}）/ output folder",
+                                                show_default=False),
+        force: bool = typer.Option(False, "--force", help="文件夹非空时覆盖上次演示的输出 / replace an earlier demo's outputs"),
+    ) -> None:
+        """演示：用示例花名册跑完整个考核周期 / the whole appraisal cycle on the shipped samples.
+
+        规则表 → 考核表 → 经理填写（含常见错误）→ 校验与标注 → 汇总 → 校准 → 通知书 → 申诉 → 年度汇总 → 加载项。
+        rulebook → team workbooks → filled (some with slips) → validation with annotated copies → master →
+        calibration → notices → an appeal → annual roll-up → add-in.
+        """
+        console = _console()
+        target = _prepare_folder(console, folder, force)
+        result = _run(console, target)
+        _summary(console, result)
+
+    @app.command("bench")
+    def bench(
+        teams: int = typer.Option(1000, "--teams", min=2, help="团队考核表数量 / number of team workbooks"),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="结果另存为 JSON / write the figures as JSON",
+                                                show_default=False),
+        work: Optional[Path] = typer.Option(None, "--work", help="生成文件的文件夹（默认临时）/ where the workbooks go "
+                                            "(default: a temporary folder)", show_default=False),
+        repeats: int = typer.Option(5, "--repeats", min=1, help="每项配对测量的次数 / paired runs per figure"),
+        master_rows: int = typer.Option(100_000, "--master-rows", min=1,
+                                        help="写表测量的汇总表行数 / rows of the master in the write figure"),
+    ) -> None:
+        """性能测试：生成 N 个团队考核表并并排测量校验、汇总和写表 / measure validation, consolidation and the master writer."""
+        from kpisheet.xladdin.demo.bench import BenchError, print_results, run_bench, write_json
+
+        console = _console()
+        try:
+            results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
+        except BenchError as error:
+            raise _fail(console, error.message_zh, error.message_en) from None
+        except OSError as error:
+            raise _fail(console, f"读写文件失败：{error}", f"file I/O failed: {error}") from None
+        print_results(console, results)
+        if json_out is not None:
+            try:
+                write_json(results, json_out)
+            except OSError as error:
+                raise _fail(console, f"无法写入 {json_out}：{error.strerror or error}",
+                            f"cannot write {json_out}: {error.strerror or error}") from None
+            console.print(Text(f"✓ JSON: {json_out}", style="green"))

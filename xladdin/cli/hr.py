@@ -1,0 +1,352 @@
+"""HR's period-end commands on the master: `calibrate`, `rollup`, `appeals`, `notices`.
+
+Every command reads and writes the master through the consolidation service's
+safe path (lock, temp file, atomic rename, backups) and writes only when
+something changed. Appeal deadlines and flags in 申诉 are refreshed by
+`appeals` and also by every `calibrate` and `notices` run; `notices` records
+the period's publication date (the start of the appeal clock) in the master.
+
+Exit codes: 0 done; 1 done, but HR must look at something (calibrate: an HR
+override refused for want of a reason, or a quota HR's decisions alone break);
+2 usage or I/O failure (no master, master open or busy, bad option): the
+master is then untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from kpisheet.xladdin.cli.consolidate import _fail, _load_inputs, _stdout
+from kpisheet.xladdin.master.layout import APPEALS
+
+EXIT_ATTENTION = 1
+
+
+def _date_option(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise _fail(f"{option} 应为日期，如 2026-10-09，实际为“{value}”",
+                    f"{option} must be a date such as 2026-10-09, got {value!r}") from None
+
+
+def _check_master(master: Path) -> None:
+    if not master.is_file():
+        raise _fail(f"找不到汇总表 {master}：请先运行 kpisheet consolidate 生成汇总表，或检查 --master 路径",
+                    f"no master at {master}: run kpisheet consolidate first, or check --master")
+
+
+def _update(master: Path, rulebook, change):
+    """Run ``change`` on the master under its lock; bilingual exit 2 on any failure, master untouched."""
+    from kpisheet.xladdin.master.consolidate import update_master
+    from kpisheet.xladdin.master.io import MasterReadError
+    from kpisheet.xladdin.master.safety import MasterBusy
+    from kpisheet.validators.policy.workdays import CalendarError
+
+    try:
+        return update_master(master, rulebook, change)
+    except (MasterBusy, MasterReadError, CalendarError) as error:
+        raise _fail(error.message_zh, error.message_en) from None
+    except OSError as error:
+        raise _fail(f"读写文件失败：{error}；汇总表未改动", f"file I/O failed: {error}; the master is untouched") from None
+    except Exception as error:  # never a traceback for HR; the message names what broke
+        if os.environ.get("KPISHEET_DEBUG"):
+            raise
+        raise _fail(f"内部错误：{type(error).__name__}: {error}；汇总表未改动",
+                    f"internal error: {type(error).__name__}: {error}; the master is untouched") from None
+
+
+def _user() -> str:
+    from kpisheet.xladdin.master.consolidate import _user as login
+
+    return login()
+
+
+def _written(console: Console, master: Path, changed: bool, backup: Path | None, log_rows: int) -> None:
+    if changed:
+        where = f"；备份 backup: {backup}" if backup else ""
+        console.print(Text(f"✓ 已写入汇总表 master written: {master}（日志 {log_rows} 行 / {log_rows} log rows）{where}",
+                           style="green"))
+    else:
+        console.print(Text(f"✓ 无变化，未改写汇总表 / nothing changed, master left as it was: {master}", style="green"))
+
+
+def _print_appeals(console: Console, outcome) -> None:
+    if not (outcome.late_filings or outcome.overdue or outcome.notes):
+        return
+    table = Table(title="申诉提示 Appeals needing attention (见“申诉”工作表 / see sheet 申诉)", title_justify="left")
+    table.add_column("期间/工号 Period/ID")
+    table.add_column("提示 Note", overflow="fold")
+    for label in outcome.late_filings:
+        table.add_row(label, "逾期申诉 filed after the deadline")
+    for line in outcome.overdue + outcome.notes:
+        label, _, note = line.partition(": ")
+        table.add_row(label, Text(note))
+    console.print(table)
+
+
+# --- calibrate --------------------------------------------------------------
+
+def _print_calibration(console: Console, outcome, rulebook) -> None:
+    grades = [band.grade for band in sorted(rulebook.grades, key=lambda b: b.min, reverse=True)]
+    if outcome.changes:
+        table = Table(title=f"校准等级变更 Calibration changes（{len(outcome.changes)}）", title_justify="left")
+        for head in ("期间 Period", "部门 Dept", "团队 Team", "工号 ID", "姓名 Name", "系统 System", "原校准 Was",
+                     "新校准 Now"):
+            table.add_column(head)
+        table.add_column("原因 Reason", overflow="fold", max_width=70)
+        for c in outcome.changes:
+            table.add_row(c.period, c.department, c.team, c.employee_id, c.name, c.system_grade or "",
+                          c.old or "—", c.new or "—（系统等级 system）", Text(c.reason))
+        console.print(table)
+    else:
+        console.print(Text("校准等级无需变更 / no calibration change", style="green"))
+
+    quotas = Table(title="分布与配额 Distribution vs quotas（校准后，仅参与分布人员 / after calibration, eligible only）",
+                   title_justify="left")
+    for head in ("期间 Period", "部门 Dept", "组 Group", "人数 N"):
+        quotas.add_column(head)
+    for grade in grades:
+        quotas.add_column(grade, justify="right")
+    quotas.add_column(f"{grades[0]} 上限 max", justify="right")
+    quotas.add_column(f"{'+'.join(grades[:2])} 上限 max", justify="right")
+    quotas.add_column("HR 决定 HR decisions", justify="right")
+    for dept in outcome.departments:
+        for group in dept.result.groups:
+            name = group.name if group.kind == "team" else f"{group.name}（部门 department）"
+            quotas.add_row(dept.period, dept.department, name, str(group.headcount),
+                           *(str(group.counts.get(g, 0)) for g in grades), str(group.s_limit),
+                           "—" if group.sa_limit is None else str(group.sa_limit),
+                           str(dept.hr_decisions) if group.kind != "team" else "")
+    console.print(quotas)
+
+    def who(dept, note) -> str:
+        return f"{dept.period} {dept.department}" + (f" 工号 {note.employee_id}" if note.employee_id else "")
+
+    notes = [(who(d, n), n.message_zh, n.message_en, "red") for d in outcome.departments for n in d.result.problems]
+    notes += [(who(d, n), n.message_zh, n.message_en, "yellow")
+              for d in outcome.departments for n in d.result.warnings]
+    notes += [(f"{d.period} {d.department}", t.message_zh, t.message_en, "cyan")
+              for d in outcome.departments for t in d.result.ties]
+    for where, zh, en, style in notes:
+        console.print(Text(f"• [{where}] {zh} / {en}", style=style))
+    if any(n.code == "calibration-override-reason" for d in outcome.departments for n in d.result.problems):
+        # consolidation still takes HR's typed grade as the final grade; say what that means for the quotas
+        console.print(Text("  上述无理由的校准等级未计入名额计算，但在补写理由或清空之前，最终等级仍按 HR 所填等级，"
+                           "分布可能超出名额 / a grade without a reason is left out of the quota count, yet it still "
+                           "sets the final grade until HR adds the reason or clears it, so the quotas may not hold",
+                           style="red"))
+    if outcome.ineligible:
+        table = Table(title=f"不参与强制分布 Not in the distribution（{len(outcome.ineligible)}）", title_justify="left")
+        for head in ("期间 Period", "工号 ID", "姓名 Name"):
+            table.add_column(head)
+        table.add_column("原因 Why", overflow="fold")
+        for period, pid, name, why in outcome.ineligible:
+            table.add_row(period, pid, name, Text(why))
+        console.print(table)
+    if outcome.unknown_periods:
+        console.print(Text(f"• 无法识别的考核期间，未校准 / unrecognised periods, not calibrated: "
+                           f"{', '.join(outcome.unknown_periods)}", style="yellow"))
+
+
+def _calibrate(master: Path, rules: Path | None, roster: Path | None, department: str | None,
+               period: str | None, today: str | None) -> None:
+    from kpisheet.xladdin.master.calibrate import calibrate_master
+
+    _check_master(master)
+    rulebook, people, period = _load_inputs(rules, roster, period)
+    on = _date_option(today, "--today")
+    by_id = {p.employee_id: p for p in people} if people else None
+    user = _user()
+    outcome, backup = _update(master, rulebook, lambda data: calibrate_master(
+        data, rulebook, now=dt.datetime.now(), roster=by_id, department=department, period=period, today=on,
+        user=user))
+    console = _stdout()
+    if not outcome.departments:
+        console.print(Text("✗ 汇总表中没有符合条件的记录 / no rows in the master match --period/--department",
+                           style="yellow"))
+    _print_calibration(console, outcome, rulebook)
+    _written(console, master, outcome.changed, backup, len(outcome.log_rows))
+    attention = any(d.result.problems or any(w.code == "calibration-quota-unreachable" for w in d.result.warnings)
+                    for d in outcome.departments)
+    raise typer.Exit(EXIT_ATTENTION if attention else 0)
+
+
+# --- rollup -------------------------------------------------------------------
+
+def _rollup(master: Path, rules: Path | None, year: int) -> None:
+    from kpisheet.xladdin.master.rollup import LEGAL_NOTE_EN, LEGAL_NOTE_ZH, rollup_master
+
+    _check_master(master)
+    rulebook, _people, _period = _load_inputs(rules, None, None)
+    user = _user()
+    outcome, backup = _update(master, rulebook,
+                              lambda data: rollup_master(data, rulebook, year, now=dt.datetime.now(), user=user))
+    console = _stdout()
+    console.print(Text(f"年度汇总 {year}：{outcome.employees} 人 / annual roll-up {year}: {outcome.employees} employees"))
+    for title, lines in ((f"连续{rulebook.outcomes.consecutive_d_review}期及以上最低等级 Consecutive lowest grade",
+                          outcome.flagged_d), ("绩效改进计划 PIP", outcome.pip)):
+        if not lines:
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("员工 Employee")
+        table.add_column("期间 Periods", overflow="fold")
+        for line in lines:
+            who, _, periods = line.partition(": ")
+            table.add_row(who, periods)
+        console.print(table)
+    console.print(Text(f"注意 Note：{LEGAL_NOTE_ZH} / {LEGAL_NOTE_EN}", style="bold yellow"))
+    _written(console, master, outcome.changed, backup, len(outcome.log_rows))
+    raise typer.Exit(0)
+
+
+# --- appeals ------------------------------------------------------------------
+
+def _appeals(master: Path, rules: Path | None, period: str | None, published: str | None,
+             today: str | None) -> None:
+    from kpisheet.xladdin.master.appeals import refresh_appeals
+
+    _check_master(master)
+    if (period is None) != (published is None):
+        raise _fail("--period 和 --published 需同时给出", "--period and --published go together")
+    rulebook, _people, period = _load_inputs(rules, None, period)
+    day, on = _date_option(published, "--published"), _date_option(today, "--today")
+    user = _user()
+
+    outcome, backup = _update(master, rulebook, lambda data: refresh_appeals(
+        data, rulebook, now=dt.datetime.now(), today=on, user=user, publish=(period, day) if day else None))
+    console = _stdout()
+    count = len(outcome.data.rows(APPEALS))
+    console.print(Text(f"申诉 {count} 条已核算期限 / {count} appeal(s) checked"))
+    _print_appeals(console, outcome)
+    _written(console, master, outcome.changed, backup, len(outcome.log_rows))
+    raise typer.Exit(0)
+
+
+# --- notices ------------------------------------------------------------------
+
+def _notices(master: Path, rules: Path | None, period: str, out: Path, department: str | None,
+             published: str | None, pdf: bool) -> None:
+    from kpisheet.xladdin.master.appeals import published_on, refresh_appeals
+    from kpisheet.xladdin.kit.libreoffice import LibreOfficeError, find_soffice, to_pdf
+    from kpisheet.xladdin.master.notices import build_notices, notice_filename, write_notice
+
+    _check_master(master)
+    if out.exists() and not out.is_dir():
+        raise _fail(f"--out 不是文件夹：{out}", f"--out is not a folder: {out}")
+    rulebook, _people, period = _load_inputs(rules, None, period)
+    wanted = _date_option(published, "--published")
+    user = _user()
+    chosen: dict[str, dt.date] = {}
+
+    def change(data):
+        now = dt.datetime.now()
+        chosen["day"] = wanted or published_on(data.meta, period) or now.date()
+        return refresh_appeals(data, rulebook, now=now, user=user, publish=(period, chosen["day"]))
+
+    outcome, backup = _update(master, rulebook, change)
+    notices, skipped = build_notices(outcome.data, rulebook, period, chosen["day"], department=department)
+    console = _stdout()
+    if not notices:
+        raise _fail(f"汇总表中没有 {period} 有最终等级的员工" + (f"（部门 {department}）" if department else ""),
+                    f"no employee of {period} with a final grade in the master")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _fail(f"无法创建输出文件夹 {out}：{error}", f"cannot create the output folder {out}: {error}") from None
+    soffice = find_soffice() if pdf else None
+    failures = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("生成通知书 writing notices", total=len(notices))
+        for notice in notices:
+            target = out / notice_filename(notice)
+            try:
+                write_notice(target, notice, rulebook)
+                if soffice:
+                    to_pdf(target, out)
+            except (OSError, LibreOfficeError) as error:
+                failures.append(f"{target.name}: {error}")
+            progress.advance(task)
+    console.print(Text(f"✓ {len(notices) - len(failures)} 份通知书已写入 notices written: {out}", style="green"))
+    console.print(Text(f"结果公布日期 published {chosen['day'].isoformat()}；申诉截止 file by "
+                       f"{notices[0].deadlines.file_by.isoformat()}"))
+    if notices[0].deadlines.estimated:
+        from kpisheet.validators.policy.workdays import estimate_note
+
+        zh, en = estimate_note(notices[0].deadlines.estimated_years)
+        console.print(Text(f"注意：{zh} / {en}", style="bold yellow"))
+    if pdf and not soffice:
+        console.print(Text("未找到 LibreOffice（soffice），已跳过 PDF；安装 LibreOffice 后重新运行即可生成 PDF / "
+                           "LibreOffice (soffice) not found: PDFs skipped; install it and run again", style="yellow"))
+    for row in skipped:
+        console.print(Text(f"• {row.get('employee_id')} {row.get('name') or ''}：没有最终等级，未生成通知书 / "
+                           f"no final grade, no notice", style="yellow"))
+    for line in failures:
+        console.print(Text(f"✗ {line}", style="red"))
+    _print_appeals(console, outcome)
+    _written(console, master, outcome.changed, backup, len(outcome.log_rows))
+    raise typer.Exit(2 if failures else 0)
+
+
+def register(app: typer.Typer) -> None:
+    master_help = "HR 汇总表 / the HR master (.xlsx)"
+    rules_help = "规则表 .yaml/.xlsx（默认内置）/ rulebook (default: built in)"
+
+    @app.command("calibrate")
+    def calibrate_command(
+        master: Path = typer.Option(..., "--master", help=master_help),
+        department: Optional[str] = typer.Option(None, "--department", help="只校准该部门 / this department only"),
+        period: Optional[str] = typer.Option(None, "--period", help="只校准该期间（默认全部）/ this period only"),
+        rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+        roster: Optional[Path] = typer.Option(None, "--roster",
+                                              help="花名册：试用、长假、在岗月数 / roster for eligibility"),
+        today: Optional[str] = typer.Option(None, "--today", help="申诉逾期按此日判断（默认今天）/ date for overdue"),
+    ) -> None:
+        """校准：按强制分布写入校准等级（HR 已定的保留并计入名额）/ apply the forced distribution."""
+        _calibrate(master, rules, roster, department, period, today)
+
+    @app.command("rollup")
+    def rollup_command(
+        master: Path = typer.Option(..., "--master", help=master_help),
+        year: int = typer.Option(..., "--year", min=2000, max=2100, help="年度 / year, e.g. 2026"),
+        rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+    ) -> None:
+        """年度汇总：季度/年度得分、改进计划与连续D标记（仅标记）/ annual roll-up and flags (flags only)."""
+        _rollup(master, rules, year)
+
+    @app.command("appeals")
+    def appeals_command(
+        master: Path = typer.Option(..., "--master", help=master_help),
+        period: Optional[str] = typer.Option(None, "--period", help="与 --published 一起：记录公布日期 / with --published"),
+        published: Optional[str] = typer.Option(None, "--published", help="结果公布日期 / publication date, 2026-10-09"),
+        today: Optional[str] = typer.Option(None, "--today", help="逾期按此日判断（默认今天）/ date for overdue"),
+        rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+    ) -> None:
+        """申诉：按工作日计算申诉期限、标记逾期，改定等级计入最终等级 / appeal deadlines, flags, revised grades."""
+        _appeals(master, rules, period, published, today)
+
+    @app.command("notices")
+    def notices_command(
+        master: Path = typer.Option(..., "--master", help=master_help),
+        period: str = typer.Option(..., "--period", help="考核期间 / period, e.g. 2026-Q3"),
+        out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder"),
+        department: Optional[str] = typer.Option(None, "--department", help="只生成该部门 / this department only"),
+        published: Optional[str] = typer.Option(
+            None, "--published", help="结果公布日期（默认已记录的日期或今天）/ publication date (default: recorded or today)"),
+        pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="同时生成 PDF（需 LibreOffice）/ PDFs too"),
+        rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+    ) -> None:
+        """通知书：每位员工一份绩效结果通知书（xlsx，另有 PDF）/ one result notice per employee."""
+        _notices(master, rules, period, out, department, published, pdf)

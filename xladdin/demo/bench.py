@@ -1,0 +1,560 @@
+"""`kpisheet bench`: the speed and memory figures of DESIGN.md section 6, measured side by side in one run.
+
+    results = run_bench(1000)
+
+Every ratio is the median over paired runs: the two sides run one after the
+other on the same files (their order alternating between pairs), so a load
+change on a shared machine hits both sides of a pair alike. Ratios are
+oriented as named:
+
+=============================  ==========================================================  =========
+ratio                          meaning                                                     goal
+=============================  ==========================================================  =========
+validate_vs_calamine           kpisheet validation of a file / a bare python-calamine       <= 2
+                               read of the same sheets of that file (one process); also
+                               reported against a read of every sheet (…_whole_file)
+openpyxl_vs_validate           naive openpyxl validation (bench_naive) / kpisheet's         >= 8
+workers2_speedup               batch validation with 1 worker / with 2 workers             >= 1.7
+consolidate_vs_validate        consolidation end to end / validation alone, whole corpus   <= 1.5
+master_write_vs_xlsxwriter     master writer / bare xlsxwriter write of the same rows       <= 1.2
+=============================  ==========================================================  =========
+
+Peak memory is the resident set of the whole process tree (main process and
+worker processes, summed), sampled every 20 ms while a fresh process validates
+or consolidates the first 10% of the files and then all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from kpisheet.validators.rulebook.model import Rulebook
+
+from kpisheet.xladdin.demo.bench_corpus import PERIOD, Corpus, make_corpus
+
+MASTER_ROWS = 100_000
+# inside --work: the corpus (kept for the next run of the same size) and the masters written
+CORPUS_DIR = "kpisheet-bench-corpus"
+MASTERS_DIR = "kpisheet-bench-masters"
+GOALS = {
+    "validate_vs_calamine": ("<=", 2.0),
+    "openpyxl_vs_validate": (">=", 8.0),
+    "workers2_speedup": (">=", 1.7),
+    "consolidate_vs_validate": ("<=", 1.5),
+    "master_write_vs_xlsxwriter": ("<=", 1.2),
+}
+PER_FILE_SAMPLE = 100      # files timed one by one for validation vs calamine
+NAIVE_SAMPLE = 10          # openpyxl takes about half a second a file
+WORKER_SAMPLE = 1000       # files per batch in the 1-vs-2-workers pairs (the whole default corpus)
+RSS_INTERVAL = 0.02
+
+
+class BenchError(Exception):
+    def __init__(self, message_zh: str, message_en: str):
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+@dataclass
+class BenchResults:
+    teams: int
+    corpus: dict
+    machine: dict
+    ratios: dict[str, float] = field(default_factory=dict)
+    pairs: dict[str, list[list[float]]] = field(default_factory=dict)   # name -> [[side a s, side b s], ...]
+    medians_ms: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def goals(self) -> dict[str, dict]:
+        out = {}
+        for name, (op, limit) in GOALS.items():
+            value = self.ratios.get(name)
+            met = None if value is None else (value <= limit if op == "<=" else value >= limit)
+            out[name] = {"goal": f"{op} {limit:g}", "value": value, "met": met}
+        return out
+
+    def to_dict(self) -> dict:
+        from kpisheet import __version__
+
+        return {"kpisheet": __version__, "teams": self.teams, "corpus": self.corpus, "machine": self.machine,
+                "ratios": self.ratios, "goals": self.goals(), "medians_ms": self.medians_ms,
+                "pairs_s": self.pairs, "peak_rss_mb": self.peak_rss_mb, "notes": self.notes}
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, master_rows: int = MASTER_ROWS,
+              console: Console | None = None) -> BenchResults:
+    """Generate ``teams`` workbooks (or reuse them from ``work``) and take every figure."""
+    from kpisheet.validators.rulebook.load import default_rulebook
+
+    console = console or Console(stderr=True)
+    rulebook = default_rulebook()
+    temporary = work is None
+    folder = Path(tempfile.mkdtemp(prefix="kpisheet-bench-")) if temporary else Path(work)
+    results = None
+    try:
+        with _progress(console) as progress:
+            corpus = _make_corpus(folder / CORPUS_DIR, teams, rulebook, progress)
+            results = BenchResults(teams, corpus.to_dict(), machine_info())
+            results.machine["load_average_start"] = _load_average()
+            _validate_vs_calamine(results, corpus, rulebook, repeats, progress)
+            _naive_vs_validate(results, corpus, rulebook, repeats, progress)
+            _workers(results, corpus, rulebook, min(repeats, 3), progress)
+            master = _consolidate_vs_validate(results, corpus, rulebook, folder / MASTERS_DIR, min(repeats, 3),
+                                              progress)
+            _master_write(results, master, rulebook, folder / MASTERS_DIR, master_rows, min(repeats, 3), progress)
+            _peak_rss(results, corpus, folder, progress)
+            results.machine["load_average_end"] = _load_average()
+    finally:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _make_corpus(folder: Path, teams: int, rulebook: Rulebook, progress: Progress) -> Corpus:
+    from kpisheet.xladdin.demo.bench_corpus import CorpusFolderError
+
+    tasks: dict[str, int] = {}
+    labels = {"bases": "生成并填写基准考核表 base workbooks", "LibreOffice": "LibreOffice 另存 re-save",
+              "copies": f"复制为 {teams} 个团队 copies as teams"}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(labels.get(stage, stage), total=total)
+        progress.update(tasks[stage], completed=done)
+
+    try:
+        return make_corpus(folder, teams, rulebook, progress=report)
+    except CorpusFolderError as error:
+        raise BenchError(f"{error.folder} 中有不是基准测试生成的文件，未删除；请换一个 --work 文件夹",
+                         f"{error.folder} holds files the benchmark did not make; they were left alone, "
+                         "choose another --work folder") from None
+
+
+def _paired(name: str, results: BenchResults, rounds: int, side_a: Callable[[], float], side_b: Callable[[], float],
+            ratio: Callable[[float, float], float]) -> None:
+    """``rounds`` pairs, order alternating; the median of the per-pair ratios goes to ``results``."""
+    pairs = []
+    for r in range(rounds):
+        if r % 2:
+            b = side_b()
+            a = side_a()
+        else:
+            a = side_a()
+            b = side_b()
+        pairs.append([a, b])
+    results.pairs[name] = [[round(a, 4), round(b, 4)] for a, b in pairs]
+    results.ratios[name] = round(statistics.median(ratio(a, b) for a, b in pairs), 3)
+
+
+def _clock(func: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def _sample(files: list[Path], n: int) -> list[Path]:
+    """``n`` files spread over the corpus (so every base workbook is in the sample)."""
+    if len(files) <= n:
+        return list(files)
+    step = len(files) / n
+    return [files[int(i * step)] for i in range(n)]
+
+
+# --- validation vs a bare python-calamine read ---------------------------------------------------
+
+def calamine_read(path: Path) -> None:
+    """The floor: python-calamine opening the file and reading the sheets validation reads."""
+    from python_calamine import CalamineWorkbook
+
+    from kpisheet.validators.reading.submission import REQUIRED_SHEETS
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        for name in REQUIRED_SHEETS:
+            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        book.close()
+
+
+def calamine_read_all(path: Path) -> None:
+    """A plain read of the whole file: every sheet's values."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    finally:
+        book.close()
+
+
+def _validate_vs_calamine(results: BenchResults, corpus: Corpus, rulebook: Rulebook, repeats: int,
+                          progress: Progress) -> None:
+    """kpisheet's validation of one file, in this process, against python-calamine reading it.
+
+    ``validate`` is exactly a batch worker's work per file (guard, hash, read, every check against
+    the corpus roster and the period; the settings made once, as ``validate_paths`` makes them);
+    ``validate_file`` is the single-file API, which also builds its settings and looks for roster
+    members missing from the file, a pass over the whole roster that a batch makes once across
+    files. The named ratio divides the first by a read of the same sheets.
+    """
+    from kpisheet.validators.validate import Settings, _validate_path, validate_file
+
+    files = _sample(corpus.files, PER_FILE_SAMPLE)
+    roster = {p.employee_id: p for p in corpus.roster}
+    batch = Settings.make(rulebook, roster, PERIOD, cross_file=True)
+    task = progress.add_task(f"校验 vs calamine（{len(files)} 个文件 files × {repeats}）", total=repeats)
+    sides = {
+        "validate": lambda path: _validate_path(batch, str(path)),
+        "validate_file": lambda path: validate_file(path, rulebook=rulebook, roster=roster, period=PERIOD),
+        "calamine": calamine_read,
+        "calamine_whole_file": calamine_read_all,
+    }
+    per_file: dict[str, list[float]] = {side: [] for side in sides}
+    rounds = []
+    for r in range(repeats):
+        order = list(sides) if r % 2 == 0 else list(reversed(sides))
+        totals = dict.fromkeys(sides, 0.0)
+        for path in files:
+            for side in order:
+                took = _clock(lambda: sides[side](path))
+                totals[side] += took
+                per_file[side].append(took)
+        rounds.append(totals)
+        progress.advance(task)
+    for name, ours, floor in (("validate_vs_calamine", "validate", "calamine"),
+                              ("validate_vs_calamine_whole_file", "validate", "calamine_whole_file"),
+                              ("validate_file_vs_calamine", "validate_file", "calamine")):
+        results.pairs[name] = [[round(t[ours], 4), round(t[floor], 4)] for t in rounds]
+        results.ratios[name] = round(statistics.median(t[ours] / t[floor] for t in rounds), 3)
+    for side, took in per_file.items():
+        results.medians_ms[f"{side}_per_file"] = round(statistics.median(took) * 1000, 2)
+
+
+# --- naive openpyxl vs kpisheet -------------------------------------------------------------------
+
+def _naive_vs_validate(results: BenchResults, corpus: Corpus, rulebook: Rulebook, repeats: int,
+                       progress: Progress) -> None:
+    from kpisheet.validators.validate import validate_file
+
+    from kpisheet.xladdin.demo.bench_naive import naive_validate
+
+    files = _sample(corpus.files, NAIVE_SAMPLE)
+    roster = {p.employee_id: p for p in corpus.roster}
+    task = progress.add_task(f"openpyxl 对照 naive baseline（{len(files)} 个文件 files × {repeats}）", total=repeats)
+
+    def naive() -> float:
+        took = sum(_clock(lambda: naive_validate(p, rulebook=rulebook, roster=roster, period=PERIOD)) for p in files)
+        return took
+
+    def kpisheet() -> float:
+        took = sum(_clock(lambda: validate_file(p, rulebook=rulebook, roster=roster, period=PERIOD)) for p in files)
+        progress.advance(task)
+        return took
+
+    _paired("openpyxl_vs_validate", results, repeats, naive, kpisheet, lambda a, b: a / b)
+    results.medians_ms["openpyxl_per_file"] = round(
+        statistics.median(a for a, _ in results.pairs["openpyxl_vs_validate"]) / len(files) * 1000, 2)
+
+
+# --- 1 vs 2 worker processes ----------------------------------------------------------------------
+
+def _workers(results: BenchResults, corpus: Corpus, rulebook: Rulebook, repeats: int, progress: Progress) -> None:
+    from kpisheet.validators.validate import validate_paths
+
+    files = _sample(corpus.files, WORKER_SAMPLE)
+    roster = list(corpus.roster)
+    task = progress.add_task(f"1 对 2 个进程 1 vs 2 workers（{len(files)} 个文件 files × {repeats}）", total=repeats)
+
+    def run(jobs: int) -> float:
+        took = _clock(lambda: validate_paths(files, rulebook=rulebook, roster=roster, period=PERIOD, jobs=jobs))
+        if jobs == 2:
+            progress.advance(task)
+        return took
+
+    _paired("workers2_speedup", results, repeats, lambda: run(1), lambda: run(2), lambda a, b: a / b)
+    if (os.cpu_count() or 1) < 2:
+        results.notes.append("only one core: the 2-worker figure cannot show a speed-up here")
+
+
+# --- consolidation vs validation ------------------------------------------------------------------
+
+def _consolidate_vs_validate(results: BenchResults, corpus: Corpus, rulebook: Rulebook, folder: Path, repeats: int,
+                             progress: Progress) -> Path:
+    from kpisheet.validators.validate import validate_paths
+
+    from kpisheet.xladdin.master.consolidate import consolidate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    inbox = corpus.files[0].parent
+    roster = list(corpus.roster)
+    task = progress.add_task(f"汇总 vs 校验 consolidate vs validate（{len(corpus.files)} 个文件 files × {repeats}）",
+                             total=repeats)
+    masters: list[Path] = []
+
+    def whole() -> float:
+        master = folder / f"master_{len(masters)}.xlsx"
+        masters.append(master)
+        took = _clock(lambda: consolidate([inbox], master, rulebook=rulebook, roster=roster, period=PERIOD))
+        progress.advance(task)
+        return took
+
+    def alone() -> float:
+        return _clock(lambda: validate_paths([inbox], rulebook=rulebook, roster=roster, period=PERIOD))
+
+    _paired("consolidate_vs_validate", results, repeats, whole, alone, lambda a, b: a / b)
+    return masters[-1]
+
+
+# --- the master writer vs bare xlsxwriter ---------------------------------------------------------
+
+def master_data_with_rows(master: Path, rulebook: Rulebook, rows: int):
+    """A master of ``rows`` 总表 rows (the consolidated master's real rows, repeated with new IDs); the
+    other sheets empty, so the figure is about rows, not about what else a master may hold."""
+    from kpisheet.xladdin.master import layout as L
+    from kpisheet.xladdin.master.io import read_master
+
+    data = read_master(master, rulebook)
+    real = data.rows(L.SUMMARY)
+    if not real:
+        raise BenchError("汇总表中没有员工记录，无法测量写表", "the master holds no employee row to grow")
+    grown = []
+    for i in range(rows):
+        row = dict(real[i % len(real)])
+        if i >= len(real):
+            row["employee_id"] = f"{row['employee_id']}-{i // len(real)}"
+        grown.append(row)
+    return L.MasterData(sheets={L.SUMMARY: grown}, meta=data.meta, extra_headers={})
+
+
+def bare_xlsxwriter(path: Path, tables) -> None:
+    """The floor: the same cells written by xlsxwriter in streaming mode, no formats, widths or charts."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_numbers": False, "strings_to_urls": False})
+    for table in tables:
+        sheet = book.add_worksheet(table.name)
+        keys = [c.key for c in table.columns] + list(table.extra_headers)
+        sheet.write_row(0, 0, [c.header for c in table.columns] + list(table.extra_headers))
+        for r, row in enumerate(table.rows, start=1):
+            sheet.write_row(r, 0, [row.get(key) for key in keys])
+    book.close()
+
+
+def _master_write(results: BenchResults, master: Path, rulebook: Rulebook, folder: Path, rows: int, repeats: int,
+                  progress: Progress) -> None:
+    from kpisheet.xladdin.master.io import master_tables, write_master
+
+    data = master_data_with_rows(master, rulebook, rows)
+    tables = master_tables(data, rulebook)   # the bare side gets its rows ready-made
+    now = dt.datetime.now().replace(microsecond=0)
+    task = progress.add_task(f"写 {rows} 行汇总表 master write vs xlsxwriter（× {repeats}）", total=repeats)
+
+    def ours() -> float:
+        took = _clock(lambda: write_master(folder / "big_master.xlsx", data, rulebook, now=now))
+        progress.advance(task)
+        return took
+
+    def bare() -> float:
+        return _clock(lambda: bare_xlsxwriter(folder / "big_bare.xlsx", tables))
+
+    _paired("master_write_vs_xlsxwriter", results, repeats, ours, bare, lambda a, b: a / b)
+    results.medians_ms["master_write"] = round(statistics.median(a for a, _ in results.pairs[
+        "master_write_vs_xlsxwriter"]) * 1000, 1)
+    results.medians_ms["bare_xlsxwriter_write"] = round(statistics.median(b for _, b in results.pairs[
+        "master_write_vs_xlsxwriter"]) * 1000, 1)
+    results.corpus["master_rows"] = rows
+
+
+# --- peak memory --------------------------------------------------------------------------------
+
+def _peak_rss(results: BenchResults, corpus: Corpus, folder: Path, progress: Progress) -> None:
+    sizes = sorted({max(1, len(corpus.files) // 10), len(corpus.files)})
+    task = progress.add_task("峰值内存 peak memory", total=2 * len(sizes))
+    for mode in ("validate", "consolidate"):
+        for n in sizes:
+            tree, main = measure_child_rss(corpus.folder, len(corpus.files), n, mode, folder / MASTERS_DIR)
+            results.peak_rss_mb[f"{mode}_{n}"] = tree
+            results.peak_rss_mb[f"{mode}_{n}_main_process"] = main
+            progress.advance(task)
+    small, large = sizes[0], sizes[-1]
+    for mode in ("validate", "consolidate"):
+        results.peak_rss_mb[f"{mode}_growth_{small}_to_{large}"] = round(
+            results.peak_rss_mb[f"{mode}_{large}"] / results.peak_rss_mb[f"{mode}_{small}"], 3)
+
+
+def measure_child_rss(corpus_folder: Path, teams: int, files: int, mode: str, work: Path) -> tuple[float, float]:
+    """(peak MB of the whole process tree, peak MB of the main process) of a fresh ``mode`` run on ``files`` files."""
+    import psutil
+
+    work.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "kpisheet.xladdin.demo.bench", "child", mode, str(corpus_folder), str(teams), str(files),
+               str(work)]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    root = psutil.Process(child.pid)
+    tree_peak = main_peak = 0
+    while child.poll() is None:
+        try:
+            main = root.memory_info().rss
+            total = main
+            for proc in root.children(recursive=True):
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            break
+        tree_peak, main_peak = max(tree_peak, total), max(main_peak, main)
+        time.sleep(RSS_INTERVAL)
+    _, stderr = child.communicate()
+    if child.returncode != 0:
+        raise BenchError(f"内存测量子进程失败：{stderr.decode(errors='replace')[-400:]}",
+                         f"the memory-measuring run failed: {stderr.decode(errors='replace')[-400:]}")
+    return round(tree_peak / 2**20, 1), round(main_peak / 2**20, 1)
+
+
+def _child(mode: str, corpus_folder: str, teams: str, files: str, work: str) -> None:
+    """The run whose memory is measured: validate or consolidate the first ``files`` files of the corpus."""
+    from kpisheet.validators.rulebook.load import default_rulebook
+    from kpisheet.validators.validate import validate_paths
+
+    from kpisheet.xladdin.master.consolidate import consolidate
+
+    rulebook = default_rulebook()
+    corpus = make_corpus(Path(corpus_folder), int(teams), rulebook)
+    chosen = corpus.files[:int(files)]
+    if mode == "validate":
+        validate_paths(chosen, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+    else:
+        master = Path(work) / f"rss_master_{files}.xlsx"
+        if master.exists():
+            master.unlink()
+        consolidate(chosen, master, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+
+
+# --- the machine --------------------------------------------------------------------------------
+
+def machine_info() -> dict:
+    from importlib import metadata
+
+    import psutil
+
+    versions = {}
+    for name in ("python-calamine", "openpyxl", "xlsxwriter", "pebble", "pydantic", "psutil"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"nproc": os.cpu_count(), "cpu": _cpu_model(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(), "libraries": versions,
+            "libreoffice": _libreoffice_version(), "date": dt.datetime.now().replace(microsecond=0).isoformat()}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _libreoffice_version() -> str | None:
+    from kpisheet.xladdin.kit.libreoffice import find_soffice
+
+    soffice = find_soffice()
+    if soffice is None:
+        return None
+    try:
+        done = subprocess.run([soffice, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+_RATIO_LABELS = {
+    "validate_vs_calamine": "校验 / calamine 读取 validation / bare calamine read",
+    "openpyxl_vs_validate": "openpyxl 脚本 / kpisheet 校验 naive openpyxl / kpisheet",
+    "workers2_speedup": "1 进程 / 2 进程 1 worker / 2 workers",
+    "consolidate_vs_validate": "汇总 / 仅校验 consolidation / validation alone",
+    "master_write_vs_xlsxwriter": "写汇总表 / 裸 xlsxwriter master writer / bare xlsxwriter",
+    "validate_vs_calamine_whole_file": "校验 / calamine 读整个文件 validation / calamine reading every sheet",
+    "validate_file_vs_calamine": "单文件接口 / calamine 读取 validate_file (single-file API) / calamine read",
+}
+
+
+def print_results(console: Console, results: BenchResults) -> None:
+    m = results.machine
+    console.print(Text(f"{results.teams} 个团队 teams，{results.corpus['employees']} 人 employees；"
+                       f"文件由 {results.corpus['saved_by']} 保存 saved by；"
+                       f"{m['nproc']} 核 cores，{m['cpu']}，{m['ram_gb']} GB；Python {m['python']}；"
+                       f"负载 load {m.get('load_average_start')} → {m.get('load_average_end')}"))
+    table = Table(title="比值（配对测量的中位数）Ratios, medians of paired runs", title_justify="left")
+    for head in ("项目 Figure", "比值 Ratio", "目标 Goal", "达标 Met", "各次 Pairs (s)"):
+        table.add_column(head)
+    goals = results.goals()
+    for name, value in results.ratios.items():
+        goal = goals.get(name, {"goal": "（参考 for reference）", "met": None})
+        met = {True: Text("✓", style="green"), False: Text("✗", style="red"), None: Text("—")}[goal["met"]]
+        pairs = "; ".join(f"{a:.3g}/{b:.3g}" for a, b in results.pairs.get(name, []))
+        table.add_row(Text(f"{name}\n{_RATIO_LABELS.get(name, '')}"), f"{value}", goal["goal"], met, Text(pairs))
+    console.print(table)
+    medians = Table(title="中位耗时 Median times (ms)", title_justify="left")
+    medians.add_column("项目 What")
+    medians.add_column("ms", justify="right")
+    for name, value in results.medians_ms.items():
+        medians.add_row(name, f"{value}")
+    console.print(medians)
+    memory = Table(title="峰值内存 Peak RSS (MB, 进程树合计 whole process tree)", title_justify="left")
+    memory.add_column("运行 Run")
+    memory.add_column("MB", justify="right")
+    for name, value in results.peak_rss_mb.items():
+        memory.add_row(name, f"{value}")
+    console.print(memory)
+    for note in results.notes:
+        console.print(Text(f"• {note}", style="yellow"))
+
+
+def write_json(results: BenchResults, path: Path) -> None:
+    path.write_text(json.dumps(results.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__" and len(sys.argv) == 7 and sys.argv[1] == "child":
+    _child(*sys.argv[2:])
