@@ -82,8 +82,15 @@ def remote_excel(monkeypatch, tmp_path):
 
 @pytest.fixture()
 def handlers(remote_excel, monkeypatch, tmp_path):
-    """kpisheet.xladdin.excel.handlers, logging to a temporary file."""
+    """kpisheet.xladdin.excel.handlers (logging to the test's folder, see _crash_log_in_tmp)."""
     from kpisheet.xladdin.excel import handlers as xl_handlers
 
-    monkeypatch.setattr(xl_handlers, "LOG_PATH", tmp_path / "log" / "xladdin.log")
     return xl_handlers
+
+
+@pytest.fixture(autouse=True)
+def _crash_log_in_tmp(monkeypatch, tmp_path):
+    """Unexpected failures are logged under the test's folder, never in the user's home."""
+    from kpisheet.xladdin.kit.crash_log import LOG_ENV
+
+    monkeypatch.setenv(LOG_ENV, str(tmp_path / "log" / "kpisheet.log"))

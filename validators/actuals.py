@@ -31,6 +31,7 @@ from kpisheet.validators.layout import col_letter
 from kpisheet.validators.policy.periods import PeriodError, parse_period
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Method, Rulebook, Unit
+from kpisheet.validators.errors import KpisheetError
 
 # header (NFKC, lower case, spaces removed, unit marker removed) -> field
 _LONG_HEADERS = {
@@ -90,12 +91,18 @@ class ActualsProblem:
         return f"{self.location}: {self.message_zh} / {self.message_en} — {self.hint_zh} / {self.hint_en}"
 
 
-class ActualsError(Exception):
+class ActualsError(KpisheetError):
     """Actual-value files that cannot be imported; ``problems`` lists every reason."""
+
+    code = "actuals-invalid"
+    title_zh, title_en = "实际值文件有问题", "actuals files have problems"
+    description = "Exports of actual values that cannot be imported; every problem is listed with file, row and column."
 
     def __init__(self, problems: list[ActualsProblem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s)\n" + "\n".join(map(str, problems)))
+        super().__init__(f"实际值文件有 {len(problems)} 个问题，未导入任何数据",
+                         f"{len(problems)} problem(s) in the actuals; nothing imported",
+                         details=[str(p) for p in problems])
 
 
 @dataclass(frozen=True)
@@ -193,7 +200,7 @@ def _file_items(path: Path, rulebook: Rulebook, people, problems: list[ActualsPr
     try:
         rows, letters = _read_rows(path)
     except _Unreadable as error:
-        problems.append(ActualsProblem(name, None, "", "file-unreadable", error.zh, error.en,
+        problems.append(ActualsProblem(name, None, "", "file-unreadable", error.message_zh, error.message_en,
                                        "另存为 UTF-8 的 CSV 或 .xlsx 后重试", "save it as UTF-8 CSV or .xlsx and retry"))
         return []
     header_at = next((i for i, (_, values) in enumerate(rows) if any(not _blank(v) for v in values)), None)
@@ -413,10 +420,8 @@ def _percent_points(value: float) -> float:
 # --- reading ----------------------------------------------------------------------------
 
 
-class _Unreadable(Exception):
-    def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
+class _Unreadable(KpisheetError):
+    """A file that cannot be read at all; becomes one problem of the ActualsError."""
 
 
 def _read_rows(path: Path) -> tuple[list[tuple[int, list]], bool]:

@@ -56,7 +56,7 @@ def _read_one(rulebook: Rulebook, path: str):
     try:
         return ("ok",) + goals_of(values, source=path, rulebook=rulebook)
     except NotATeamWorkbook as error:
-        return ("refused", f"{error.reason_zh} / {error.reason_en}")
+        return ("refused", f"{error.message_zh} / {error.message_en}")
 
 
 def load_approved_goals(folder: str | Path, *, rulebook: Rulebook, jobs: int | None = None) -> ApprovedGoalsLoad:

@@ -24,6 +24,7 @@ import string
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
+from kpisheet.validators.errors import KpisheetError
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -45,11 +46,11 @@ PREFIXES: dict[str, tuple[str, str]] = {
 }
 
 
-class FindingTemplateError(KeyError):
-    """A finding was requested with an unknown code or without a parameter its templates need."""
+class FindingTemplateError(KpisheetError):
+    """A finding was requested with an unknown code or without a parameter its templates need (a bug of ours)."""
 
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
+    def __init__(self, message_en: str):
+        super().__init__(f"内部错误：问题目录使用有误（{message_en}）", message_en)
 
 
 @dataclass(frozen=True)

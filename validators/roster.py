@@ -32,6 +32,7 @@ from openpyxl.utils.datetime import from_excel
 
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.load import RuleProblem
+from kpisheet.validators.errors import KpisheetError
 
 # roster.xlsx header (Chinese as HR types it) -> Employee field
 ROSTER_COLUMNS: dict[str, str] = {
@@ -90,13 +91,18 @@ class RosterProblem(RuleProblem):
         return f"{super().__str__()} — {self.hint_zh} / {self.hint_en}"
 
 
-class RosterError(Exception):
+class RosterError(KpisheetError):
     """A roster that cannot be used; ``problems`` lists every reason."""
+
+    code = "roster-invalid"
+    title_zh, title_en = "花名册有问题", "roster has problems"
+    description = "The roster cannot be used; every problem is listed with its sheet, row and column."
 
     def __init__(self, source: str, problems: list[RosterProblem]):
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(map(str, problems)))
+        super().__init__(f"花名册有 {len(problems)} 个问题：{source}", f"the roster has {len(problems)} problem(s): {source}",
+                         details=[str(p) for p in problems])
 
 
 # ---------------------------------------------------------------- public API

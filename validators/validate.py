@@ -110,7 +110,7 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     try:
         book = read_team_workbook(values, source=source, rulebook=rulebook)
     except NotATeamWorkbook as error:
-        findings.append(make_finding("template-unknown", reason_zh=error.reason_zh, reason_en=error.reason_en))
+        findings.append(make_finding("template-unknown", reason_zh=error.message_zh, reason_en=error.message_en))
         return report()
     identity_problems = checks_template.check_identity(book.identity, rulebook, settings.fingerprint)
     findings += identity_problems

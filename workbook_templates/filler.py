@@ -34,6 +34,7 @@ from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
 from kpisheet.validators.rulebook.load import default_rulebook
 from kpisheet.validators.policy.scoring import deduction_points, indicator_score
 from kpisheet.validators.reading.submission import RowMapEntry, number, read_identity
+from kpisheet.validators.errors import KpisheetError
 
 # mistake name -> (the validation finding it should cause, what the manager did)
 MISTAKES: dict[str, tuple[str | None, str]] = {
@@ -95,8 +96,16 @@ class FillManifest:
         return [c for c in self.changes if c.code]
 
 
-class FillError(ValueError):
+class FillError(KpisheetError):
     """The filler cannot work on this file or was asked for something it does not know."""
+
+    code = "demo-fill"
+    title_zh, title_en = "示例填写无法完成", "demo filler failed"
+    description = "The demo's seeded filler cannot fill this workbook as asked (tests and demo only)."
+
+    def __init__(self, message: str):
+        # the filler's messages are written "中文 english" in one string for developers
+        super().__init__(message, message)
 
 
 def fill_team_workbook(

@@ -15,10 +15,15 @@ from kpisheet.validators.actuals import Actual
 from kpisheet.validators.layout import FIRST_DATA_ROW
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Indicator, Role, Rulebook
+from kpisheet.validators.errors import KpisheetError
 
 
-class TeamPlanError(ValueError):
+class TeamPlanError(KpisheetError):
     """An employee the workbook cannot be laid out for (e.g. an unknown role)."""
+
+    code = "team-plan"
+    title_zh, title_en = "无法为该团队生成考核表", "team workbook cannot be laid out"
+    description = "A roster entry the team workbook cannot be laid out for (an unknown role, a duplicate ID)."
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,8 @@ def resolve_role(rulebook: Rulebook, employee: Employee) -> Role:
     if role is None:
         known = "、".join(f"{r.code}/{r.name_zh}" for r in rulebook.roles)
         raise TeamPlanError(
-            f"员工 {employee.employee_id} 的岗位“{employee.role}”不在规则表中（可用：{known}） / "
-            f"employee {employee.employee_id}: role '{employee.role}' is not in the rulebook")
+            f"员工 {employee.employee_id} {employee.name} 的岗位“{employee.role}”不在规则表中（可用：{known}）",
+            f"employee {employee.employee_id} {employee.name}: role '{employee.role}' is not in the rulebook")
     return role
 
 
@@ -112,7 +117,7 @@ def plan_team(rulebook: Rulebook, period: Period, department: str, team: str,
     row = FIRST_DATA_ROW
     for i, employee in enumerate(employees):
         if employee.employee_id in seen:
-            raise TeamPlanError(f"工号重复：{employee.employee_id} / duplicate employee id {employee.employee_id}")
+            raise TeamPlanError(f"工号重复：{employee.employee_id}", f"duplicate employee id {employee.employee_id}")
         seen.add(employee.employee_id)
         role = resolve_role(rulebook, employee)
         lines = tuple(rulebook.role_indicators(role.code))

@@ -162,7 +162,7 @@ def test_forms_cli_prefills_and_refuses_flawed_actuals(tmp_path, rulebook):
     out = tmp_path / "forms"
     args = ["forms", "--roster", str(ROSTER), "--period", PERIOD, "--out", str(out)]
     result = runner.invoke(app, args + ["--actuals", str(ROOT / "samples" / "actuals" / "tickets.csv")])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert "tickets.csv" in result.output
     assert not list(out.glob("*.xlsx"))  # nothing written from flawed actuals
     result = runner.invoke(app, args + ["--actuals", str(CLEAN)])

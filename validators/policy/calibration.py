@@ -41,6 +41,7 @@ from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.policy.periods import Period, parse_period
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.errors import KpisheetError
 
 DEPARTMENT = "department"
 TEAM = "team"
@@ -53,8 +54,12 @@ RULE_SMALL_TEAM = "small_team_s_max"
 _STATUS_EN = {"试用": "on probation", "长假": "on long leave", "正式": "regular"}
 
 
-class CalibrationError(ValueError):
+class CalibrationError(KpisheetError):
     """The rulebook cannot drive a calibration (fewer than three grade bands)."""
+
+    code = "calibration-rules"
+    title_zh, title_en = "规则表无法用于校准", "rulebook cannot drive calibration"
+    description = "The forced distribution needs at least three grade bands in the rulebook."
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ class _Run:
     def __init__(self, rulebook: Rulebook, department: str):
         bands = bands_best_first(rulebook)
         if len(bands) < 3:
-            raise CalibrationError("强制分布至少需要三个等级 / the forced distribution needs at least three grades")
+            raise CalibrationError("强制分布至少需要三个等级", "the forced distribution needs at least three grades")
         self.rules = rulebook.distribution
         self.top, self.second, self.middle = (b.grade for b in bands[:3])
         self.low = tuple(b.grade for b in bands[3:])

@@ -29,6 +29,7 @@ from typing import Mapping
 
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.policy.scoring import round_half_up
+from kpisheet.validators.errors import KpisheetError
 
 MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half", "year"
 MONTHS_PER = {MONTH: 1, QUARTER: 3, HALF: 6, YEAR: 12}
@@ -36,13 +37,12 @@ KIND_ZH = {MONTH: "月份", QUARTER: "季度", HALF: "半年", YEAR: "年度"}
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-class PeriodError(ValueError):
+class PeriodError(KpisheetError, ValueError):
     """Text that is not a period, or a roll-up that cannot be made; says why in Chinese and English."""
 
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "period-invalid"
+    title_zh, title_en = "考核期间无效", "invalid period"
+    description = "Text that is not an appraisal period (2026-Q4, 2026-11, 2026-H2, 2026), or a roll-up that cannot be made."
 
 
 @dataclass(frozen=True)

@@ -23,24 +23,34 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping, Sequence
 
 from kpisheet.validators.rulebook.model import Method
+from kpisheet.validators.errors import KpisheetError
 
 
-class MissingInput(ValueError):
+class MissingInput(KpisheetError, ValueError):
     """An input the method needs is empty; ``name`` says which."""
 
+    code = "score-input-missing"
+    title_zh, title_en = "缺少评分输入", "scoring input missing"
+    description = "A scoring function was called without an input its method needs (validation reports it as a finding)."
+
     def __init__(self, name: str):
-        super().__init__(f"missing input: {name}")
+        super().__init__(f"缺少输入：{name}", f"missing input: {name}")
         self.name = name
 
 
-class InvalidInput(ValueError):
+class InvalidInput(KpisheetError, ValueError):
     """An input is present but cannot be scored; ``name`` says which, the messages say why."""
 
+    code = "score-input-invalid"
+    title_zh, title_en = "评分输入无效", "scoring input invalid"
+    description = "A scoring function was given an input it cannot score (validation reports it as a finding)."
+
     def __init__(self, name: str, message_zh: str, message_en: str):
-        super().__init__(f"{name}: {message_zh} / {message_en}")
+        super().__init__(message_zh, message_en)
         self.name = name
-        self.message_zh = message_zh
-        self.message_en = message_en
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.line()}"
 
 
 def round_half_up(value: float, decimals: int = 2) -> float:

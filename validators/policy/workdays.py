@@ -26,21 +26,25 @@ from functools import lru_cache
 import chinese_calendar
 
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.errors import KpisheetError
 
 _ONE_DAY = dt.timedelta(days=1)
 
 
-class CalendarError(ValueError):
+class CalendarError(KpisheetError, ValueError):
     """A date problem, in Chinese and English."""
 
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "calendar"
+    title_zh, title_en = "日期问题", "date problem"
+    description = "A date cannot be placed in the working-day calendar (e.g. an appeal date before publication)."
 
 
 class CalendarRangeError(CalendarError):
     """The date is in a year the holiday calendar does not cover."""
+
+    code = "calendar-range"
+    title_zh, title_en = "节假日日历未覆盖该年", "year not in the holiday calendar"
+    description = "The holiday calendar does not know the year, so working days cannot be counted exactly."
 
     def __init__(self, day: dt.date):
         first, last = known_years()

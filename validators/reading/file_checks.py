@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # the only kinds a spreadsheet reader is ever given
 XLSX = "xlsx"
@@ -49,9 +50,29 @@ LOCK = Detected("lock", "锁文件", "a lock file")
 ENCRYPTED_OOXML = Detected("encrypted", "加密的 Office 文件", "an encrypted Office file")
 
 
+# The one rule for lock ("owner") files that spreadsheet programs leave beside an open workbook:
+# Excel and WPS on Windows write ``~$name.xlsx`` (for a long name Excel replaces the first two
+# characters: ``~$me.xlsx`` beside ``name.xlsx``); LibreOffice writes ``.~lock.name.xlsx#``;
+# WPS for Linux writes ``.~name.xlsx``.
+
+
 def is_lock_name(name: str) -> bool:
-    """Excel/WPS owner files are ``~$name.xlsx``; LibreOffice's are ``.~lock.name.xlsx#``."""
-    return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+    """Whether a file name is a spreadsheet program's lock file (see the rule above)."""
+    return (name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+            or (name.startswith(".~") and not name.startswith(".~lock.") and len(name) > 2))
+
+
+def owner_file_names(name: str) -> set[str]:
+    """The names of the lock files a spreadsheet program puts beside the open workbook ``name``."""
+    names = {f"~${name}", f".~lock.{name}#", f".~{name}"}
+    if len(name) > 2:
+        names.add(f"~${name[2:]}")
+    return names
+
+
+def owner_files(path: Path) -> list[Path]:
+    """The lock files beside ``path`` that say a spreadsheet program has it open."""
+    return sorted(path.with_name(name) for name in owner_file_names(path.name) if path.with_name(name).exists())
 
 
 def looks_like_owner_file(data: bytes) -> bool:

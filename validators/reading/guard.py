@@ -46,6 +46,7 @@ from kpisheet.validators.reading.file_checks import (
     EMPTY, LOCK, XLSM, XLSX, Detected, is_lock_name, looks_like_owner_file, sniff_unzipped, sniff_zip,
 )
 from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.errors import KpisheetError
 
 MB = 1024 * 1024
 
@@ -85,9 +86,9 @@ class GuardResult:
     reasons: tuple[str, ...] = ()
 
 
-class _Refusal(Exception):
+class _Refusal(KpisheetError):
     def __init__(self, reason: str, finding: Finding):
-        super().__init__(reason)
+        super().__init__(finding.message_zh, finding.message_en)
         self.reason = reason
         self.finding = finding
 

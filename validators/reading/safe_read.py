@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.reading.guard import DEFAULT_LIMITS, GuardLimits, read_guarded
+from kpisheet.validators.errors import KpisheetError
 
 DEFAULT_TIMEOUT = 60.0  # seconds per file; a normal workbook takes milliseconds
 DEFAULT_MEMORY_MB = 2048  # address-space cap per worker (POSIX); None for no cap
@@ -65,13 +66,18 @@ class WorkbookRead:
         return list(self.visibility)
 
 
-class FileRefused(Exception):
+class FileRefused(KpisheetError):
     """:func:`read_values` could not read the file; ``findings`` say why."""
+
+    code = "file-refused"
+    title_zh, title_en = "文件被拒绝读取", "file refused"
+    description = "The pre-read guard or the reader refused the file; its findings say why."
 
     def __init__(self, path: str, findings: Sequence[Finding]):
         self.path = path
         self.findings = tuple(findings)
-        super().__init__(f"{path}: " + "; ".join(f.message_en for f in self.findings))
+        super().__init__(f"{path}：" + "；".join(f.message_zh for f in self.findings),
+                         f"{path}: " + "; ".join(f.message_en for f in self.findings))
 
 
 def read_workbook(path: str | Path, sheets: Iterable[str] | None = None,
@@ -124,11 +130,11 @@ def values_of_guarded_bytes(data: bytes, sheets: Iterable[str] | None = None) ->
 _VISIBILITY = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
 
 
-class _ReaderError(Exception):
+class _ReaderError(KpisheetError):
     """python-calamine failed on the file (as opposed to a bug of ours, which must surface)."""
 
     def __init__(self, original: BaseException):
-        super().__init__(str(original))
+        super().__init__(f"读取器无法读取：{original}", f"the reader failed: {original}")
         self.original = original
 
 
@@ -195,8 +201,12 @@ class WorkerFailure:
 Progress = Callable[[Path, Any], None]
 
 
-class WorkerPoolError(RuntimeError):
+class WorkerPoolError(KpisheetError):
     """Worker processes cannot run at all: a fault of the environment, not of any file."""
+
+    code = "worker-pool"
+    title_zh, title_en = "工作进程无法启动", "worker processes cannot start"
+    description = "The operating system refused to start the worker processes that read untrusted files."
 
 
 def run_isolated(func: Callable[[str], Any], paths: Iterable[str | Path], jobs: int | None = None, *,
@@ -277,8 +287,8 @@ def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, se
     try:
         return pool.schedule(func, (str(path),), timeout=timeout).result()
     except BrokenProcessPool as error:
-        raise WorkerPoolError(
-            f"工作进程无法启动，无法校验文件 / worker processes cannot start, so no file can be checked: {error}") from error
+        raise WorkerPoolError(f"工作进程无法启动，无法校验文件：{error}",
+                              f"worker processes cannot start, so no file can be checked: {error}") from error
     except BaseException as error:
         if isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise

@@ -28,20 +28,23 @@ from kpisheet.validators.layout import (
     a1, summary_columns,
 )
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.errors import KpisheetError
 
 Raw = Any  # a cell value as python-calamine returns it: '' | float | int | str | bool | date | datetime | time
 
 REQUIRED_SHEETS = (GOALS, SCORES, SUMMARY, META)
 
 
-class NotATeamWorkbook(Exception):
-    """The file cannot be read as a kpisheet team workbook; ``reason_zh``/``reason_en`` say why."""
+class NotATeamWorkbook(KpisheetError):
+    """The file cannot be read as a kpisheet team workbook; the messages say why."""
 
-    def __init__(self, source: str, reason_zh: str, reason_en: str):
+    code = "not-a-team-workbook"
+    title_zh, title_en = "不是考核表", "not a team workbook"
+    description = "The file lacks a sheet or a _meta entry every kpisheet team workbook has."
+
+    def __init__(self, source: str, message_zh: str, message_en: str):
         self.source = source
-        self.reason_zh = reason_zh
-        self.reason_en = reason_en
-        super().__init__(f"{source}: {reason_zh} / {reason_en}")
+        super().__init__(message_zh, message_en)
 
 
 # --- records -----------------------------------------------------------------

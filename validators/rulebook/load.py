@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.errors import KpisheetError
 
 DEFAULT_RULEBOOK = "default_rulebook.yaml"
 
@@ -36,18 +37,29 @@ class RuleProblem:
         return f"{self.where}: {self.message_zh} / {self.message_en}"
 
 
-class RulebookError(Exception):
+class RulebookError(KpisheetError):
     """A rulebook that cannot be used; ``problems`` lists every reason.
 
     ``unreadable`` marks a file that is not a rulebook at all (missing, binary,
     not YAML, not .xlsx): its one problem is the whole story.
     """
 
+    code = "rulebook-invalid"
+    title_zh, title_en = "规则表有问题", "rulebook has problems"
+    description = ("The rulebook cannot be used; every problem is listed with its key path (YAML) or sheet!cell "
+                   "(xlsx). Every command that loads a rulebook gives this same error and exit code.")
+
     def __init__(self, source: str, problems: list[RuleProblem], unreadable: bool = False):
         self.source = source
         self.problems = problems
         self.unreadable = unreadable
-        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(map(str, problems)))
+        if unreadable and len(problems) == 1:
+            super().__init__(f"规则表 {source} 无法读取：{problems[0].message_zh}",
+                             f"the rulebook {source} cannot be read: {problems[0].message_en}")
+        else:
+            super().__init__(f"规则表有 {len(problems)} 个问题：{source}",
+                             f"the rulebook has {len(problems)} problem(s): {source}",
+                             details=[str(p) for p in problems])
 
 
 # pydantic error types in Chinese, so HR reads the reason in their language

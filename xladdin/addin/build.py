@@ -22,13 +22,15 @@ import io
 import re
 import uuid
 import zipfile
-from importlib import resources
+import importlib.util
+from importlib import metadata, resources
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import olefile
 
 from kpisheet.xladdin.addin import compound_file, vba_project
+from kpisheet.validators.errors import KpisheetError
 
 ADDIN_NAME = "xladdin.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
@@ -46,19 +48,26 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _BOOLEANS = {"true": True, "false": False}
 
 
-class AddinBuildError(Exception):
+class AddinBuildError(KpisheetError):
     """The add-in cannot be built; ``message_zh``/``message_en`` say why and what to do."""
 
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "addin-build"
+    title_zh, title_en = "加载项生成失败", "add-in build failed"
+    description = "The add-in cannot be built, e.g. the installed xlwings lacks its ribbon template."
 
 
 def template_path() -> Path:
-    import xlwings
+    # found through the package's files, not by importing it: only xladdin.excel imports xlwings
+    spec = importlib.util.find_spec("xlwings")
+    if spec is None or not spec.submodule_search_locations:
+        raise AddinBuildError("未安装 xlwings，无法生成加载项（pip install xlwings）",
+                              "xlwings is not installed, so the add-in cannot be built (pip install xlwings)")
+    return Path(spec.submodule_search_locations[0]) / TEMPLATE_NAME
 
-    return Path(xlwings.__file__).parent / TEMPLATE_NAME
+
+def xlwings_version() -> str:
+    """The installed xlwings, whose VBA module the template brings (the add-in must match it)."""
+    return metadata.version("xlwings")
 
 
 def addin_resource(name: str) -> str:

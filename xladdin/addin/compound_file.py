@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from kpisheet.validators.errors import KpisheetError
 
 SECTOR = 512
 MINI_SECTOR = 64
@@ -29,8 +30,15 @@ _STORAGE, _STREAM, _ROOT = 1, 2, 5
 _BLACK = 1
 
 
-class CompoundFileError(ValueError):
-    pass
+class CompoundFileError(KpisheetError):
+    """The compound file cannot be written as asked."""
+
+    code = "addin-compound-file"
+    title_zh, title_en = "复合文件无法写出", "compound file cannot be written"
+    description = "The add-in's vbaProject.bin cannot be written (a name too long, or the project too large)."
+
+    def __init__(self, message_en: str):
+        super().__init__(f"无法写出 VBA 工程文件（{message_en}）", message_en)
 
 
 @dataclass

@@ -13,13 +13,21 @@ written here from the specification and tested against oletools' decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from kpisheet.validators.errors import KpisheetError
 
 CHUNK = 4096  # every chunk but the last decompresses to exactly this many bytes
 _MAX_CANDIDATES = 64  # match candidates tried per position: plenty for source text
 
 
-class VbaProjectError(ValueError):
+class VbaProjectError(KpisheetError):
     """A VBA project the build cannot edit; the message says what is wrong."""
+
+    code = "addin-vba-project"
+    title_zh, title_en = "VBA 工程无法编辑", "VBA project cannot be edited"
+    description = "The VBA project of xlwings' add-in template is not in the shape the add-in build edits."
+
+    def __init__(self, message_en: str):
+        super().__init__(f"加载项模板的 VBA 工程无法编辑（{message_en}）", message_en)
 
 
 # --- compression (MS-OVBA 2.4.1) ---------------------------------------------

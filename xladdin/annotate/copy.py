@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
+from kpisheet.validators.errors import KpisheetError
 
 RESULTS_SHEET = "校验结果"
 AUTHOR = "kpisheet"
@@ -31,8 +32,12 @@ _CELL = re.compile(r"^\$?[A-Z]{1,3}\$?\d+$")
 _NOTE_WIDTH, _NOTE_HEIGHT = 320, 200  # points: room for both languages
 
 
-class AnnotateError(Exception):
+class AnnotateError(KpisheetError):
     """The copy could not be made (the file cannot be opened for editing, or the target cannot be written)."""
+
+    code = "annotate-failed"
+    title_zh, title_en = "无法生成标注副本", "annotated copy failed"
+    description = "An annotated copy could not be made; the original file is never touched."
 
 
 def annotate_copy(source: str | Path, findings: Sequence, target: str | Path) -> Path:
@@ -41,11 +46,12 @@ def annotate_copy(source: str | Path, findings: Sequence, target: str | Path) ->
 
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
-        raise AnnotateError(f"不能覆盖原文件 / refusing to overwrite the original: {source}")
+        raise AnnotateError(f"不能覆盖原文件：{source}", f"refusing to overwrite the original: {source}")
     try:
         book = load_workbook(source, rich_text=True)
     except Exception as error:  # openpyxl raises many types for files it cannot edit
-        raise AnnotateError(f"无法打开以标注 / cannot open for annotating: {type(error).__name__}: {error}") from None
+        raise AnnotateError(f"无法打开以标注：{type(error).__name__}: {error}",
+                            f"cannot open for annotating: {type(error).__name__}: {error}") from None
     by_cell: dict[tuple[str, str], list] = defaultdict(list)
     for finding in findings:
         if finding.sheet in book.sheetnames and finding.cell and _CELL.match(finding.cell):
@@ -57,7 +63,8 @@ def annotate_copy(source: str | Path, findings: Sequence, target: str | Path) ->
     try:
         book.save(target)
     except OSError as error:
-        raise AnnotateError(f"无法写入 / cannot write {target}: {error.strerror or error}") from None
+        raise AnnotateError(f"无法写入 {target}：{error.strerror or error}",
+                            f"cannot write {target}: {error.strerror or error}") from None
     return target
 
 

@@ -14,9 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from kpisheet.validators.actuals import ActualsProblem, actual_files, check_actuals
-from kpisheet.validators.policy.periods import PeriodError, parse_period
-
-from kpisheet.xladdin.cli.forms import EXIT_PROBLEMS, _console, _fail, _load_roster, _load_rules
+from kpisheet.validators.errors import EXIT_FINDINGS, UsageError
+from kpisheet.xladdin.cli.base import KpisheetGroup
+from kpisheet.xladdin.kit.console import make_console
+from kpisheet.xladdin.kit.inputs import load_roster_option, load_rules_option, period_option
 
 
 def problems_table(problems: list[ActualsProblem], title: str) -> Table:
@@ -30,7 +31,7 @@ def problems_table(problems: list[ActualsProblem], title: str) -> Table:
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="系统导出的实际值 / actual values exported by source systems", no_args_is_help=True)
+    group = typer.Typer(help="系统导出的实际值 / actual values exported by source systems", no_args_is_help=True, cls=KpisheetGroup)
     app.add_typer(group, name="actuals")
 
     @group.command("check")
@@ -47,25 +48,21 @@ def register(app: typer.Typer) -> None:
 
         退出码 exit code: 0 可导入 importable; 1 有问题 problems; 2 用法或读写错误 usage or I/O.
         """
-        console = _console()
-        if period is not None:
-            try:
-                parse_period(period)
-            except PeriodError as error:
-                raise _fail(console, error.message_zh, error.message_en) from None
-        rulebook = _load_rules(console, rules)
-        employees = _load_roster(console, roster, rulebook) if roster is not None else None
+        console = make_console()
+        canonical = period_option(period)
+        rulebook = load_rules_option(rules)
+        employees = load_roster_option(roster, rulebook) if roster is not None else None
         if employees is None:
             console.print("未给出花名册：不核对工号和岗位 / no roster given: employee IDs and roles are not checked")
         readable, skipped = actual_files(files)
         for path in skipped:
             console.print(f"跳过 skipped {path}：不是 .csv/.xlsx 数据文件 / not a .csv/.xlsx data file")
         if not readable:
-            raise _fail(console, "没有可检查的 .csv/.xlsx 文件", "no .csv/.xlsx file to check")
-        actuals, problems = check_actuals(readable, rulebook, employees, period)
+            raise UsageError("没有可检查的 .csv/.xlsx 文件", "no .csv/.xlsx file to check")
+        actuals, problems = check_actuals(readable, rulebook, employees, canonical)
         if problems:
             console.print(problems_table(problems, f"实际值有 {len(problems)} 个问题，未导入任何数据 / "
                                                    f"{len(problems)} problem(s); nothing imported"))
-            raise typer.Exit(EXIT_PROBLEMS)
+            raise typer.Exit(EXIT_FINDINGS)
         console.print(Text(f"✓ {len(readable)} 个文件、{len(actuals)} 个实际值可以导入 / "
                            f"{len(readable)} file(s), {len(actuals)} value(s) can be imported", style="bold green"))

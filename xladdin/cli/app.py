@@ -1,6 +1,9 @@
 """The `kpisheet` command line (typer + rich).
 
-Each command group lives in its own ``cmd_*`` module with a ``register(app)``.
+Each command group lives in its own module of this package with a
+``register(app)``; :mod:`kpisheet.xladdin.cli.base` gives them one error
+policy (one bilingual line and an exit code, never a traceback) and lists
+them in the order of a cycle.
 """
 
 from __future__ import annotations
@@ -8,18 +11,18 @@ from __future__ import annotations
 import typer
 
 from kpisheet import __version__
-
-from kpisheet.xladdin.cli import (
-    actuals as cmd_actuals, addin as cmd_addin, consolidate as cmd_consolidate, demo as cmd_demo,
-    forms as cmd_forms, hr as cmd_hr, rules as cmd_rules, validate as cmd_validate,
-)
+from kpisheet.xladdin.cli import actuals, addin, consolidate, demo, forms, hr, rules, validate
+from kpisheet.xladdin.cli.base import KpisheetGroup
 
 app = typer.Typer(
     name="kpisheet",
+    cls=KpisheetGroup,
     help="售后服务部员工绩效考核 — after-sales appraisal in Excel: rulebook, team workbooks, validation, consolidation.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: typer's rich help cuts Chinese lines with '…' at 80 columns and shows flags as '<bool>'
+    rich_markup_mode=None,
 )
 
 
@@ -35,5 +38,5 @@ def main(version: bool = typer.Option(False, "--version", callback=_print_versio
     """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
 
 
-for _module in (cmd_rules, cmd_addin, cmd_forms, cmd_consolidate, cmd_hr, cmd_validate, cmd_demo, cmd_actuals):
+for _module in (rules, forms, actuals, validate, consolidate, hr, addin, demo):
     _module.register(app)

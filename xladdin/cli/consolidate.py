@@ -7,52 +7,32 @@ spreadsheet program or held by another run (the master is then untouched).
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from kpisheet.xladdin.kit.inputs import UsageProblem, load_roster_option, load_rules_option, period_option
+from kpisheet.validators.errors import UsageError
+from kpisheet.xladdin.kit.console import make_console, write_json
+from kpisheet.xladdin.kit.inputs import load_inputs
+from kpisheet.xladdin.kit.progress import counting
 
-EXIT_REJECTED, EXIT_USAGE = 1, 2
 FORMATS = ("table", "json")
 
 
-def _stderr() -> Console:
-    return Console(stderr=True, width=None if os.isatty(2) else 200, highlight=False)
+def check_master_option(master: Path) -> None:
+    if master.is_dir():
+        raise UsageError(f"--master 是文件夹：{master}；请给出 .xlsx 文件名", f"--master is a folder: {master}")
+    if master.suffix.lower() != ".xlsx":
+        raise UsageError(f"汇总表应为 .xlsx 文件：{master}", f"the master must be an .xlsx file: {master}")
+    if not master.parent.is_dir():
+        raise UsageError(f"汇总表所在文件夹不存在：{master.parent}", f"the master's folder does not exist: {master.parent}")
 
 
-def _stdout() -> Console:
-    return Console(width=None if os.isatty(1) else 200, highlight=False)
-
-
-def _fail(zh: str, en: str, details: list[str] | None = None) -> typer.Exit:
-    console = _stderr()
-    console.print(Text(f"✗ {zh} / {en}", style="bold red"))
-    for line in details or []:
-        console.print(Text(f"  {line}"))
-    return typer.Exit(EXIT_USAGE)
-
-
-def _load_inputs(rules: Path | None, roster: Path | None, period: str | None):
-    try:
-        rulebook = load_rules_option(rules)
-        people = load_roster_option(roster, rulebook) if roster is not None else None
-        return rulebook, people, period_option(period)
-    except UsageProblem as problem:
-        raise _fail(problem.zh, problem.en, problem.details) from None
-
-
-def _print_summary(result) -> None:
-    console = _stdout()
+def _print_summary(result, console: Console) -> None:
     data = result.to_dict()
     counts = data["counts"]
     files = Table(title=f"汇总结果 Consolidation: {result.master}", title_justify="left")
@@ -102,55 +82,21 @@ def register(app: typer.Typer) -> None:
         output: str = typer.Option("table", "--format", help="table | json"),
     ) -> None:
         """汇总：校验收件箱并合并到 HR 汇总表 / validate an inbox and merge it into the HR master."""
+        from kpisheet.xladdin.master.consolidate import consolidate
+
         if output not in FORMATS:
-            raise _fail(f"--format 只能是 {' 或 '.join(FORMATS)}", f"--format must be one of {', '.join(FORMATS)}")
+            raise UsageError(f"--format 只能是 {' 或 '.join(FORMATS)}", f"--format must be one of {', '.join(FORMATS)}")
         for path in inbox:
             if not path.exists():
-                raise _fail(f"找不到收件箱路径 {path}", f"no such inbox path: {path}")
-        if master.is_dir():
-            raise _fail(f"--master 是文件夹：{master}；请给出 .xlsx 文件名", f"--master is a folder: {master}")
-        if master.suffix.lower() != ".xlsx":
-            raise _fail(f"汇总表应为 .xlsx 文件：{master}", f"the master must be an .xlsx file: {master}")
-        if not master.parent.is_dir():
-            raise _fail(f"汇总表所在文件夹不存在：{master.parent}", f"the master's folder does not exist: {master.parent}")
-        rulebook, people, period = _load_inputs(rules, roster, period)
-        result = _run(inbox, master, rulebook, people, period, jobs, output)
+                raise UsageError(f"找不到收件箱路径 {path}", f"no such inbox path: {path}")
+        check_master_option(master)
+        rulebook, people, period = load_inputs(rules, roster, period)
         if output == "json":
-            sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs)
+            write_json(result.to_dict())
         else:
-            _print_summary(result)
+            with counting(make_console(stderr=True), "校验 validating") as progress:
+                result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
+                                     progress=progress)
+            _print_summary(result, make_console())
         raise typer.Exit(result.exit_code)
-
-
-def _run(inbox, master, rulebook, people, period, jobs, output):
-    from kpisheet.xladdin.master.consolidate import consolidate
-    from kpisheet.xladdin.master.io import MasterReadError
-    from kpisheet.xladdin.master.safety import MasterBusy
-
-    try:
-        if output != "table":
-            return consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs)
-        with _progress_bar() as progress:
-            return consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
-                               progress=progress)
-    except (MasterBusy, MasterReadError) as error:
-        raise _fail(error.message_zh, error.message_en) from None
-    except ImportError as error:
-        raise _fail(f"校验引擎不可用：{error}", f"the validation engine is not available: {error}") from None
-    except OSError as error:
-        raise _fail(f"读写文件失败：{error}；汇总表未改动", f"file I/O failed: {error}; the master is untouched") from None
-    except Exception as error:  # never a traceback for HR; the message names what broke
-        if os.environ.get("KPISHEET_DEBUG"):
-            raise
-        raise _fail(f"内部错误：{type(error).__name__}: {error}；汇总表未改动",
-                    f"internal error: {type(error).__name__}: {error}; the master is untouched") from None
-
-
-
-@contextmanager
-def _progress_bar():
-    """A rich progress bar on stderr, fed by validation's progress(done, total)."""
-    with Progress(TextColumn("校验 validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=_stderr(), transient=True) as bar:
-        task = bar.add_task("validate", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -6,44 +6,20 @@ writable, bad option).
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-EXIT_USAGE = 2
+from kpisheet.validators.errors import UsageError
+from kpisheet.xladdin.kit.console import make_console
+from kpisheet.xladdin.kit.files import as_file_error
+from kpisheet.xladdin.kit.progress import Steps, progress_bar
+
 DEFAULT_DEMO_DIR = "kpisheet-demo"
-
-
-def _console() -> Console:
-    piped = not os.isatty(1) and "COLUMNS" not in os.environ
-    return Console(width=160 if piped else None, highlight=False)
-
-
-def _fail(console: Console, zh: str, en: str) -> typer.Exit:
-    console.print(Text(f"✗ {zh} / {en}", style="bold red"))
-    return typer.Exit(EXIT_USAGE)
-
-
-class RichSteps:
-    """One progress bar per step, each left on screen when done."""
-
-    def __init__(self, progress: Progress):
-        self.progress = progress
-
-    @contextmanager
-    def step(self, title: str, total: int) -> Iterator:
-        task = self.progress.add_task(title, total=max(total, 1))
-        try:
-            yield lambda: self.progress.advance(task)
-        finally:
-            self.progress.update(task, completed=max(total, 1))
 
 
 def _new_default_folder() -> Path:
@@ -55,43 +31,30 @@ def _new_default_folder() -> Path:
     return candidate
 
 
-def _prepare_folder(console: Console, folder: Path | None, force: bool) -> Path:
+def _prepare_folder(folder: Path | None, force: bool) -> Path:
     from kpisheet.xladdin.demo.cycle import clear_outputs
 
     if folder is None:
         return _new_default_folder()
     if folder.exists() and not folder.is_dir():
-        raise _fail(console, f"{folder} 是文件，不是文件夹", f"{folder} is a file, not a folder")
+        raise UsageError(f"{folder} 是文件，不是文件夹", f"{folder} is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()):
         if not force:
-            raise _fail(console, f"文件夹 {folder} 不是空的；换一个文件夹，或加 --force 覆盖上次演示的输出",
-                        f"folder {folder} is not empty; choose another folder, or add --force to replace "
-                        "an earlier demo's outputs")
+            raise UsageError(f"文件夹 {folder} 不是空的；换一个文件夹，或加 --force 覆盖上次演示的输出",
+                             f"folder {folder} is not empty; choose another folder, or add --force to replace "
+                             "an earlier demo's outputs")
         try:
             clear_outputs(folder)
         except OSError as error:
-            raise _fail(console, f"无法清除旧的演示输出：{error}", f"cannot remove the earlier demo's outputs: {error}") from None
+            raise UsageError(f"无法清除旧的演示输出：{error}", f"cannot remove the earlier demo's outputs: {error}") from None
     return folder
 
 
 def _run(console: Console, folder: Path):
     from kpisheet.xladdin.demo.cycle import run_demo
-    from kpisheet.xladdin.master.safety import MasterBusy
 
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console, transient=False) as progress:
-            return run_demo(folder, RichSteps(progress))
-    except MasterBusy as error:
-        raise _fail(console, error.message_zh, error.message_en) from None
-    except OSError as error:
-        raise _fail(console, f"读写文件失败：{error}", f"file I/O failed: {error}") from None
-    except Exception as error:  # never a traceback for the user; the message names what broke
-        if os.environ.get("KPISHEET_DEBUG"):
-            raise
-        raise _fail(console, f"演示中断：{type(error).__name__}: {error}（设置 KPISHEET_DEBUG=1 可看详情）",
-                    f"the demo stopped: {type(error).__name__}: {error} (set KPISHEET_DEBUG=1 for details)") from None
+    with progress_bar(console) as bar:
+        return run_demo(folder, Steps(bar))
 
 
 def _print_rounds(console: Console, result) -> None:
@@ -187,8 +150,8 @@ def register(app: typer.Typer) -> None:
         rulebook → team workbooks → filled (some with slips) → validation with annotated copies → master →
         calibration → notices → an appeal → annual roll-up → add-in.
         """
-        console = _console()
-        target = _prepare_folder(console, folder, force)
+        console = make_console()
+        target = _prepare_folder(folder, force)
         result = _run(console, target)
         _summary(console, result)
 
@@ -204,20 +167,14 @@ def register(app: typer.Typer) -> None:
                                         help="写表测量的汇总表行数 / rows of the master in the write figure"),
     ) -> None:
         """性能测试：生成 N 个团队考核表并并排测量校验、汇总和写表 / measure validation, consolidation and the master writer."""
-        from kpisheet.xladdin.demo.bench import BenchError, print_results, run_bench, write_json
+        from kpisheet.xladdin.demo.bench import print_results, run_bench, write_json
 
-        console = _console()
-        try:
-            results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
-        except BenchError as error:
-            raise _fail(console, error.message_zh, error.message_en) from None
-        except OSError as error:
-            raise _fail(console, f"读写文件失败：{error}", f"file I/O failed: {error}") from None
+        console = make_console()
+        results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
         print_results(console, results)
         if json_out is not None:
             try:
                 write_json(results, json_out)
             except OSError as error:
-                raise _fail(console, f"无法写入 {json_out}：{error.strerror or error}",
-                            f"cannot write {json_out}: {error.strerror or error}") from None
+                raise as_file_error(error, json_out) from None
             console.print(Text(f"✓ JSON: {json_out}", style="green"))

@@ -15,62 +15,29 @@ master is then untouched.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from kpisheet.xladdin.cli.consolidate import _fail, _load_inputs, _stdout
+from kpisheet.validators.errors import EXIT_FINDINGS, UsageError
+from kpisheet.xladdin.kit.console import make_console
+from kpisheet.xladdin.kit.inputs import date_option, load_inputs
+from kpisheet.xladdin.kit.progress import progress_bar
+from kpisheet.xladdin.kit.user import current_user
+from kpisheet.xladdin.master.consolidate import update_master
 from kpisheet.xladdin.master.layout import APPEALS
 
-EXIT_ATTENTION = 1
-
-
-def _date_option(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise _fail(f"{option} 应为日期，如 2026-10-09，实际为“{value}”",
-                    f"{option} must be a date such as 2026-10-09, got {value!r}") from None
+EXIT_ATTENTION = EXIT_FINDINGS
 
 
 def _check_master(master: Path) -> None:
     if not master.is_file():
-        raise _fail(f"找不到汇总表 {master}：请先运行 kpisheet consolidate 生成汇总表，或检查 --master 路径",
-                    f"no master at {master}: run kpisheet consolidate first, or check --master")
-
-
-def _update(master: Path, rulebook, change):
-    """Run ``change`` on the master under its lock; bilingual exit 2 on any failure, master untouched."""
-    from kpisheet.xladdin.master.consolidate import update_master
-    from kpisheet.xladdin.master.io import MasterReadError
-    from kpisheet.xladdin.master.safety import MasterBusy
-    from kpisheet.validators.policy.workdays import CalendarError
-
-    try:
-        return update_master(master, rulebook, change)
-    except (MasterBusy, MasterReadError, CalendarError) as error:
-        raise _fail(error.message_zh, error.message_en) from None
-    except OSError as error:
-        raise _fail(f"读写文件失败：{error}；汇总表未改动", f"file I/O failed: {error}; the master is untouched") from None
-    except Exception as error:  # never a traceback for HR; the message names what broke
-        if os.environ.get("KPISHEET_DEBUG"):
-            raise
-        raise _fail(f"内部错误：{type(error).__name__}: {error}；汇总表未改动",
-                    f"internal error: {type(error).__name__}: {error}; the master is untouched") from None
-
-
-def _user() -> str:
-    from kpisheet.xladdin.master.consolidate import _user as login
-
-    return login()
+        raise UsageError(f"找不到汇总表 {master}：请先运行 kpisheet consolidate 生成汇总表，或检查 --master 路径",
+                         f"no master at {master}: run kpisheet consolidate first, or check --master")
 
 
 def _written(console: Console, master: Path, changed: bool, backup: Path | None, log_rows: int) -> None:
@@ -165,14 +132,14 @@ def _calibrate(master: Path, rules: Path | None, roster: Path | None, department
     from kpisheet.xladdin.master.calibrate import calibrate_master
 
     _check_master(master)
-    rulebook, people, period = _load_inputs(rules, roster, period)
-    on = _date_option(today, "--today")
+    rulebook, people, period = load_inputs(rules, roster, period)
+    on = date_option(today, "--today")
     by_id = {p.employee_id: p for p in people} if people else None
-    user = _user()
-    outcome, backup = _update(master, rulebook, lambda data: calibrate_master(
+    user = current_user()
+    outcome, backup = update_master(master, rulebook, lambda data: calibrate_master(
         data, rulebook, now=dt.datetime.now(), roster=by_id, department=department, period=period, today=on,
         user=user))
-    console = _stdout()
+    console = make_console()
     if not outcome.departments:
         console.print(Text("✗ 汇总表中没有符合条件的记录 / no rows in the master match --period/--department",
                            style="yellow"))
@@ -189,11 +156,11 @@ def _rollup(master: Path, rules: Path | None, year: int) -> None:
     from kpisheet.xladdin.master.rollup import LEGAL_NOTE_EN, LEGAL_NOTE_ZH, rollup_master
 
     _check_master(master)
-    rulebook, _people, _period = _load_inputs(rules, None, None)
-    user = _user()
-    outcome, backup = _update(master, rulebook,
+    rulebook, _people, _period = load_inputs(rules, None, None)
+    user = current_user()
+    outcome, backup = update_master(master, rulebook,
                               lambda data: rollup_master(data, rulebook, year, now=dt.datetime.now(), user=user))
-    console = _stdout()
+    console = make_console()
     console.print(Text(f"年度汇总 {year}：{outcome.employees} 人 / annual roll-up {year}: {outcome.employees} employees"))
     for title, lines in ((f"连续{rulebook.outcomes.consecutive_d_review}期及以上最低等级 Consecutive lowest grade",
                           outcome.flagged_d), ("绩效改进计划 PIP", outcome.pip)):
@@ -219,14 +186,14 @@ def _appeals(master: Path, rules: Path | None, period: str | None, published: st
 
     _check_master(master)
     if (period is None) != (published is None):
-        raise _fail("--period 和 --published 需同时给出", "--period and --published go together")
-    rulebook, _people, period = _load_inputs(rules, None, period)
-    day, on = _date_option(published, "--published"), _date_option(today, "--today")
-    user = _user()
+        raise UsageError("--period 和 --published 需同时给出", "--period and --published go together")
+    rulebook, _people, period = load_inputs(rules, None, period)
+    day, on = date_option(published, "--published"), date_option(today, "--today")
+    user = current_user()
 
-    outcome, backup = _update(master, rulebook, lambda data: refresh_appeals(
+    outcome, backup = update_master(master, rulebook, lambda data: refresh_appeals(
         data, rulebook, now=dt.datetime.now(), today=on, user=user, publish=(period, day) if day else None))
-    console = _stdout()
+    console = make_console()
     count = len(outcome.data.rows(APPEALS))
     console.print(Text(f"申诉 {count} 条已核算期限 / {count} appeal(s) checked"))
     _print_appeals(console, outcome)
@@ -244,10 +211,10 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
 
     _check_master(master)
     if out.exists() and not out.is_dir():
-        raise _fail(f"--out 不是文件夹：{out}", f"--out is not a folder: {out}")
-    rulebook, _people, period = _load_inputs(rules, None, period)
-    wanted = _date_option(published, "--published")
-    user = _user()
+        raise UsageError(f"--out 不是文件夹：{out}", f"--out is not a folder: {out}")
+    rulebook, _people, period = load_inputs(rules, None, period)
+    wanted = date_option(published, "--published")
+    user = current_user()
     chosen: dict[str, dt.date] = {}
 
     def change(data):
@@ -255,20 +222,19 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
         chosen["day"] = wanted or published_on(data.meta, period) or now.date()
         return refresh_appeals(data, rulebook, now=now, user=user, publish=(period, chosen["day"]))
 
-    outcome, backup = _update(master, rulebook, change)
+    outcome, backup = update_master(master, rulebook, change)
     notices, skipped = build_notices(outcome.data, rulebook, period, chosen["day"], department=department)
-    console = _stdout()
+    console = make_console()
     if not notices:
-        raise _fail(f"汇总表中没有 {period} 有最终等级的员工" + (f"（部门 {department}）" if department else ""),
+        raise UsageError(f"汇总表中没有 {period} 有最终等级的员工" + (f"（部门 {department}）" if department else ""),
                     f"no employee of {period} with a final grade in the master")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise _fail(f"无法创建输出文件夹 {out}：{error}", f"cannot create the output folder {out}: {error}") from None
+        raise UsageError(f"无法创建输出文件夹 {out}：{error}", f"cannot create the output folder {out}: {error}") from None
     soffice = find_soffice() if pdf else None
     failures = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with progress_bar(console) as progress:
         task = progress.add_task("生成通知书 writing notices", total=len(notices))
         for notice in notices:
             target = out / notice_filename(notice)

@@ -12,9 +12,6 @@ folder for ``--approved-goals``. HR's working folder keeps them there.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -22,26 +19,19 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from kpisheet.xladdin.kit.inputs import UsageProblem, load_roster_option, load_rules_option, period_option
+from kpisheet.validators.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from kpisheet.xladdin.kit.console import make_console, write_json
+from kpisheet.xladdin.kit.inputs import load_roster_option, load_rules_option, period_option
+from kpisheet.xladdin.kit.progress import counting
 
-EXIT_ERRORS, EXIT_USAGE = 1, 2
 FORMATS = ("table", "json")
 ROSTER_NAMES = ("roster.xlsx", "花名册.xlsx")
 APPROVED_NAMES = ("approved_goals", "已批准目标")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 STATUS_LABEL = {"ok": "✓ 通过 ok", "warning": "! 警告 warning", "error": "✗ 错误 error"}
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, width=None if os.isatty(2) else 200, highlight=False)
-
-
-def _stdout() -> Console:
-    return Console(width=None if os.isatty(1) else 200, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -61,25 +51,18 @@ def register(app: typer.Typer) -> None:
         jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="并行进程数（默认 CPU 核数）/ worker processes"),
     ) -> None:
         """校验提交的考核表 / validate submitted team workbooks."""
-        err = _stderr()
-        try:
-            settings = _inputs(paths, rules, roster, no_roster, period, phase, approved_goals, output_format,
-                               annotate, err)
-            reports = _run(paths, settings, jobs, err)
-            annotated = _annotate(reports, annotate, jobs, err) if annotate else None
-        except UsageProblem as problem:
-            err.print(Text(f"✗ {problem.zh} / {problem.en}", style="bold red"))
-            for line in problem.details:
-                err.print(Text(f"  {line}"))
-            raise typer.Exit(EXIT_USAGE) from None
+        err = make_console(stderr=True)
+        settings = _inputs(paths, rules, roster, no_roster, period, phase, approved_goals, output_format,
+                           annotate, err)
+        reports = _run(paths, settings, jobs, err)
+        annotated = _annotate(reports, annotate, jobs, err) if annotate else None
         if output_format == "json":
-            sys.stdout.write(json.dumps(to_json(reports), ensure_ascii=False, indent=2) + "\n")
-            sys.stdout.flush()
+            write_json(to_json(reports))
         else:
-            _table(reports, _stdout())
+            _table(reports, make_console())
         if annotated is not None:
             _annotation_summary(annotated, annotate, err)
-        raise typer.Exit(EXIT_ERRORS if any(r.status == "error" for r in reports) else 0)
+        raise typer.Exit(EXIT_FINDINGS if any(r.status == "error" for r in reports) else EXIT_OK)
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -89,12 +72,12 @@ def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_for
     from kpisheet.validators.validate import PHASES
 
     if output_format not in FORMATS:
-        raise UsageProblem(f"--format 只能是 {' 或 '.join(FORMATS)}", f"--format must be one of {', '.join(FORMATS)}")
+        raise UsageError(f"--format 只能是 {' 或 '.join(FORMATS)}", f"--format must be one of {', '.join(FORMATS)}")
     if phase not in PHASES:
-        raise UsageProblem(f"--phase 只能是 {' 或 '.join(PHASES)}", f"--phase must be one of {', '.join(PHASES)}")
+        raise UsageError(f"--phase 只能是 {' 或 '.join(PHASES)}", f"--phase must be one of {', '.join(PHASES)}")
     for path in paths:
         if not path.exists():
-            raise UsageProblem(f"找不到 {path}", f"no such file or folder: {path}")
+            raise UsageError(f"找不到 {path}", f"no such file or folder: {path}")
     rulebook = load_rules_option(rules)
     collecting = period_option(period)
     if roster is None and not no_roster:
@@ -133,7 +116,7 @@ def _approved(folder: Path, rulebook, err: Console):
     from kpisheet.validators.approved_goals import load_approved_goals
 
     if not folder.is_dir():
-        raise UsageProblem(f"找不到已批准目标文件夹 {folder}", f"no such approved-goals folder: {folder}")
+        raise UsageError(f"找不到已批准目标文件夹 {folder}", f"no such approved-goals folder: {folder}")
     load = load_approved_goals(folder, rulebook=rulebook)
     for path, why in load.problems.items():
         reason = why if isinstance(why, str) else "; ".join(f.message_zh for f in why)
@@ -147,12 +130,12 @@ def _check_writable(folder: Path, paths: list[Path]) -> None:
         with tempfile.NamedTemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise UsageProblem(f"无法写入标注文件夹 {folder}（{error.strerror or error}）",
+        raise UsageError(f"无法写入标注文件夹 {folder}（{error.strerror or error}）",
                            f"cannot write to the annotation folder {folder} ({error.strerror or error})") from None
     for path in paths:
         source = path if path.is_dir() else path.parent
         if folder.resolve() == source.resolve():
-            raise UsageProblem("--annotate 文件夹不能是提交文件所在的文件夹（原文件不能被覆盖）",
+            raise UsageError("--annotate 文件夹不能是提交文件所在的文件夹（原文件不能被覆盖）",
                                "--annotate must not be the submissions' folder (originals are never overwritten)")
 
 
@@ -165,14 +148,12 @@ def _run(paths: list[Path], settings: dict, jobs: int | None, err: Console):
     try:
         total = len(find_files(paths))
     except OSError as error:
-        raise UsageProblem(f"无法读取 {error.filename or ''}", f"cannot read {error.filename or error}") from None
+        raise UsageError(f"无法读取 {error.filename or ''}", f"cannot read {error.filename or error}") from None
     show = total > 1 and err.is_terminal
-    with Progress(TextColumn("校验 validating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not show) as progress:
-        task = progress.add_task("validate", total=total)
+    with counting(err, "校验 validating", disable=not show) as progress:
         return validate_paths(paths, rulebook=settings["rulebook"], roster=settings["roster"],
                               period=settings["period"], phase=settings["phase"], approved_goals=settings["approved"],
-                              jobs=jobs, progress=lambda done, _total: progress.update(task, completed=done))
+                              jobs=jobs, progress=progress)
 
 
 def _annotate(reports, folder: Path, jobs: int | None, err: Console) -> dict[str, str | None]:

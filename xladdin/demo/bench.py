@@ -41,13 +41,16 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
 from kpisheet.validators.rulebook.model import Rulebook
 
 from kpisheet.xladdin.demo.bench_corpus import PERIOD, Corpus, make_corpus
+from kpisheet.validators.errors import KpisheetError
+from kpisheet.xladdin.kit.console import make_console
+from kpisheet.xladdin.kit.progress import progress_bar
 
 MASTER_ROWS = 100_000
 # inside --work: the corpus (kept for the next run of the same size) and the masters written
@@ -66,11 +69,12 @@ WORKER_SAMPLE = 1000       # files per batch in the 1-vs-2-workers pairs (the wh
 RSS_INTERVAL = 0.02
 
 
-class BenchError(Exception):
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+class BenchError(KpisheetError):
+    """The benchmark cannot run as asked."""
+
+    code = "bench"
+    title_zh, title_en = "性能测试无法运行", "benchmark cannot run"
+    description = "The benchmark cannot run (a work folder holding foreign files, a measurement child that failed)."
 
 
 @dataclass
@@ -107,13 +111,13 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
     """Generate ``teams`` workbooks (or reuse them from ``work``) and take every figure."""
     from kpisheet.validators.rulebook.load import default_rulebook
 
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     rulebook = default_rulebook()
     temporary = work is None
     folder = Path(tempfile.mkdtemp(prefix="kpisheet-bench-")) if temporary else Path(work)
     results = None
     try:
-        with _progress(console) as progress:
+        with progress_bar(console) as progress:
             corpus = _make_corpus(folder / CORPUS_DIR, teams, rulebook, progress)
             results = BenchResults(teams, corpus.to_dict(), machine_info())
             results.machine["load_average_start"] = _load_average()
@@ -129,11 +133,6 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
     return results
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
 
 
 def _make_corpus(folder: Path, teams: int, rulebook: Rulebook, progress: Progress) -> Corpus:

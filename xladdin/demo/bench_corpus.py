@@ -30,6 +30,7 @@ from typing import Callable
 from kpisheet.validators.layout import META, structure_fingerprint
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.errors import KpisheetError
 
 PERIOD = "2026-Q4"
 DEPARTMENT = "售后服务部"
@@ -66,11 +67,16 @@ def copy_prefix(i: int) -> str:
     return f"SV{i:04d}-"
 
 
-class CorpusFolderError(Exception):
+class CorpusFolderError(KpisheetError):
     """The corpus folder holds files that are not an earlier corpus."""
 
+    code = "bench-folder-foreign"
+    title_zh, title_en = "性能测试文件夹含有其他文件", "benchmark folder holds other files"
+    description = "The benchmark's work folder holds files it did not make; they are never deleted."
+
     def __init__(self, folder: Path):
-        super().__init__(str(folder))
+        super().__init__(f"{folder} 中有不是性能测试生成的文件，不会删除；请换一个 --work 文件夹",
+                         f"{folder} holds files the benchmark did not make and will not delete; choose another --work")
         self.folder = folder
 
 

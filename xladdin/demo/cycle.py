@@ -24,7 +24,6 @@ module only chooses the sample inputs and tells the story.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import shutil
 import time
 import zlib
@@ -40,6 +39,7 @@ from kpisheet.validators.roster import Employee, read_roster, teams
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.load import default_rulebook, dump_yaml, load_rulebook
 
+from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.master import layout as L
 
 PERIODS = ("2026-Q3", "2026-Q4")
@@ -161,7 +161,7 @@ def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.da
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     now = (now or dt.datetime.now()).replace(microsecond=0)
-    user = _user()
+    user = current_user()
 
     with reporter.step("规则表与花名册 rulebook and roster", 2) as advance:
         rulebook = _export_rulebook(folder / RULEBOOK_FILE)
@@ -202,12 +202,6 @@ def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.da
     result.seconds = time.perf_counter() - started
     return result
 
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return ""
 
 
 def _export_rulebook(target: Path) -> Rulebook:

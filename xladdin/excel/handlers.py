@@ -13,14 +13,13 @@ rewritten while it is open in Excel, the handler saves and closes it, lets the
 core replace the file, and opens it again.
 
 Whatever goes wrong reaches the user as one message box in Chinese and
-English; the traceback goes to the log file only (``LOG_PATH``), never to a
-window.
+English; the traceback goes to the log file only (:mod:`kpisheet.xladdin.kit.crash_log`),
+never to a window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import sys
 from collections import Counter, defaultdict
@@ -31,26 +30,28 @@ from typing import Callable, Iterator, Sequence
 
 import xlwings as xw
 
-from kpisheet.validators.policy import grading
+from kpisheet.validators.errors import KpisheetError
 from kpisheet.validators.findings import Finding
-from kpisheet.validators.layout import GOALS, HEADER_ROW, RECOMPUTE, recompute_columns
-from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.layout import HEADER_ROW, RECOMPUTE, recompute_columns
+from kpisheet.validators.policy import grading
 from kpisheet.validators.reading.submission import (
     REQUIRED_SHEETS, NotATeamWorkbook, employee_lines, number, read_team_workbook,
 )
-
-from kpisheet.xladdin.master import layout as M
+from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.xladdin.annotate.copy import COLUMNS as RESULT_COLUMNS
 from kpisheet.xladdin.annotate.copy import FILLS, RESULTS_SHEET, SEVERITY_LABELS
-from kpisheet.xladdin.master.io import FORMULA_LEADS, MasterReadError
-from kpisheet.xladdin.master.safety import MasterBusy
-from kpisheet.xladdin.excel.settings import (
-    Settings, SettingsError, addin_rulebook, missing_rows, parse_settings, read_settings_file,
-    remember_master, remembered_master,
+from kpisheet.xladdin.excel.book_io import (
+    fresh_sheet, literal, own_file, read_sheet, read_sheets, sheet_names, write_block,
 )
+from kpisheet.xladdin.excel.book_settings import rulebook_from, rulebook_of, settings_of
+from kpisheet.xladdin.excel.errors import HandlerError
+from kpisheet.xladdin.excel.settings import Settings, SettingsError, remember_master
+from kpisheet.xladdin.kit.crash_log import log_exception
+from kpisheet.xladdin.kit.files import as_file_error
+from kpisheet.xladdin.kit.user import current_user
+from kpisheet.xladdin.master import layout as M
 
 TITLE = "kpisheet 绩效考核"
-LOG_PATH = Path.home() / ".kpisheet" / "xladdin.log"
 
 # fills for flagged and checked cells (hex, as xlwings takes them)
 FILL_PROBLEM = "#FFC7CE"
@@ -65,55 +66,7 @@ _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 SEVERITY_ORDER = ("error", "warning", "info")
 
 
-class HandlerError(Exception):
-    """A problem the user can fix; the message says what and how, in both languages."""
-
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
-
-
-# Core errors that already say what is wrong in both languages
-_TOLD_ERRORS = (HandlerError, SettingsError, MasterBusy, MasterReadError)
-
-
 # --- talking to the workbook ----------------------------------------------------
-
-
-def sheet_names(book: xw.Book) -> list[str]:
-    return [sheet.name for sheet in book.sheets]
-
-
-def read_sheet(sheet: xw.Sheet) -> list[list]:
-    """The sheet's values from A1 to the end of its used range, in one read.
-
-    Empty cells are '' and numbers floats, as python-calamine gives them, so
-    the same core readers serve files on disk and open workbooks.
-    """
-    last = sheet.used_range.last_cell
-    values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, empty="").value
-    return values or [[]]
-
-
-def read_sheets(book: xw.Book, names) -> dict[str, list[list]]:
-    present = set(sheet_names(book))
-    return {name: read_sheet(book.sheets[name]) for name in names if name in present}
-
-
-def fresh_sheet(book: xw.Book, name: str) -> xw.Sheet:
-    """The sheet ``name``, emptied, or a new one at the end of the book."""
-    if name in sheet_names(book):
-        sheet = book.sheets[name]
-        sheet.clear()
-        return sheet
-    return book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
-
-
-def write_block(sheet: xw.Sheet, row: int, col: int, rows: list[list]) -> None:
-    """Write a rectangular block at 0-based (row, col) in one call."""
-    if rows and rows[0]:
-        sheet.range((row + 1, col + 1)).value = rows
 
 
 def _app(target) -> xw.App:
@@ -212,25 +165,7 @@ def _protect(sheet: xw.Sheet) -> None:
         else:
             sheet.api.Protect(Password="", Contents=True, AllowFormattingColumns=True, AllowFormattingRows=True)
     except Exception:  # the marks are made; a sheet left unprotected is a guard rail down, not data lost
-        _log_exception(f"re-protect {sheet.name}")
-
-
-def _own_file(book: xw.Book) -> Path | None:
-    """The workbook's file, or None when it was never saved (or the engine has no files)."""
-    try:
-        path = Path(book.fullname)
-    except Exception:
-        return None
-    return path if path.is_absolute() and path.parent.is_dir() else None
-
-
-def _literal(value):
-    """A value as Excel must keep it: text that looks like a formula stays text."""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_LEADS) else value
-    if value is None or isinstance(value, (bool, int, float, dt.date, dt.datetime)):
-        return "" if value is None else value
-    return str(value)
+        log_exception(f"re-protect {sheet.name}")
 
 
 # --- findings on cells and in a list ----------------------------------------------------------
@@ -265,7 +200,7 @@ def result_rows(findings: Sequence, original_fills: dict[tuple[str, str], str | 
     for n, f in enumerate(findings, start=1):
         where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
         key = (f.sheet, str(f.cell or "").replace("$", ""))
-        rows.append([_literal(v) for v in (n, SEVERITY_LABELS.get(f.severity, f.severity), f.code, where,
+        rows.append([literal(v) for v in (n, SEVERITY_LABELS.get(f.severity, f.severity), f.code, where,
                                            f.employee_id, f.indicator, f.value, f.expected, f.message_zh,
                                            f.message_en, f.hint, original_fills.get(key) or "")])
     return rows
@@ -312,54 +247,6 @@ def _write_list(book: xw.Book, name: str, findings: Sequence, original_fills: di
 # --- settings ----------------------------------------------------------------------
 
 
-def _settings(book: xw.Book, *, required: bool = True) -> Settings | None:
-    """HR's settings: the 设置 sheet of this workbook, else of the master the add-in remembers.
-
-    A 设置 sheet without some items gets them appended. For a folder button
-    pressed in a workbook with neither, a 设置 sheet is added for HR to fill in.
-    """
-    names = sheet_names(book)
-    own = _own_file(book)
-    if M.SETTINGS in names:
-        sheet = book.sheets[M.SETTINGS]
-        rows = read_sheet(sheet)
-        settings = parse_settings(rows, workbook=book.name, base=own.parent if own else None, this_workbook=own)
-        if settings.missing:
-            added = missing_rows(settings)
-            width = max(len(rows[0]) if rows and rows[0] else 0, 3)
-            write_block(sheet, len(rows), 0, [row + [""] * (width - len(row)) for row in added])
-            rows = rows + added
-            settings = parse_settings(rows, workbook=book.name, base=own.parent if own else None, this_workbook=own)
-        return settings
-    master = remembered_master()
-    if master is not None:
-        return read_settings_file(master)
-    if not required:
-        return None
-    if GOALS in names:
-        raise HandlerError(
-            "此按钮要用汇总表“设置”工作表里的路径。请打开 HR 汇总表，在汇总表中点此按钮。",
-            "This button takes its paths from the 设置 sheet of HR's master: open the master and press the "
-            "button there.")
-    sheet = book.sheets.add(M.SETTINGS, after=book.sheets[len(book.sheets) - 1])
-    write_block(sheet, 0, 0, [[c.header for c in M.SETTINGS_COLUMNS]]
-                + [[item.label, "", item.note] for item in M.SETTING_ITEMS])
-    for col, column in enumerate(M.SETTINGS_COLUMNS):
-        sheet.range((1, col + 1)).column_width = column.width
-    sheet.activate()
-    raise HandlerError(
-        f"本工作簿还没有“{M.SETTINGS}”工作表，已为您添加。请在“值”列填写收件文件夹、花名册、考核期间等，"
-        "保存后再点一次。汇总表留空表示本工作簿。",
-        f"This workbook had no {M.SETTINGS} sheet; one was added. Fill in the Value column (inbox folder, roster, "
-        "period, ...), save, and press the button again. A blank master means this workbook.")
-
-
-def _rulebook_for(book: xw.Book) -> Rulebook:
-    """The rulebook of HR's settings when there are any, else the add-in's own."""
-    settings = _settings(book, required=False)
-    return settings.rulebook() if settings is not None else addin_rulebook()
-
-
 @contextmanager
 def _master_released(book: xw.Book, master: Path) -> Iterator[None]:
     """Let the core replace ``master``: if it is this very workbook, save and close it, and reopen it after.
@@ -367,7 +254,7 @@ def _master_released(book: xw.Book, master: Path) -> Iterator[None]:
     Excel keeps a lock file beside an open workbook (and Windows keeps the file
     itself locked), so the master cannot be rewritten under Excel's feet.
     """
-    own = _own_file(book)
+    own = own_file(book)
     if own is None or own.resolve() != master.resolve():
         yield
         return
@@ -380,13 +267,7 @@ def _master_released(book: xw.Book, master: Path) -> Iterator[None]:
         try:
             app.books.open(str(master))
         except Exception:
-            _log_exception(f"reopen {master}")
-
-
-def _user() -> str:
-    from kpisheet.xladdin.master.consolidate import _user as login
-
-    return login()
+            log_exception(f"reopen {master}")
 
 
 # --- handlers -----------------------------------------------------------------------
@@ -401,8 +282,8 @@ def validate(book: xw.Book) -> None:
     """
     from kpisheet.validators.validate import VALIDATED_SHEETS, validate_values
 
-    settings = _settings(book, required=False)
-    rulebook = settings.rulebook() if settings else addin_rulebook()
+    settings = settings_of(book, required=False)
+    rulebook = rulebook_from(settings)
     roster = settings.roster(rulebook) if settings else None
     period = settings.period(required=False) if settings else None
     set_status(book, "正在读取考核表… / reading the workbook…")
@@ -456,7 +337,7 @@ def recompute(book: xw.Book) -> None:
     bonus, total, grade and coefficient, the sheet's own total and the
     difference) and says how many employees differ or lack inputs.
     """
-    rulebook = _rulebook_for(book)
+    rulebook = rulebook_of(book)
     set_status(book, "正在读取考核表… / reading the workbook…")
     book.app.calculate()  # so that the sheet's own totals are current before comparing
     team = _team_workbook(book, rulebook)
@@ -515,35 +396,26 @@ def recompute(book: xw.Book) -> None:
 
 
 def forms(book: xw.Book) -> None:
-    """生成表格: one team workbook per team of the roster, as `kpisheet forms` writes them."""
-    import io
+    """生成表格: one team workbook per team of the roster, as `kpisheet forms` writes them (the same service)."""
+    from kpisheet.xladdin.forms.service import FormsExist, write_forms
 
-    import typer
-    from rich.console import Console
-
-    from kpisheet.xladdin.cli.forms import make_forms
-
-    settings = _settings(book)
-    roster = settings.existing_file("roster")
+    settings = settings_of(book)
+    rulebook = settings.rulebook()
+    roster = settings.roster(rulebook, required=True)
     period = settings.period()
     out = settings.folder("forms_folder")
-    rules = settings.rulebook_file()
-    deadline = settings.deadline()
-    overwrite = settings.flag("overwrite_forms")
     set_status(book, f"正在生成 {period} 考核表… / writing the team workbooks for {period}…")
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=110, color_system=None, highlight=False, emoji=False)
     try:
-        written = make_forms(roster, period, out, rules, deadline, overwrite, console=console)
-    except typer.Exit:
-        details = _console_text(buffer)
-        if "--force" in details:
-            details += (f"\n\n如确认覆盖，请把{settings.where('overwrite_forms')}改为“是”。 / To overwrite, set "
-                        f"{settings.where_en('overwrite_forms')} to 是 (yes).")
-        raise HandlerError(f"未能生成考核表：\n{details}",
-                           "The team workbooks were not written (details above).") from None
+        written = write_forms(rulebook, roster, period, out, deadline=settings.deadline(),
+                              overwrite=settings.flag("overwrite_forms"))
+    except FormsExist as error:
+        error.hint_zh = f"如确认覆盖，请把{settings.where('overwrite_forms')}改为“是”"
+        error.hint_en = f"to overwrite them, set {settings.where_en('overwrite_forms')} to 是 (yes)"
+        raise
     _remember_safely(settings)
-    names = "\n".join(f"• {p.name}" for p in written[:12]) + (f"\n… 共 {len(written)} 个" if len(written) > 12 else "")
+    names = "\n".join(f"• {form.path.name}" for form in written[:12])
+    if len(written) > 12:
+        names += f"\n… 共 {len(written)} 个"
     alert(book, f"已生成 {len(written)} 个团队考核表（{period}），保存在：\n{out}\n{names}",
           f"Wrote {len(written)} team workbook(s) for {period} into {out}.")
 
@@ -552,7 +424,7 @@ def consolidate(book: xw.Book) -> None:
     """汇总: validate the inbox and merge the accepted workbooks into the master, as `kpisheet consolidate`."""
     from kpisheet.xladdin.master.consolidate import consolidate as run_consolidation
 
-    settings = _settings(book)
+    settings = settings_of(book)
     inbox = settings.existing_folders("inbox")
     master = settings.master()
     rulebook = settings.rulebook()
@@ -583,7 +455,7 @@ def calibrate(book: xw.Book) -> None:
     from kpisheet.xladdin.master.calibrate import calibrate_master
     from kpisheet.xladdin.master.consolidate import update_master
 
-    settings = _settings(book)
+    settings = settings_of(book)
     master = settings.master()
     if not master.is_file():
         raise HandlerError(f"找不到汇总表 {master}：请先点“汇总”生成汇总表，或检查{settings.where('master')}",
@@ -593,7 +465,7 @@ def calibrate(book: xw.Book) -> None:
     by_id = {person.employee_id: person for person in roster} if roster else None
     period = settings.period(required=False)
     app = book.app
-    user = _user()
+    user = current_user()
     set_status(app, "正在校准… / calibrating…")
     with _master_released(book, master):
         outcome, backup = update_master(master, rulebook, lambda data: calibrate_master(
@@ -622,7 +494,7 @@ def findings(book: xw.Book) -> None:
               f"The master's {M.ISSUES} sheet: {counts['error']} error(s), {counts['warning']} warning(s) and "
               f"{counts['info']} note(s) of the last consolidation, by file.")
         return
-    settings = _settings(book, required=False)
+    settings = settings_of(book, required=False)
     if settings is not None:
         master = settings.master()
         if master.is_file():
@@ -659,16 +531,32 @@ ACTIONS: dict[str, Callable[[xw.Book], None]] = {
 }
 
 
+BUTTON_PREFIX = "kpisheet"
+
+
+def action_of(control_id: str) -> str:
+    """The handler a ribbon button runs: button "kpisheetValidate" runs "validate" (see customUI.xml)."""
+    if control_id.startswith(BUTTON_PREFIX) and len(control_id) > len(BUTTON_PREFIX):
+        rest = control_id[len(BUTTON_PREFIX):]
+        return rest[0].lower() + rest[1:]
+    return control_id
+
+
 def on_ribbon(action: str, book: xw.Book | None = None) -> None:
-    """Run one ribbon action on ``book`` (default: the calling workbook); never raises."""
+    """Run one ribbon action on ``book`` (default: the calling workbook); never raises.
+
+    ``action`` is a handler name ("validate") or the id of the pressed button
+    ("kpisheetValidate"), as the add-in's one VBA callback passes it.
+    """
+    action = action_of(action)
     try:
         book = book if book is not None else xw.Book.caller()
         app = book.app
     except Exception:
-        _log_exception(action)
+        log = log_exception(f"ribbon action {action!r}")
         # Without a workbook there is no message box; xlwings shows stderr instead
-        print(f"kpisheet 无法连接到 Excel 工作簿，详见 {LOG_PATH} / kpisheet could not reach the Excel "
-              f"workbook; see {LOG_PATH}", file=sys.stderr)
+        print(f"kpisheet 无法连接到 Excel 工作簿，详见 {log} / kpisheet could not reach the Excel "
+              f"workbook; see {log}", file=sys.stderr)
         return
     try:
         handler = ACTIONS.get(action)
@@ -676,28 +564,38 @@ def on_ribbon(action: str, book: xw.Book | None = None) -> None:
             raise HandlerError(f"未知的按钮操作“{action}”，请重新生成加载项。",
                                f"unknown ribbon action {action!r}; rebuild the add-in.")
         handler(book)
-    except _TOLD_ERRORS as error:
-        _tell(app, action, error.message_zh, error.message_en)
+    except KpisheetError as error:
+        _tell(app, action, *_told(error))
     except OSError as error:
-        _log_exception(action)
-        where = error.filename or ""
-        _tell(app, action, f"读写文件失败：{where} {error.strerror or error}。请检查文件夹是否存在、是否有写入权限、"
-                           "文件是否正被其他程序打开。",
-              f"Reading or writing a file failed: {where} {error.strerror or error}. Check that the folder exists, "
-              "that you may write there and that no other program holds the file open.")
+        log_exception(f"ribbon action {action!r}")
+        told = as_file_error(error, Path(error.filename or "?"))
+        _tell(app, action, f"读写文件失败：{told.message_zh}。请检查文件夹是否存在、是否有写入权限、文件是否正被其他程序打开。",
+              f"{told.message_en}. Check that the folder exists, that you may write there and that no other "
+              "program holds the file open.")
     except Exception as error:
-        if hasattr(error, "message_zh") and hasattr(error, "message_en"):  # a core error that explains itself
-            _tell(app, action, error.message_zh, error.message_en)
-            return
-        _log_exception(action)
-        _tell(app, action, f"操作失败（{type(error).__name__}）。详细信息已写入 {LOG_PATH}，请发给系统管理员。",
-              f"The action failed ({type(error).__name__}: {error}). Details were written to {LOG_PATH}; "
+        log = log_exception(f"ribbon action {action!r}")
+        _tell(app, action, f"操作失败（{type(error).__name__}）。详细信息已写入 {log}，请发给系统管理员。",
+              f"The action failed ({type(error).__name__}: {error}). Details were written to {log}; "
               "please send that file to your administrator.")
     finally:
         try:
             set_status(app, None)
         except Exception:  # Excel busy or gone: the status bar resets itself
-            _log_exception(action)
+            log_exception(f"ribbon {action}: status bar")
+
+
+def _told(error: KpisheetError) -> tuple[str, str]:
+    """The message box text of an error: its message, its details and its hint, in each language."""
+    zh, en = error.message_zh, error.message_en
+    if error.details:
+        listed = "\n".join(f"• {line}" for line in error.details[:8])
+        more = len(error.details) - 8
+        if more > 0:
+            listed += f"\n… 另有 {more} 个 / {more} more"
+        zh, en = f"{zh}\n{listed}", f"{en} (details above)"
+    if error.hint_zh or error.hint_en:
+        zh, en = f"{zh}\n→ {error.hint_zh}", f"{en}\n→ {error.hint_en}"
+    return zh, en
 
 
 def _tell(app, action: str, message_zh: str, message_en: str) -> None:
@@ -705,7 +603,7 @@ def _tell(app, action: str, message_zh: str, message_en: str) -> None:
     try:
         alert(app, message_zh, message_en, problem=True)
     except Exception:
-        _log_exception(action)
+        log_exception(f"ribbon {action}: message box")
         print(f"{message_zh}\n{message_en}", file=sys.stderr)
 
 
@@ -717,19 +615,12 @@ def _team_workbook(book: xw.Book, rulebook: Rulebook):
     try:
         return read_team_workbook(values, source=book.name, rulebook=rulebook)
     except NotATeamWorkbook as error:
-        raise HandlerError(f"当前工作簿不是考核表：{error.reason_zh}",
-                           f"the active workbook is not a team workbook: {error.reason_en}") from None
+        raise HandlerError(f"当前工作簿不是考核表：{error.message_zh}",
+                           f"the active workbook is not a team workbook: {error.message_en}") from None
 
 
 def _cell(value):
     return "" if value is None else value
-
-
-def _console_text(buffer, limit: int = 40) -> str:
-    lines = [line.rstrip() for line in buffer.getvalue().splitlines() if line.strip()]
-    if len(lines) > limit:
-        lines = lines[:limit] + [f"… 另有 {len(lines) - limit} 行 / {len(lines) - limit} more lines"]
-    return "\n".join(lines)
 
 
 def _remember_safely(settings: Settings, master: Path | None = None) -> None:
@@ -774,7 +665,7 @@ def _master_findings(master: Path, rulebook: Rulebook, book: xw.Book) -> list[Fi
     from kpisheet.xladdin.master.consolidate import path_labeller
     from kpisheet.xladdin.master.io import read_master
 
-    own = _own_file(book)
+    own = own_file(book)
     label = path_labeller(master)(str(own)) if own is not None else None
     out = []
     for row in read_master(master, rulebook).rows(M.ISSUES):
@@ -852,18 +743,3 @@ def _calibration_summary(outcome, master: Path, backup: Path | None, period: str
     return zh, en, attention
 
 
-def _log_exception(action: str) -> None:
-    """The traceback of the failure, appended to LOG_PATH (stderr if that cannot be written)."""
-    logger = logging.getLogger("kpisheet.xladdin")
-    try:
-        LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(LOG_PATH, encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    try:
-        logger.exception("ribbon action %r failed", action)
-    finally:
-        logger.removeHandler(handler)
-        handler.close()

@@ -29,6 +29,7 @@ from kpisheet.xladdin.excel.rulebook_source import current_rulebook, rulebook_pa
 from kpisheet.xladdin.master.layout import (
     DATE, PERIOD, SETTING_ITEMS, SETTINGS, TEXT, SettingItem, clean_value,
 )
+from kpisheet.validators.errors import KpisheetError
 
 MASTER_ENV = "KPISHEET_MASTER"
 CONFIG_PATH = Path.home() / ".kpisheet" / "xladdin.conf"
@@ -40,13 +41,12 @@ _NO = {"否", "n", "no", "false", "0", "", "否 no"}
 _MONTH_START = re.compile(r"^(\d{4})-(\d{2})-01$")
 
 
-class SettingsError(Exception):
+class SettingsError(KpisheetError):
     """A setting is missing or wrong; the message names the workbook, the cell and the fix."""
 
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "settings"
+    title_zh, title_en = "设置有误", "settings problem"
+    description = "An item of the master's 设置 sheet is missing or wrong; the message names the cell and the fix."
 
 
 def _normal(text) -> str:

@@ -2,8 +2,11 @@
 
 Each function calls :mod:`kpisheet.validators.policy.scoring` / :mod:`kpisheet.validators.policy.grading`
 with the rulebook in force, so a cell gives the same number as the team
-workbooks and the CLI. The rulebook is the shipped default, or the file named
-by the environment variable ``KPISHEET_RULEBOOK`` (YAML or xlsx).
+workbooks and the CLI. The rulebook is the one the ribbon's buttons use for the
+same workbook (:func:`kpisheet.xladdin.excel.book_settings.cell_rulebook`):
+xlwings passes the calling cell as ``caller`` (an argument Excel never shows),
+and its book's 设置 sheet, the remembered master's, ``KPISHEET_RULEBOOK`` or
+the built-in default decide, in that order.
 
 Bad arguments never raise into Excel (xlwings would show the traceback in the
 cell): they come back as text in Excel's error style, ``#VALUE! 中文 / English``
@@ -24,17 +27,25 @@ from kpisheet.validators.policy import grading, scoring
 from kpisheet.validators.rulebook.model import METHOD_LABELS, Method, Rulebook
 from kpisheet.validators.rulebook.load import RulebookError
 
-from kpisheet.xladdin.excel.rulebook_source import current_rulebook
+from kpisheet.xladdin.excel.book_settings import cell_rulebook
+from kpisheet.validators.errors import KpisheetError
 
 CATEGORY = "kpisheet 绩效考核"
 
 
-class UdfError(ValueError):
+class UdfError(KpisheetError):
     """A bad or missing argument; becomes the function's error text."""
 
+    code = "udf-argument"
+    title_zh, title_en = "工作表函数参数有误", "worksheet function argument"
+    description = "A KPI_ worksheet function got a bad or missing argument; the cell shows #VALUE! or #N/A with why."
+
     def __init__(self, kind: str, message_zh: str, message_en: str):
-        super().__init__(f"{kind} {message_zh} / {message_en}")
+        super().__init__(message_zh, message_en)
         self.kind = kind
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.line()}"
 
 
 def _bad(message_zh: str, message_en: str) -> UdfError:
@@ -60,9 +71,9 @@ def excel_errors(function):
     """Turn every failure of a UDF into its error text instead of an exception."""
 
     @functools.wraps(function)
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):
         try:
-            return function(*args)
+            return function(*args, **kwargs)
         except UdfError as error:
             return str(error)
         except scoring.MissingInput as gap:
@@ -153,9 +164,9 @@ def _values(block) -> list:
 @xw.arg("target", doc="目标值，得 100 分 / target, worth 100")
 @xw.arg("challenge", doc="挑战值，得封顶分 / challenge, worth the cap")
 @excel_errors
-def KPI_SCORE(method, actual, floor=None, target=None, challenge=None):
+def KPI_SCORE(method, actual, floor=None, target=None, challenge=None, caller=None):
     """指标得分（与考核表公式一致）/ An indicator's score, as the team workbooks compute it."""
-    rulebook = current_rulebook()
+    rulebook = cell_rulebook(caller)
     return _score(rulebook, method_from(method), actual, floor, target, challenge)
 
 
@@ -166,9 +177,9 @@ def KPI_SCORE(method, actual, floor=None, target=None, challenge=None):
 @xw.arg("target", doc="目标值，留空用规则表默认 / target; blank uses the rulebook's")
 @xw.arg("challenge", doc="挑战值，留空用规则表默认 / challenge; blank uses the rulebook's")
 @excel_errors
-def KPI_INDICATOR_SCORE(code, actual, floor=None, target=None, challenge=None):
+def KPI_INDICATOR_SCORE(code, actual, floor=None, target=None, challenge=None, caller=None):
     """按指标代码计分，目标留空时用规则表默认值 / Score by indicator code, with the rulebook's targets where blank."""
-    rulebook = current_rulebook()
+    rulebook = cell_rulebook(caller)
     text = str(code if code is not None else "").strip()
     known = {ind.code: ind for ind in rulebook.indicators}
     indicator = known.get(text) or next((i for i in rulebook.indicators if text in (i.name_zh, i.name_en)), None)
@@ -186,9 +197,9 @@ def KPI_INDICATOR_SCORE(code, actual, floor=None, target=None, challenge=None):
 @xw.arg("rating", doc="上级评分 1-5 / manager rating 1-5")
 @xw.arg("self_rating", doc="自评 1-5（仅当规则表给自评权重时需要）/ self-rating 1-5 (needed only if the rulebook weighs it)")
 @excel_errors
-def KPI_RATING(rating, self_rating=None):
+def KPI_RATING(rating, self_rating=None, caller=None):
     """1-5 评分对应的得分（默认 20/40/60/80/100）/ Points for a 1-5 rating (20..100 by default)."""
-    s = current_rulebook().scoring
+    s = cell_rulebook(caller).scoring
     own = _number(self_rating, "自评", "self-rating", required=False)
     return scoring.indicator_score(Method.rating, manager=_number(rating, "上级评分", "manager rating"),
                                    self_rating=own, points=s.rating_points, self_weight=s.self_weight,
@@ -199,9 +210,9 @@ def KPI_RATING(rating, self_rating=None):
 @xw.arg("scores", doc="指标得分区域 / range of indicator scores")
 @xw.arg("weights", doc="对应的权重% 区域 / range of the matching weights in %")
 @excel_errors
-def KPI_WEIGHTED(scores, weights):
+def KPI_WEIGHTED(scores, weights, caller=None):
     """加权得分合计：Σ 得分×权重/100，四舍五入 / Weighted sum: score x weight / 100, rounded."""
-    rulebook = current_rulebook()
+    rulebook = cell_rulebook(caller)
     score_list, weight_list = _values(scores), _values(weights)
     if len(score_list) != len(weight_list):
         raise _bad(f"得分有 {len(score_list)} 个，权重有 {len(weight_list)} 个，区域大小应相同",
@@ -219,9 +230,9 @@ def KPI_WEIGHTED(scores, weights):
 @xw.arg("total", doc="总分 / total score")
 @xw.arg("veto", doc="一票否决事项（规则表中的名称或代码）；留空或“无”表示没有 / veto by its rulebook name or code; blank or 无 means none")
 @excel_errors
-def KPI_GRADE(total, veto=None):
+def KPI_GRADE(total, veto=None, caller=None):
     """总分对应的等级（一票否决时为 D）/ The grade for a total (the veto grade when vetoed)."""
-    rulebook = current_rulebook()
+    rulebook = cell_rulebook(caller)
     # the summary sheet's reading of the veto cell, so that a cell and the sheet agree
     vetoed, problem = grading._veto_reading(rulebook, veto)
     if problem:
@@ -232,9 +243,9 @@ def KPI_GRADE(total, veto=None):
 @xw.func(category=CATEGORY)
 @xw.arg("grade", doc="等级，如 A / grade, e.g. A")
 @excel_errors
-def KPI_COEFF(grade):
+def KPI_COEFF(grade, caller=None):
     """等级对应的绩效系数 / The pay coefficient of a grade."""
-    rulebook = current_rulebook()
+    rulebook = cell_rulebook(caller)
     text = str(grade if grade is not None else "").strip().upper()
     if not text:
         raise _missing("缺少等级", "the grade is missing")
@@ -247,23 +258,23 @@ def KPI_COEFF(grade):
 @xw.func(category=CATEGORY)
 @xw.arg("commendations", doc="表彰次数 / number of commendations")
 @excel_errors
-def KPI_BONUS(commendations):
+def KPI_BONUS(commendations, caller=None):
     """表彰加分（有封顶）/ Bonus points for commendations, capped."""
     count = _number(commendations, "表彰次数", "commendations", required=False)
     if count is not None and count < 0:
         raise _bad("表彰次数不能为负数", "commendations cannot be negative")
-    return grading.bonus_points(current_rulebook(), count)
+    return grading.bonus_points(cell_rulebook(caller), count)
 
 
 @xw.func(category=CATEGORY)
 @xw.arg("value", doc="数值 / number")
 @xw.arg("decimals", doc="小数位数，留空用规则表（默认 2）/ decimals; blank uses the rulebook's (2)")
 @excel_errors
-def KPI_ROUND(value, decimals=None):
+def KPI_ROUND(value, decimals=None, caller=None):
     """与 Excel ROUND 一致的四舍五入 / Rounding half away from zero, as Excel's ROUND."""
     places = _number(decimals, "小数位数", "decimals", required=False)
     if places is None:
-        places = current_rulebook().scoring.decimals
+        places = cell_rulebook(caller).scoring.decimals
     if places != int(places) or not 0 <= places <= 10:
         raise _bad("小数位数应为 0-10 的整数", "decimals must be a whole number 0-10")
     return scoring.round_half_up(_number(value, "数值", "value"), int(places))
@@ -271,7 +282,7 @@ def KPI_ROUND(value, decimals=None):
 
 @xw.func(category=CATEGORY)
 @excel_errors
-def KPI_RULEBOOK():
+def KPI_RULEBOOK(caller=None):
     """当前使用的规则表（编号、版本、指纹）/ The rulebook in force: id, version, fingerprint."""
-    rulebook = current_rulebook()
+    rulebook = cell_rulebook(caller)
     return f"{rulebook.meta.name_zh} {rulebook.meta.id} v{rulebook.meta.version} ({rulebook.fingerprint()})"

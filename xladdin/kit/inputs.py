@@ -1,52 +1,74 @@
-"""The inputs several commands share (--rules, --roster, --period), loaded once way.
+"""The inputs many commands and buttons share, loaded one way: --rules, --roster, --period, dates, files.
 
-Each loader raises :class:`UsageProblem` with a bilingual reason; each command
-shows it in its own style and exits 2.
+Each loader returns the loaded thing or raises a
+:class:`~kpisheet.validators.errors.KpisheetError` that already says, in both
+languages, what is wrong; the faces show it as they show every error. So the
+same broken rulebook gives the same message and exit code from every command.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
+from kpisheet.validators.errors import UsageError
+from kpisheet.validators.policy.periods import PeriodError, parse_period
+from kpisheet.validators.roster import Employee, read_roster
+from kpisheet.validators.rulebook.load import load_rulebook
+from kpisheet.validators.rulebook.model import Rulebook
 
-class UsageProblem(Exception):
-    def __init__(self, zh: str, en: str, details: list[str] | None = None):
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en, self.details = zh, en, details or []
-
-
-def load_rules_option(rules: Path | None):
-    """The rulebook at --rules, or the built-in default."""
-    from kpisheet.validators.rulebook.load import RulebookError, load_rulebook
-
-    if rules is not None and not rules.is_file():
-        raise UsageProblem(f"找不到规则表文件 {rules}", f"no such rulebook file: {rules}")
-    try:
-        return load_rulebook(rules)
-    except RulebookError as error:
-        raise UsageProblem(f"规则表有问题：{error.source}", f"the rulebook has problems: {error.source}",
-                           [str(p) for p in error.problems]) from None
+# dates as HR types them: 2027-01-15, 2027/1/15, 2027.1.15, 2027年1月15日
+_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?\s*$")
 
 
-def load_roster_option(roster: Path, rulebook):
-    from kpisheet.validators.roster import RosterError, read_roster
+def existing_file(path: Path, what_zh: str, what_en: str) -> Path:
+    if not path.exists():
+        raise UsageError(f"找不到{what_zh}文件 {path}", f"no such {what_en} file: {path}")
+    if not path.is_file():
+        raise UsageError(f"{path} 不是文件", f"{path} is not a file")
+    return path
 
-    if not roster.is_file():
-        raise UsageProblem(f"找不到花名册文件 {roster}", f"no such roster file: {roster}")
-    try:
-        return read_roster(roster, rulebook)
-    except RosterError as error:
-        raise UsageProblem(f"花名册有问题：{error.source}", f"the roster has problems: {error.source}",
-                           [str(p) for p in error.problems]) from None
+
+def load_rules_option(rules: Path | None) -> Rulebook:
+    """The rulebook at --rules, or the built-in default; a broken one raises RulebookError (exit 2)."""
+    if rules is not None:
+        existing_file(rules, "规则表", "rulebook")
+    return load_rulebook(rules)
+
+
+def load_roster_option(roster: Path, rulebook: Rulebook) -> list[Employee]:
+    """The roster at --roster; a broken one raises RosterError (exit 2)."""
+    existing_file(roster, "花名册", "roster")
+    return read_roster(roster, rulebook)
 
 
 def period_option(period: str | None) -> str | None:
-    """--period in its canonical form (2026-Q4), or None when not given."""
-    from kpisheet.validators.policy.periods import PeriodError, parse_period
-
+    """--period in its canonical form (2026-Q4), or None when not given; bad text raises PeriodError."""
     if period is None:
         return None
     try:
         return str(parse_period(period))
     except PeriodError as error:
-        raise UsageProblem(f"--period {period}：{error.message_zh}", f"--period {period}: {error.message_en}") from None
+        raise PeriodError(f"--period {period}：{error.message_zh}", f"--period {period}: {error.message_en}") from None
+
+
+def load_inputs(rules: Path | None, roster: Path | None, period: str | None):
+    """(rulebook, roster people or None, canonical period or None) from the options most commands share."""
+    rulebook = load_rules_option(rules)
+    people = load_roster_option(roster, rulebook) if roster is not None else None
+    return rulebook, people, period_option(period)
+
+
+def date_option(value: str | None, option: str) -> dt.date | None:
+    """A date option as HR types it (2027-01-15, 2027/1/15, 2027年1月15日), or None when not given."""
+    if value is None:
+        return None
+    match = _DATE.match(value)
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    raise UsageError(f"{option} 应为日期，如 2027-01-15 或 2027/1/15，实际为“{value}”",
+                     f"{option} must be a date such as 2027-01-15 or 2027/1/15, got {value!r}")

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, TypeVar
 
+from kpisheet.validators.reading.file_checks import owner_file_names
 from kpisheet.validators.report import FileReport
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
 
+from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.master.io import MasterReadError, read_master, write_master
 from kpisheet.xladdin.master.layout import MasterData, empty_master
 from kpisheet.xladdin.master.safety import (
@@ -109,7 +110,7 @@ def merge_into_master(master: str | Path, reports: Sequence[FileReport], *, rule
         exists = master.exists()
         old = read_master(master, rulebook) if exists else empty_master()
         result = merge(old, reports, rulebook, now=now, roster=roster, period=period,
-                       label=path_labeller(master), user=_user())
+                       label=path_labeller(master), user=current_user())
         backup = None
         if result.changed or not exists:
             backup = replace_atomically(
@@ -164,11 +165,8 @@ def is_master_file(master: Path, path: Path) -> bool:
     master, path = master.resolve(), path.resolve()
     if path == master or path.parent == master.parent / BACKUP_DIR:
         return True
-    return path.parent == master.parent and path.name.startswith((f".{master.stem}.", f"~${master.name[2:]}", f"~${master.name}"))
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers and services
-        return ""
+    if path.parent != master.parent:
+        return False
+    # the master's own temp and lock files (".master.*"), and a spreadsheet program's lock on it
+    return (path.name.startswith(f".{master.stem}.") or path.name.startswith(f".{master.name}.")
+            or path.name in owner_file_names(master.name))

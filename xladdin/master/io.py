@@ -31,6 +31,7 @@ from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import MasterColumn, MasterData, clean_row, clean_value
 from kpisheet.xladdin.master.safety import BACKUP_DIR
 from kpisheet.xladdin.master.views import analysis_rows, distribution_rows
+from kpisheet.validators.errors import KpisheetError
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_SEARCH_ROWS = 10
@@ -40,13 +41,12 @@ _FREEZE_COLUMNS = {L.SUMMARY: 3, L.DETAIL: 3}
 _GRADE_COLOURS = ("#1B7F3B", "#6BBF59", "#4F81BD", "#F0A030", "#C0392B")
 
 
-class MasterReadError(Exception):
+class MasterReadError(KpisheetError):
     """The file at --master cannot be used as a master; says why in Chinese and English."""
 
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "master-unreadable"
+    title_zh, title_en = "汇总表无法读取", "master unreadable"
+    description = "The file named as the master is not a kpisheet master or is damaged; it is left untouched."
 
 
 # --- reading -----------------------------------------------------------------

@@ -19,14 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import signal
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from filelock import FileLock, Timeout
+from kpisheet.validators.errors import KpisheetError
+from kpisheet.validators.reading.file_checks import owner_files
+from kpisheet.xladdin.kit.files import copy_atomically, remove_stale_temps, write_atomically
+from kpisheet.xladdin.kit.run_lock import LockTimeout, lock_file_of, run_lock
 
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 10
@@ -34,13 +36,12 @@ FAULT_ENV = "KPISHEET_FAULT"
 FAULT_MARKER_ENV = "KPISHEET_FAULT_MARKER"
 
 
-class MasterBusy(Exception):
+class MasterBusy(KpisheetError):
     """The master is open in a spreadsheet program or in use by another run."""
 
-    def __init__(self, message_zh: str, message_en: str):
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    code = "master-busy"
+    title_zh, title_en = "汇总表正被使用", "master in use"
+    description = "The master is open in Excel, WPS or LibreOffice, or another kpisheet run holds it; nothing is written."
 
 
 def fault_point(name: str) -> None:
@@ -62,13 +63,7 @@ def fault_point(name: str) -> None:
 
 def open_lock_files(master: Path) -> list[Path]:
     """Lock files that say a spreadsheet program has the master open."""
-    name = master.name
-    candidates = [
-        master.with_name(f"~${name}"),
-        master.with_name(f"~${name[2:]}"),  # Excel drops the first two characters of a long name
-        master.with_name(f".~lock.{name}#"),
-    ]
-    return sorted({path for path in candidates if path.exists()})
+    return owner_files(Path(master))
 
 
 def refuse_if_open(master: Path) -> None:
@@ -82,7 +77,7 @@ def refuse_if_open(master: Path) -> None:
 
 
 def lock_path(master: Path) -> Path:
-    return master.with_name(f".{master.name}.kpisheet.lock")
+    return lock_file_of(master)
 
 
 @contextmanager
@@ -90,45 +85,15 @@ def master_lock(master: Path, timeout: float = 0) -> Iterator[None]:
     """Hold the master for one run: refuse if it is open or another run holds it."""
     master = Path(master)
     refuse_if_open(master)
-    lock = FileLock(str(lock_path(master)), timeout=timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise MasterBusy(
-            f"另一个 kpisheet 正在更新汇总表 {master.name}；请等它结束后再运行",
-            f"another kpisheet run is updating the master {master.name}; run again when it has finished") from None
-    try:
-        _remove_stale_temps(master)
+    with ExitStack() as held:
+        try:
+            held.enter_context(run_lock(master, timeout=timeout))
+        except LockTimeout:
+            raise MasterBusy(
+                f"另一个 kpisheet 正在更新汇总表 {master.name}；请等它结束后再运行",
+                f"another kpisheet run is updating the master {master.name}; run again when it has finished") from None
+        remove_stale_temps(master)
         yield
-    finally:
-        lock.release()
-
-
-def _temp_path(master: Path) -> Path:
-    return master.with_name(f".{master.stem}.{os.getpid()}.tmp{master.suffix}")
-
-
-def _remove_stale_temps(master: Path) -> None:
-    """Temp files left by a run that was killed (we hold the lock, so none is live)."""
-    pattern = re.compile(rf"^\.{re.escape(master.stem)}\.\d+\.tmp{re.escape(master.suffix)}$")
-    for path in master.parent.glob(f".{master.stem}.*.tmp{master.suffix}"):
-        if pattern.match(path.name):
-            path.unlink(missing_ok=True)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a directory; NTFS journals the rename
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def backup_pattern(master: Path) -> re.Pattern[str]:
@@ -153,9 +118,9 @@ def _backup(master: Path, now: dt.datetime) -> Path:
     while target.exists():
         target = folder / f"{master.stem}-{stamp}-{n}{master.suffix}"
         n += 1
-    # a copy, not a hard link: a program saving the master in place must not change the backup
-    shutil.copy2(master, target)
-    _fsync_file(target)
+    # a copy, not a hard link: a program saving the master in place must not change the backup;
+    # written under a temporary name, so a partial backup (a full disk) never carries a backup's name
+    copy_atomically(master, target)
     return target
 
 
@@ -168,20 +133,14 @@ def replace_atomically(master: Path, write: Callable[[Path], None], *, now: dt.d
                        keep: int = KEEP_BACKUPS, checkpoint: Callable[[str], None] = fault_point) -> Path | None:
     """Write the new master with ``write(temp_path)`` and swap it in; returns the backup made."""
     master = Path(master)
-    temp = _temp_path(master)
-    try:
-        write(temp)
-        checkpoint("written")
-        _fsync_file(temp)
-        checkpoint("synced")
-        backup = _backup(master, now) if master.exists() else None
+    made: list[Path] = []
+
+    def backup_then_check() -> None:
+        if master.exists():
+            made.append(_backup(master, now))
         checkpoint("backed-up")
         refuse_if_open(master)  # HR may have opened it while we were writing
-        os.replace(temp, master)
-        _fsync_dir(master.parent)
-        checkpoint("replaced")
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+
+    write_atomically(master, write, before_replace=backup_then_check, checkpoint=checkpoint)
     _prune(master, keep)
-    return backup
+    return made[0] if made else None

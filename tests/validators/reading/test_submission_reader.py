@@ -154,7 +154,7 @@ def test_missing_sheet_is_not_a_team_workbook(rulebook, sheet):
     del values[sheet]
     with pytest.raises(NotATeamWorkbook) as caught:
         read_team_workbook(values, source="x.xlsx", rulebook=rulebook)
-    assert sheet in caught.value.reason_zh and sheet in caught.value.reason_en
+    assert sheet in caught.value.message_zh and sheet in caught.value.message_en
     assert caught.value.source == "x.xlsx"
 
 

@@ -72,28 +72,28 @@ def test_export_unknown_suffix_is_a_usage_error(tmp_path):
 def test_export_of_a_broken_source_lists_its_problems(tmp_path):
     source = _yaml(tmp_path, DEFAULT_TEXT.replace("  cap: 120", "  cap: 90"))
     result = run("export", str(tmp_path / "out.yaml"), "--rules", source)
-    assert result.exit_code == 1 and "scoring.cap" in result.output
+    assert result.exit_code == 2 and "scoring.cap" in result.output
     assert not (tmp_path / "out.yaml").exists()
 
 
-def test_weights_summing_to_90_exit_1_and_name_the_role(tmp_path):
+def test_weights_summing_to_90_exit_2_and_name_the_role(tmp_path):
     path = _yaml(tmp_path, DEFAULT_TEXT.replace("TS_REMOTE: 25", "TS_REMOTE: 15"))
     result = run("check", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "roles[2].weights" in result.output and "技术支持专员" in result.output and "90" in result.output
 
 
-def test_target_below_floor_exit_1_and_name_the_indicator(tmp_path):
+def test_target_below_floor_exit_2_and_name_the_indicator(tmp_path):
     text = DEFAULT_TEXT.replace("    floor: 0.70\n    target: 0.85\n    challenge: 0.95\n",
                                 "    floor: 0.70\n    target: 0.65\n    challenge: 0.95\n", 1)  # CS_FCR
     result = run("check", _yaml(tmp_path, text))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "indicators[8].target" in result.output and "CS_FCR" in result.output
 
 
-def test_misspelt_key_exit_1_and_name_it(tmp_path):
+def test_misspelt_key_exit_2_and_name_it(tmp_path):
     result = run("check", _yaml(tmp_path, DEFAULT_TEXT.replace("pip_months_max:", "pip_month_max:")))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "outcomes.pip_month_max" in result.output and "pip_months_max" in result.output
 
 
@@ -102,18 +102,18 @@ def test_every_problem_is_listed(tmp_path):
             .replace("s_max: 0.10", "s_max: 0.40")
             .replace("  - {grade: D, min: 0,", "  - {grade: D, min: 10,"))
     result = run("check", _yaml(tmp_path, text))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     for where in ("roles[2].weights", "distribution.s_max", "grades[4].min"):
         assert where in result.output
 
 
 @pytest.mark.parametrize("content", [b"\x00\x01\x02\xff\xfe binary \x80", "只是一句话，不是规则表。".encode(),
                                      b"key: [unclosed"])
-def test_not_yaml_exit_1_with_one_line(tmp_path, content):
+def test_not_yaml_exit_2_with_one_line(tmp_path, content):
     path = tmp_path / "rules.yaml"
     path.write_bytes(content)
     result = run("check", str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
 
 
@@ -124,7 +124,7 @@ def test_xlsx_problem_is_shown_at_its_cell(tmp_path):
     wb["indicators"]["H1"] = "taget"
     wb.save(target)
     result = run("check", str(target))
-    assert result.exit_code == 1 and "indicators!H1" in result.output and "target" in result.output
+    assert result.exit_code == 2 and "indicators!H1" in result.output and "target" in result.output
 
 
 def test_missing_file_and_folder_are_usage_errors(tmp_path):
@@ -153,12 +153,12 @@ def test_the_installed_command(tmp_path):
     assert kpisheet("check", "r.xlsx").returncode == 0
     (tmp_path / "junk.yaml").write_bytes(os.urandom(512))
     done = kpisheet("check", "junk.yaml")
-    assert done.returncode == 1 and len(done.stdout.strip().splitlines()) == 1
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and not done.stdout.strip()
     assert kpisheet("check", "nope.yaml").returncode == 2
 
 
 def test_export_of_text_excel_cannot_hold_is_a_located_problem(tmp_path):
     source = _yaml(tmp_path, DEFAULT_TEXT.replace("department_en: After-sales Service", 'department_en: "After\\x07sales"'))
     result = run("export", str(tmp_path / "out.xlsx"), "--rules", source)
-    assert result.exit_code == 1 and "meta.department_en" in result.output
+    assert result.exit_code == 2 and "meta.department_en" in result.output
     assert not list(tmp_path.glob("*.xlsx"))  # no half-written file, no temp left behind

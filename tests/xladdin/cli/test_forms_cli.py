@@ -83,7 +83,7 @@ def test_roster_problems_are_listed_with_their_cells(tmp_path):
     bad = tmp_path / "bad.xlsx"
     book.save(bad)
     result = forms("--roster", str(bad), "--period", "2026-Q4", "--out", str(tmp_path / "o"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     letter = openpyxl.utils.get_column_letter(role_col)
     assert f"{letter}{header + 3}" in result.output and "飞行员" in result.output
     assert not list((tmp_path / "o").glob("*.xlsx"))
@@ -95,5 +95,5 @@ def test_rulebook_problems_are_listed(tmp_path):
     rules.write_text(text.replace("  cap: 120", "  capp: 120"), encoding="utf-8")
     result = forms("--roster", str(ROSTER), "--period", "2026-Q4", "--out", str(tmp_path / "o"),
                    "--rules", str(rules))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "capp" in result.output

@@ -16,6 +16,7 @@ from kpisheet.validators.layout import (
 )
 from kpisheet.validators.policy.periods import PeriodError
 from kpisheet.validators.reading.submission import employee_lines, load_team_workbook, number
+from kpisheet.xladdin.kit.crash_log import log_path
 from kpisheet.xladdin.excel.rulebook_source import RULEBOOK_ENV
 
 
@@ -98,8 +99,8 @@ def test_unexpected_failure_is_a_message_box_and_a_log_entry(small_file, handler
         del handlers.ACTIONS["_broken"]
     (alert,) = XR.recorded(book, small_file).alerts()
     assert "操作失败" in alert.prompt and "The action failed" in alert.prompt
-    assert str(handlers.LOG_PATH) in alert.prompt and "Traceback" not in alert.prompt
-    log = handlers.LOG_PATH.read_text(encoding="utf-8")
+    assert str(log_path()) in alert.prompt and "Traceback" not in alert.prompt
+    log = log_path().read_text(encoding="utf-8")
     assert "Traceback" in log and "disk on fire" in log and "'_broken'" in log
 
 
@@ -203,7 +204,7 @@ def test_when_even_the_message_box_fails_the_message_goes_to_stderr(small_file, 
     handlers.on_ribbon("recompute")  # must not raise
     err = capsys.readouterr().err
     assert "不是考核表" in err and "not a team workbook" in err and "Traceback" not in err
-    assert "Excel is busy" in handlers.LOG_PATH.read_text(encoding="utf-8")
+    assert "Excel is busy" in log_path().read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("error, says", [
