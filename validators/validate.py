@@ -236,12 +236,25 @@ def _validate_in_worker(path: str) -> FileReport:
 
 
 
-def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Every file under ``paths`` (folders searched recursively), each once, in a stable order.
+# What a folder search takes as a possible workbook: anything a spreadsheet program may have saved, so a
+# renamed or wrong-format file still gets its finding (file-not-xlsx, file-lock ...). Other files in an
+# inbox (a notes.txt, a PDF) are listed as ignored, not as error files.
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".csv", ".et", ".ett"})
+
+
+@dataclass(frozen=True)
+class InboxScan:
+    files: list[Path]     # to validate, each once, in a stable order
+    ignored: list[Path]   # files in the folders that are not spreadsheets by name
+
+
+def scan_inbox(paths: Iterable[str | Path]) -> InboxScan:
+    """The files under ``paths`` (folders searched recursively); a file named directly is always taken.
 
     Raises FileNotFoundError naming the first path that does not exist.
     """
     found: list[Path] = []
+    ignored: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
@@ -253,10 +266,19 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
             raise FileNotFoundError(f"找不到路径 / no such file or folder: {path}")
         for candidate in candidates:
             key = candidate.resolve()
-            if key not in seen:
-                seen.add(key)
+            if key in seen:
+                continue
+            seen.add(key)
+            if path.is_dir() and candidate.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                ignored.append(candidate)
+            else:
                 found.append(candidate)
-    return found
+    return InboxScan(found, ignored)
+
+
+def find_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files of :func:`scan_inbox` to validate."""
+    return scan_inbox(paths).files
 
 
 def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: RosterArg = None,

@@ -5,11 +5,13 @@ the xlwings VBA module of exactly the installed version, which is what the
 add-in and the Python side must agree on. The build swaps in:
 
 - ``customUI/customUI.xml``: our ribbon (``addin/customUI.xml``);
-- the source of the VBA module ``RibbonMyAddin``: one callback per button
-  (``addin/RibbonMyAddin.bas``), handing the action to ``kpisheet.xladdin.excel.handlers``;
-- the config sheet, activated (``_myaddin.conf`` renamed ``myaddin.conf``) and
+- the source of the VBA module ``RibbonMyAddin``: the one ribbon callback
+  (``addin/RibbonMyAddin.bas``), handing the pressed button's id to ``kpisheet.xladdin.excel.handlers``;
+- the config sheet, activated (``_myaddin.conf`` renamed ``kpisheet.conf``, with
+  xlwings' ``PROJECT_NAME`` set to kpisheet so that xlwings reads it) and
   filled from ``addin/addin.conf`` (interpreter and PYTHONPATH with
-  environment variables, UDF module).
+  environment variables, UDF module);
+- the document properties: kpisheet's, without the template author's name or folder.
 
 Everything else in the template is copied byte for byte. Zip entries carry a
 fixed date, so the same inputs give the same file.
@@ -35,11 +37,15 @@ from kpisheet.validators.errors import KpisheetError
 ADDIN_NAME = "xladdin.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 RIBBON_MODULE = "RibbonMyAddin"
-PROJECT_NAME = "myaddin"  # PROJECT_NAME in the template's xlwings VBA module
-CONFIG_SHEET = f"{PROJECT_NAME}.conf"  # the name under which xlwings reads it
-INACTIVE_CONFIG_SHEET = f"_{CONFIG_SHEET}"
+XLWINGS_MODULE = "xlwings"
+TEMPLATE_PROJECT_NAME = "myaddin"  # PROJECT_NAME in the template's xlwings VBA module
+PROJECT_NAME = "kpisheet"  # ours: xlwings reads its settings from the sheet "<PROJECT_NAME>.conf"
+CONFIG_SHEET = f"{PROJECT_NAME}.conf"
+INACTIVE_CONFIG_SHEET = f"_{TEMPLATE_PROJECT_NAME}.conf"
+PROJECT_NAME_LINE = 'Public Const PROJECT_NAME As String = "{}"'
 
 CUSTOM_UI_PART = "customUI/customUI.xml"
+CORE_PART = "docProps/core.xml"
 VBA_PART = "xl/vbaProject.bin"
 WORKBOOK_PART = "xl/workbook.xml"
 SHARED_STRINGS_PART = "xl/sharedStrings.xml"
@@ -121,6 +127,7 @@ def build_addin(out_dir: str | Path, template: str | Path | None = None,
         VBA_PART: patched_vba_project(parts[VBA_PART], addin_resource(f"{RIBBON_MODULE}.bas")),
         WORKBOOK_PART: activated_workbook_xml(parts[WORKBOOK_PART].decode("utf-8")).encode("utf-8"),
         config_sheet_part(parts): config_sheet_xml(rows).encode("utf-8"),
+        CORE_PART: core_properties_xml().encode("utf-8"),
         SHARED_STRINGS_PART: shared_strings_xml(rows).encode("utf-8"),
     }
     temporary = target.with_suffix(".tmp")
@@ -147,13 +154,40 @@ def patched_vba_project(vba_bin: bytes, ribbon_source: str) -> bytes:
     finally:
         ole.close()
     dir_data = vba_project.decompress(streams[("VBA", "dir")])
-    module = vba_project.read_dir(dir_data).module(RIBBON_MODULE)
-    new_dir, new_module = vba_project.replace_module_source(dir_data, RIBBON_MODULE, ribbon_source)
-    streams[("VBA", "dir")] = vba_project.compress(new_dir)
-    streams[("VBA", module.stream)] = new_module
+    info = vba_project.read_dir(dir_data)
+    xlwings_module = info.module(XLWINGS_MODULE)
+    xlwings_source = vba_project.module_source(info, XLWINGS_MODULE, streams[("VBA", xlwings_module.stream)])
+    for name, source, ours in ((RIBBON_MODULE, ribbon_source, True),
+                               (XLWINGS_MODULE, renamed_project(xlwings_source), False)):
+        dir_data, new_module = vba_project.replace_module_source(dir_data, name, source, normalise_newlines=ours)
+        streams[("VBA", info.module(name).stream)] = new_module
+    streams[("VBA", "dir")] = vba_project.compress(dir_data)
     built = compound_file.build(streams, clsids)
     _verify(built, streams)
     return built
+
+
+def renamed_project(xlwings_source: str) -> str:
+    """xlwings' VBA module with kpisheet's PROJECT_NAME: its config sheet and user config file are kpisheet's."""
+    old, new = PROJECT_NAME_LINE.format(TEMPLATE_PROJECT_NAME), PROJECT_NAME_LINE.format(PROJECT_NAME)
+    if xlwings_source.count(old) != 1:
+        raise AddinBuildError("xlwings 模板的 VBA 模块中找不到 PROJECT_NAME（xlwings 版本不受支持）",
+                              "the template's xlwings VBA module has no PROJECT_NAME line (unsupported xlwings version)")
+    return xlwings_source.replace(old, new)
+
+
+def core_properties_xml() -> str:
+    """kpisheet's own document properties: no template author, fixed dates so the same build gives the same file."""
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            '<dc:title>kpisheet 绩效考核加载项 / appraisal add-in</dc:title>'
+            '<dc:subject>售后服务部员工绩效考核 / after-sales performance appraisal</dc:subject>'
+            '<dc:creator>kpisheet</dc:creator><cp:lastModifiedBy>kpisheet</cp:lastModifiedBy>'
+            '<dcterms:created xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:created>'
+            '<dcterms:modified xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:modified>'
+            '</cp:coreProperties>')
 
 
 def _clsid_bytes(text: str) -> bytes:
@@ -172,10 +206,15 @@ def _verify(built: bytes, expected: dict[tuple[str, ...], bytes]) -> None:
 
 
 def activated_workbook_xml(xml: str) -> str:
-    """Rename the template's inactive config sheet so that xlwings reads it."""
+    """Rename the template's inactive config sheet to kpisheet's, so that xlwings reads it.
+
+    The template author's folder, which Excel records as ``x15ac:absPath``, is dropped.
+    """
     if f'name="{INACTIVE_CONFIG_SHEET}"' not in xml:
         raise AddinBuildError(f"模板中没有 {INACTIVE_CONFIG_SHEET} 工作表（xlwings 版本不受支持）",
                               f"the template has no {INACTIVE_CONFIG_SHEET} sheet (unsupported xlwings version)")
+    xml = re.sub(r"<mc:AlternateContent\b(?:(?!</mc:AlternateContent>).)*?x15ac:absPath.*?</mc:AlternateContent>", "",
+                 xml, flags=re.DOTALL)
     return xml.replace(f'name="{INACTIVE_CONFIG_SHEET}"', f'name="{CONFIG_SHEET}"')
 
 

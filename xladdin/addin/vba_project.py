@@ -208,7 +208,8 @@ def module_source(dir_info: DirInfo, name: str, stream_data: bytes) -> str:
     return decompress(stream_data[module.offset:]).decode(dir_info.encoding)
 
 
-def replace_module_source(dir_data: bytes, name: str, source: str) -> tuple[bytes, bytes]:
+def replace_module_source(dir_data: bytes, name: str, source: str, *,
+                          normalise_newlines: bool = True) -> tuple[bytes, bytes]:
     """A new (decompressed dir, module stream) pair holding ``source`` for module ``name``.
 
     The module's compiled cache (p-code) is dropped and its offset set to 0, so
@@ -220,7 +221,8 @@ def replace_module_source(dir_data: bytes, name: str, source: str) -> tuple[byte
     first = source.lstrip().splitlines()[0] if source.strip() else ""
     if first != f'Attribute VB_Name = "{name}"':
         raise VbaProjectError(f'the source for {name} must start with: Attribute VB_Name = "{name}"')
-    text = "\r\n".join(source.splitlines()) + "\r\n"
+    # our own sources get VBA's CRLF; an edited template module keeps its bytes as they were
+    text = "\r\n".join(source.splitlines()) + "\r\n" if normalise_newlines else source
     try:
         encoded = text.encode(info.encoding)
     except UnicodeEncodeError as error:

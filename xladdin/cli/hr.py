@@ -204,16 +204,22 @@ def _appeals(master: Path, rules: Path | None, period: str | None, published: st
 # --- notices ------------------------------------------------------------------
 
 def _notices(master: Path, rules: Path | None, period: str, out: Path, department: str | None,
-             published: str | None, pdf: bool) -> None:
+             published: str | None, pdf: bool, force: bool) -> None:
     from kpisheet.xladdin.master.appeals import published_on, refresh_appeals
     from kpisheet.xladdin.kit.libreoffice import LibreOfficeError, find_soffice, to_pdf
-    from kpisheet.xladdin.master.notices import build_notices, notice_filename, write_notice
+    from kpisheet.xladdin.master.notices import SHEET_NAME, build_notices, notice_filename, write_notice
 
     _check_master(master)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out 不是文件夹：{out}", f"--out is not a folder: {out}")
     rulebook, _people, period = load_inputs(rules, None, period)
     wanted = date_option(published, "--published")
+    earlier = sorted(out.glob(f"{period}_*_{SHEET_NAME}.xlsx")) if out.is_dir() else []
+    if earlier and not force:  # like forms: a notice already sent out is not replaced silently
+        raise UsageError(f"{out} 中已有 {len(earlier)} 份 {period} 的通知书（如 {earlier[0].name}），未覆盖",
+                         f"{out} already holds {len(earlier)} notice(s) of {period} (e.g. {earlier[0].name}); "
+                         "nothing was overwritten", hint_zh="确认要重新生成请加 --force",
+                         hint_en="add --force to write them again")
     user = current_user()
     chosen: dict[str, dt.date] = {}
 
@@ -312,7 +318,9 @@ def register(app: typer.Typer) -> None:
         published: Optional[str] = typer.Option(
             None, "--published", help="结果公布日期（默认已记录的日期或今天）/ publication date (default: recorded or today)"),
         pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="同时生成 PDF（需 LibreOffice）/ PDFs too"),
+        force: bool = typer.Option(False, "--force", help="覆盖本期已生成的通知书 / overwrite this period's notices",
+                                   show_default=False),
         rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
     ) -> None:
         """通知书：每位员工一份绩效结果通知书（xlsx，另有 PDF）/ one result notice per employee."""
-        _notices(master, rules, period, out, department, published, pdf)
+        _notices(master, rules, period, out, department, published, pdf, force)

@@ -143,12 +143,18 @@ def _check_writable(folder: Path, paths: list[Path]) -> None:
 
 
 def _run(paths: list[Path], settings: dict, jobs: int | None, err: Console):
-    from kpisheet.validators.validate import find_files, validate_paths
+    from kpisheet.validators.validate import scan_inbox, validate_paths
 
     try:
-        total = len(find_files(paths))
+        scan = scan_inbox(paths)
     except OSError as error:
         raise UsageError(f"无法读取 {error.filename or ''}", f"cannot read {error.filename or error}") from None
+    for path in scan.ignored:
+        err.print(Text(f"跳过 / ignored: {path}（不是表格文件 / not a spreadsheet file）", style="dim"))
+    total = len(scan.files)
+    if not total:
+        where = "、".join(map(str, paths))
+        raise UsageError(f"在 {where} 中没有找到考核表文件（.xlsx）", f"no workbook (.xlsx) found in {where}")
     show = total > 1 and err.is_terminal
     with counting(err, "校验 validating", disable=not show) as progress:
         return validate_paths(paths, rulebook=settings["rulebook"], roster=settings["roster"],

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from kpisheet.validators.errors import KpisheetError
+
 POLL_SECONDS = 0.05
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
@@ -55,8 +57,11 @@ else:
             return False
 
 
-class LockTimeout(Exception):
+class LockTimeout(KpisheetError):
     """Another run held the lock for the whole wait (callers say what that means to the user)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"另一个 kpisheet 正在使用 {path.name}", f"another kpisheet run holds {path.name}")
 
 
 def lock_file_of(target: Path) -> Path:
@@ -73,7 +78,7 @@ def _acquire(path: Path, timeout: float) -> int:
             _unlock(fd)  # locked a file a finishing run had just removed: try the new one
         os.close(fd)
         if time.monotonic() >= deadline:
-            raise LockTimeout(str(path))
+            raise LockTimeout(path)
         time.sleep(POLL_SECONDS)
 
 

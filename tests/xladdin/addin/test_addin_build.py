@@ -115,6 +115,12 @@ EXCEL_IMAGE_IDS = {"DataValidation", "CalculateNow", "FileNew", "AutoSum", "Char
                    "FunctionWizard", "RefreshAll"}
 
 
+def test_document_properties_are_kpisheets_own(parts):
+    core = parts["docProps/core.xml"].decode("utf-8")
+    assert "<dc:creator>kpisheet</dc:creator>" in core and "Felix" not in core
+    assert b"Users" not in parts["xl/workbook.xml"] and b"absPath" not in parts["xl/workbook.xml"]
+
+
 def test_every_icon_is_an_excel_control_image(parts):
     _, found = buttons(parts)
     assert {b.get("imageMso") for b in found} <= EXCEL_IMAGE_IDS
@@ -127,10 +133,13 @@ def test_vba_xlwings_version_equals_installed(modules):
     assert re.search(r'PROJECT_NAME As String = "([^"]+)"', code).group(1) == addin_build.PROJECT_NAME
 
 
-def test_only_the_ribbon_module_differs_from_the_template(modules, template_modules):
+def test_only_the_ribbon_module_and_the_project_name_differ_from_the_template(modules, template_modules):
     assert set(modules) == set(template_modules)
     for name in modules:
-        if name != addin_build.RIBBON_MODULE:
+        if name == addin_build.XLWINGS_MODULE:
+            assert modules[name] == addin_build.renamed_project(template_modules[name])
+            assert modules[name] != template_modules[name]
+        elif name != addin_build.RIBBON_MODULE:
             assert modules[name] == template_modules[name], name
     assert "Sub RunMain(" in template_modules[addin_build.RIBBON_MODULE]
     assert "Sub RunMain(" not in modules[addin_build.RIBBON_MODULE]
@@ -141,7 +150,7 @@ def test_config_sheet_is_active_and_filled(built, parts):
 
     workbook = ET.fromstring(parts[addin_build.WORKBOOK_PART])
     names = [s.get("name") for s in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet")]
-    assert names == [addin_build.CONFIG_SHEET] == ["myaddin.conf"]
+    assert names == [addin_build.CONFIG_SHEET] == ["kpisheet.conf"]
     reader = CalamineWorkbook.from_path(str(built))
     try:
         rows = reader.get_sheet_by_name(addin_build.CONFIG_SHEET).to_python()
@@ -227,7 +236,7 @@ def test_libreoffice_reads_the_vba_and_the_config(built, soffice, tmp_path):
         ribbon = z.read("Basic/MyAddin/RibbonMyAddin.xml").decode("utf-8")
         content = z.read("content.xml").decode("utf-8")
     assert "Sub KpisheetRibbon(control As IRibbonControl)" in ribbon
-    assert "myaddin.conf" in content and "kpisheet.xladdin.excel.udfs" in content
+    assert "kpisheet.conf" in content and "kpisheet.xladdin.excel.udfs" in content
 
 
 def test_cli_builds_into_out_dir_and_reports_errors_without_traceback(tmp_path):

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -157,3 +158,22 @@ def test_demo_runs_on_a_gbk_console(tmp_path):
     done = gbk_run("demo", str(tmp_path / "demo"), cwd=REPO_ROOT)
     assert done.returncode == 0, done.stdout.decode("gbk", "replace")[-2000:]
     assert b"Traceback" not in done.stdout + done.stderr
+
+
+def test_validate_on_an_empty_folder_is_a_usage_error(tmp_path):
+    result = RUNNER.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2 and "没有找到考核表" in result.output and "no workbook" in result.output
+
+
+def test_a_text_file_in_the_inbox_is_ignored_not_an_error_file(tmp_path):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    clean = sorted((SAMPLES / "submissions").glob("*.xlsx"))[0]
+    shutil.copy(clean, inbox / clean.name)
+    (inbox / "notes.txt").write_text("经理备注", encoding="utf-8")
+    result = RUNNER.invoke(app, ["validate", str(inbox), "--format", "json"])
+    document = json.loads(result.stdout[result.stdout.index("{"):])
+    assert [Path(f["path"]).name for f in document["files"]] == [clean.name]
+    assert "notes.txt" in result.output and "ignored" in result.output

@@ -129,7 +129,9 @@ def test_publication_date_is_recorded_once(master, tmp_path, rulebook, monkeypat
     assert published_on(read_master(master, rulebook).meta, PERIOD) == dt.date(2026, 9, 30)
     before = digest(master)
     # re-issued later without --published: the recorded date stands, the master is not rewritten
-    again = run("notices", "--master", str(master), "--period", PERIOD, "--out", str(out))
+    refused = run("notices", "--master", str(master), "--period", PERIOD, "--out", str(out))
+    assert refused.exit_code == 2 and "--force" in refused.output and digest(master) == before
+    again = run("notices", "--master", str(master), "--period", PERIOD, "--out", str(out), "--force")
     assert again.exit_code == 0 and "2026-09-30" in again.output and digest(master) == before
     assert [e for e in rows(master, rulebook, L.LOG) if e["action"].startswith("结果公布")][0]["new"] == "2026-09-30"
 
