@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_second_holder_is_refused_then_admitted(tmp_path):
             holding.set()
             release.wait(10)
 
-    # filelock is re-entrant within one thread, so the holder is another thread
+    # the holder is another thread, as a second run would be another process
     holder = threading.Thread(target=hold)
     holder.start()
     try:
@@ -54,6 +55,42 @@ def test_second_holder_is_refused_then_admitted(tmp_path):
         holder.join()
     with master_lock(master, timeout=0.2):
         assert lock_path(master).exists()
+    assert not lock_path(master).exists()  # no lock file is left behind after a run
+
+
+@pytest.mark.parametrize("lock_name", ["~$master.xlsx", ".~lock.master.xlsx#", ".~master.xlsx"])
+def test_the_lock_file_rule_is_the_guards_rule(tmp_path, lock_name):
+    """One rule decides both: a lock file beside the master refuses it, and in an inbox it is a file-lock."""
+    from kpisheet.validators.reading.file_checks import is_lock_name
+
+    master = tmp_path / "master.xlsx"
+    (tmp_path / lock_name).write_bytes(b"owner")
+    assert open_lock_files(master) == [tmp_path / lock_name] and is_lock_name(lock_name)
+
+
+def test_many_runs_at_once_never_hold_the_lock_together(tmp_path):
+    """Runs that wait, finish and remove the lock file in a tight loop: never two holders at a time."""
+    master = tmp_path / "master.xlsx"
+    inside, overlaps = [0], []
+    guard = threading.Lock()
+
+    def run():
+        for _ in range(30):
+            with master_lock(master, timeout=10):
+                with guard:
+                    inside[0] += 1
+                    overlaps.append(inside[0])
+                time.sleep(0.002)  # hold the lock a little, so a second holder would be seen
+                with guard:
+                    inside[0] -= 1
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(overlaps) == 120 and max(overlaps) == 1
+    assert not lock_path(master).exists()
 
 
 def test_replace_keeps_the_previous_version_as_backup(tmp_path):
