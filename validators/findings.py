@@ -34,6 +34,9 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 LOCATION_FIELDS = ("sheet", "cell", "employee_id", "indicator")
 # value/expected may be empty; templates show them as 空 / empty.
 VALUE_FIELDS = ("value", "expected")
+# What templates say instead of a bare ID or code: the employee as "SH0014 张伟" and the
+# indicator as "客户满意度（CSAT）" / "Customer satisfaction (CSAT)". Each needs its location field.
+LABELS = {"employee": "employee_id", "indicator_label": "indicator"}
 
 PREFIXES: dict[str, tuple[str, str]] = {
     "file": ("文件", "File"),
@@ -67,6 +70,8 @@ class FindingKind:
     description_en: str
     # template parameters (and location/value fields) for the docs' example message
     example: Mapping[str, Any] = field(default_factory=dict)
+    # parameters a caller may leave out (they read as nothing), e.g. a consequence note
+    optional: frozenset[str] = frozenset()
 
     @property
     def prefix(self) -> str:
@@ -95,6 +100,10 @@ class Finding:
     message_zh: str
     message_en: str
     hint: str
+    employee_name: str | None = None
+    indicator_name: str | None = None  # the indicator's Chinese name
+    # what the messages were made from, so that names found later can be added (see with_names)
+    made_from: tuple = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +113,8 @@ class Finding:
             "cell": self.cell,
             "employee_id": self.employee_id,
             "indicator": self.indicator,
+            "employee_name": self.employee_name,
+            "indicator_name": self.indicator_name,
             "value": self.value,
             "expected": self.expected,
             "message_zh": self.message_zh,
@@ -120,13 +131,18 @@ class Finding:
 
 
 def _kind(code: str, severity: Severity, title: tuple[str, str], message: tuple[str, str],
-          hint: tuple[str, str], description: tuple[str, str], example: Mapping[str, Any]) -> FindingKind:
+          hint: tuple[str, str], description: tuple[str, str], example: Mapping[str, Any],
+          optional: tuple[str, ...] = ()) -> FindingKind:
     return FindingKind(code, severity, title[0], title[1], message[0], message[1], hint[0], hint[1],
-                       description[0], description[1], MappingProxyType(dict(example)))
+                       description[0], description[1], MappingProxyType(dict(example)), frozenset(optional))
 
 
-_CELL = {"sheet": "考核评分", "cell": "L7", "employee_id": "E1003", "indicator": "CSAT"}
-_GOAL = {"sheet": "目标设定", "cell": "I7", "employee_id": "E1003", "indicator": "ENG_MTTR"}
+# Examples name people and indicators as validation does (see Names): ID and name, Chinese name and code.
+_WHO = {"employee_id": "E1003", "employee_name": "张伟"}
+_CELL = {"sheet": "考核评分", "cell": "L7", **_WHO, "indicator": "CSAT",
+         "indicator_names": ("客户满意度", "Customer satisfaction")}
+_GOAL = {"sheet": "目标设定", "cell": "I7", **_WHO, "indicator": "ENG_MTTR",
+         "indicator_names": ("平均故障处理时长", "Mean time to repair")}
 
 _KINDS: tuple[FindingKind, ...] = (
     # --- file- : the file itself, before anything is read --------------------------------
@@ -248,8 +264,8 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "goal-weight-sum", "error",
         ("权重合计不等于 100", "Weights do not sum to 100"),
-        ("{sheet}!{cell}：员工 {employee_id} 各指标权重合计为 {value}%，应为 {expected}%。",
-         "{sheet}!{cell}: the weights of employee {employee_id} sum to {value}%, but must sum to {expected}%."),
+        ("{sheet}!{cell}：员工 {employee} 各指标权重合计为 {value}%，应为 {expected}%。",
+         "{sheet}!{cell}: the weights of employee {employee} sum to {value}%, but must sum to {expected}%."),
         ("调整该员工各指标的“权重%”，使合计正好等于 {expected}。", "Adjust this employee's Weight % cells so that they add up to exactly {expected}."),
         ("一名员工所有指标的权重之和必须等于 100。", "The weights of one employee's indicators must sum to exactly 100."),
         {**_GOAL, "cell": "N7", "indicator": None, "value": 95, "expected": 100},
@@ -257,8 +273,8 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "goal-weight-range", "error",
         ("权重超出范围", "Weight out of range"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 权重为 {value}%，允许范围是 {expected}%。",
-         "{sheet}!{cell}: employee {employee_id}'s weight for {indicator} is {value}%; the allowed range is {expected}%."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}权重为 {value}%，允许范围是 {expected}%。",
+         "{sheet}!{cell}: employee {employee}'s weight for {indicator_label} is {value}%; the allowed range is {expected}%."),
         ("把权重改到 {expected}% 之间，并保持该员工权重合计为 100。", "Set the weight within {expected}% and keep the employee's total at 100."),
         ("指标权重低于规则表中的最小值或高于最大值。", "An indicator's weight is below its minimum or above its maximum in the rulebook."),
         {**_GOAL, "value": 40, "expected": "5–30"},
@@ -266,8 +282,8 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "goal-target-missing", "error",
         ("缺少目标值", "Target value missing"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 未填写{field_zh}。",
-         "{sheet}!{cell}: employee {employee_id}'s {indicator} has no {field_en}."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}未填写{field_zh}。",
+         "{sheet}!{cell}: employee {employee}'s {indicator_label} has no {field_en}."),
         ("在该单元格填写{field_zh}（数字）。", "Enter the {field_en} (a number) in this cell."),
         ("需要由上级设定的底线值、目标值或挑战值为空。", "A floor, target or challenge value the manager must set is empty."),
         {**_GOAL, "cell": "K7", "field_zh": "目标值", "field_en": "target"},
@@ -275,19 +291,20 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "goal-target-order", "error",
         ("底线/目标/挑战值顺序不对", "Floor/target/challenge out of order"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 底线值 / 目标值 / 挑战值为 {value}，应满足 {order_zh}。",
-         "{sheet}!{cell}: employee {employee_id}'s {indicator} has floor / target / challenge {value}; they must satisfy {order_en}."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}底线值 / 目标值 / 挑战值为 {value}，应满足 {order_zh}。",
+         "{sheet}!{cell}: employee {employee}'s {indicator_label} has floor / target / challenge {value}; they must satisfy {order_en}."),
         ("检查这三个值是否填反或填错了单位。", "Check whether the three values were swapped or typed in the wrong unit."),
-        ("越高越好的指标须 底线 < 目标 ≤ 挑战；越低越好的指标相反。",
-         "For a higher-better indicator floor < target ≤ challenge; for a lower-better one the reverse."),
-        {**_GOAL, "cell": "J7", "value": "4 / 8 / 2", "expected": "floor > target >= challenge",
-         "order_zh": "底线 > 目标 ≥ 挑战（越低越好）", "order_en": "floor > target ≥ challenge (lower is better)"},
+        ("越高越好的指标须 底线 < 目标 < 挑战；越低越好的指标须 底线 > 目标 > 挑战（得分在这三点之间按直线计算，两点相等无法计算）。",
+         "For a higher-better indicator floor < target < challenge; for a lower-better one floor > target > challenge "
+         "(the score is a straight line between these points, which cannot be drawn through two equal ones)."),
+        {**_GOAL, "cell": "J7", "value": "4 / 8 / 2", "expected": "floor > target > challenge (lower is better)",
+         "order_zh": "底线值 > 目标值 > 挑战值（越低越好）", "order_en": "floor > target > challenge (lower is better)"},
     ),
     _kind(
         "goal-smart-missing", "warning",
         ("缺少 SMART 目标描述", "SMART description missing"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 未填写 SMART 目标描述。",
-         "{sheet}!{cell}: employee {employee_id}'s {indicator} has no SMART description."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}未填写 SMART 目标描述。",
+         "{sheet}!{cell}: employee {employee}'s {indicator_label} has no SMART description."),
         ("写明具体、可衡量、可达成、相关、有时限的目标，如“第三季度客户满意度达到 95%，以月度回访调查为准”。",
          "Write a specific, measurable, achievable, relevant and time-bound goal, e.g. 'Q3 customer satisfaction at "
          "95%, measured by the monthly follow-up survey'."),
@@ -297,8 +314,8 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "goal-category-weight", "error",
         ("类别权重不符", "Category weight mismatch"),
-        ("{sheet}!{cell}：员工 {employee_id} 的{category_zh}类指标权重合计为 {value}%，规则表规定为 {expected}%。",
-         "{sheet}!{cell}: employee {employee_id}'s {category_en} indicators weigh {value}% in all; the rulebook "
+        ("{sheet}!{cell}：员工 {employee} 的{category_zh}类指标权重合计为 {value}%，规则表规定为 {expected}%。",
+         "{sheet}!{cell}: employee {employee}'s {category_en} indicators weigh {value}% in all; the rulebook "
          "sets {expected}%."),
         ("只在同一类别的指标之间调整权重，使该类别合计等于 {expected}%。",
          "Move weight only between indicators of the same category, so that the category adds up to {expected}%."),
@@ -310,20 +327,20 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "goal-mandatory-missing", "error",
         ("缺少必选指标", "Mandatory indicator missing"),
-        ("{sheet}!{cell}：员工 {employee_id} 缺少必选指标 {indicator}（{expected}）或其权重为 0。",
-         "{sheet}!{cell}: employee {employee_id} lacks the mandatory indicator {indicator} ({expected}), or it "
-         "weighs 0."),
+        ("{sheet}!{cell}：员工 {employee} 缺少必选指标 {indicator_label}，或其权重为 0。",
+         "{sheet}!{cell}: employee {employee} lacks the mandatory indicator {indicator_label}, or it weighs 0."),
         ("恢复该指标行并给出权重；必选指标不能删除或设为 0。",
          "Restore the indicator's row and give it a weight; a mandatory indicator cannot be removed or set to 0."),
         ("规则表规定为必选的岗位指标不在表中，或权重为 0。",
          "An indicator the rulebook makes mandatory for the role is missing from the sheet or weighs 0."),
-        {**_GOAL, "cell": "E7", "indicator": "CSAT", "value": None, "expected": "客户满意度"},
+        {**_GOAL, "cell": "E7", "indicator": "CSAT", "indicator_names": ("客户满意度", "Customer satisfaction"),
+         "value": None, "expected": "客户满意度"},
     ),
     _kind(
         "goal-changed-after-approval", "error",
         ("目标审批后被修改", "Goal changed after approval"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 的{field_zh}在目标审批后被改动（审批时为 {expected}，现为 {value}）。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator} changed after the goals were approved "
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}的{field_zh}在目标审批后被改动（审批时为 {expected}，现为 {value}）。",
+         "{sheet}!{cell}: employee {employee}'s {field_en} for {indicator_label} changed after the goals were approved "
          "(approved {expected}, now {value})."),
         ("恢复为审批时的值；确需调整目标的，请走目标变更审批并由 HR 重新下发。",
          "Restore the approved value; a goal that must change needs a change approval, after which HR reissues the workbook."),
@@ -335,8 +352,8 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "score-not-number", "error",
         ("不是数字", "Not a number"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {field_zh}“{value}”不是数字（{problem_zh}）。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator}, '{value}', is not a number ({problem_en})."),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}“{value}”不是数字（{problem_zh}）。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en}, '{value}', is not a number ({problem_en})."),
         ("只输入数字：百分比直接输入 95% 或 0.95，不要输入“约90”、全角数字或多余空格。",
          "Type the number only: a percentage as 95% or 0.95, without words such as '约' (about), full-width digits or "
          "extra spaces."),
@@ -348,41 +365,48 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "score-percent-scale", "error",
         ("百分比比例错误", "Percent scale mistake"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 实际值为 {value}，按该指标单位（{unit_zh}）看比例不对，可能应为 {expected}。",
-         "{sheet}!{cell}: employee {employee_id}'s actual value for {indicator} is {value}, which does not fit the "
-         "indicator's unit ({unit_en}); it was probably meant as {expected}."),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}为 {value}，按该指标单位（{unit_zh}）看比例不对，"
+         "可能应为 {expected}。{consequence_zh}",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} is {value}, which does not fit the "
+         "indicator's unit ({unit_en}); it was probably meant as {expected}.{consequence_en}"),
         ("百分比请输入 95% 或 0.95（不要输入 95）；非百分比指标请输入原始数值。",
          "Enter a percentage as 95% or 0.95 (not 95); enter a non-percent indicator in its own unit."),
         ("百分比指标输入了 95 而不是 95%，或非百分比指标输入了小数比例。",
          "95 was typed where 95% was meant, or a fraction was typed for an indicator that is not a percentage."),
-        {**_CELL, "value": 95, "expected": "95% (0.95)", "unit_zh": "%", "unit_en": "%"},
+        {**_CELL, "value": 95, "expected": "0.95 (95%)", "unit_zh": "%", "unit_en": "%", "field_zh": "实际值",
+         "field_en": "actual value", "consequence_zh": "按此值计算，该指标得分为 120（已达极高分线 110，改正后再判断是否须填说明）。",
+         "consequence_en": " Read as typed, the indicator scores 120 (at or above the extreme-high line 110; whether a "
+                           "comment is needed is judged once the value is corrected)."},
+        ("consequence_zh", "consequence_en"),
     ),
     _kind(
         "score-out-of-range", "error",
         ("数值超出合理范围", "Value out of range"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {field_zh}为 {value}，超出合理范围 {expected}。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator} is {value}, outside the plausible range {expected}."),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}为 {value}，超出合理范围 {expected}。{consequence_zh}",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} is {value}, outside the plausible range "
+         "{expected}.{consequence_en}"),
         ("核对原始数据后重新输入；确属特殊情况请在“说明/依据”栏写明。",
          "Check the source data and re-enter the value; if it is truly exceptional, explain it in the comment column."),
         ("数值不可能成立，如负数、超过 100% 的比率或超出规则表允许的范围。",
          "The value is impossible: negative, a rate over 100%, or outside the rulebook's range."),
         {**_CELL, "field_zh": "实际值", "field_en": "actual value", "value": 1.35, "expected": "0%–100%"},
+        ("consequence_zh", "consequence_en"),
     ),
     _kind(
         "score-rating-invalid", "error",
         ("评分无效", "Invalid rating"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {field_zh}为 {value}，只能填 {expected}。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} for {indicator} is {value}; it can only be {expected}."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}的{field_zh}为 {value}，只能填 {expected}。",
+         "{sheet}!{cell}: employee {employee}'s {field_en} for {indicator_label} is {value}; it can only be {expected}."),
         ("从下拉列表中选择评分（1 最差，5 最好）。", "Pick the rating from the dropdown (1 lowest, 5 highest)."),
         ("自评或上级评分不是规则表允许的等级（默认 1–5 的整数）。", "A self or manager rating is not one the rulebook allows (whole numbers 1–5 by default)."),
-        {**_CELL, "cell": "N9", "indicator": "TEAM", "field_zh": "上级评分", "field_en": "manager rating", "value": 4.5,
+        {**_CELL, "cell": "N9", "indicator": "TEAM", "indicator_names": ("团队协作", "Teamwork"), "field_zh": "上级评分", "field_en": "manager rating", "value": 4.5,
          "expected": "1, 2, 3, 4, 5"},
     ),
     _kind(
         "score-missing", "error",
         ("缺少评分输入", "Scoring input missing"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 未填写{field_zh}。",
-         "{sheet}!{cell}: employee {employee_id}'s {indicator} has no {field_en}."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}未填写{field_zh}。",
+         "{sheet}!{cell}: employee {employee}'s {indicator_label} has no {field_en}."),
         ("填写该单元格；确实没有数据的，请与 HR 确认处理办法并在“说明/依据”栏注明。",
          "Fill in this cell; if there is really no data, agree with HR how to handle it and say so in the comment column."),
         ("计算得分所需的实际值或评分为空。", "An actual value or rating needed to compute the score is empty."),
@@ -391,33 +415,33 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "score-comment-required", "error",
         ("需要填写说明", "Comment required"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} {reason_zh}，须在“说明/依据”栏写明理由。",
-         "{sheet}!{cell}: employee {employee_id}'s {indicator} {reason_en}, so the comment column must give the reason."),
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}{reason_zh}，须在“说明/依据”栏写明理由。",
+         "{sheet}!{cell}: employee {employee}'s {indicator_label} {reason_en}, so the comment column must give the reason."),
         ("在“说明/依据”栏写明事实依据（事件、数据来源或面谈记录）。", "Write the evidence in the comment column (events, data source or interview notes)."),
         ("极端得分，或自评与上级评分差距超过规则表阈值，但说明栏为空。",
          "An extreme score, or a self/manager gap above the rulebook's threshold, has no comment."),
-        {**_CELL, "cell": "O9", "indicator": "TEAM", "reason_zh": "自评 5 分与上级评分 2 分相差 3 分（超过 2 分）",
+        {**_CELL, "cell": "O9", "indicator": "TEAM", "indicator_names": ("团队协作", "Teamwork"), "reason_zh": "自评 5 分与上级评分 2 分相差 3 分（超过 2 分）",
          "reason_en": "has a self rating of 5 against a manager rating of 2, a gap of 3 (over 2)"},
     ),
     _kind(
         "score-total-mismatch", "error",
         ("计算结果被改动", "Computed value altered"),
-        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}在文件中为 {value}，按规则重新计算应为 {expected}，公式可能被覆盖或改动。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} reads {value} in the file but recomputes to {expected}; "
+        ("{sheet}!{cell}：员工 {employee} 的{field_zh}在文件中为 {value}，按规则重新计算应为 {expected}，公式可能被覆盖或改动。",
+         "{sheet}!{cell}: employee {employee}'s {field_en} reads {value} in the file but recomputes to {expected}; "
          "the formula was probably overwritten or changed."),
         ("不要在得分、合计、等级等计算列手工输入；请从原表复制回公式，或在新表中重新填写。",
          "Never type into score, total or grade columns; copy the formula back from the original workbook or fill in a fresh one."),
         ("文件中缓存的得分/合计/等级与 Python 按输入重新计算的结果不一致。",
          "A cached score, total or grade in the file differs from Python's recomputation from the inputs."),
-        {"sheet": "汇总", "cell": "H5", "employee_id": "E1003", "field_zh": "总分", "field_en": "total", "value": 95,
+        {"sheet": "汇总", "cell": "H5", **_WHO, "field_zh": "总分", "field_en": "total", "value": 95,
          "expected": 82.4},
     ),
     _kind(
         "score-actual-changed", "warning",
         ("预填实际值被修改", "Prefilled actual changed"),
-        ("{sheet}!{cell}：员工 {employee_id} 的指标 {indicator} 实际值由系统（{source}）预填的 {expected} 改为 {value}，"
+        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}实际值由系统（{source}）预填的 {expected} 改为 {value}，"
          "但未填写说明。",
-         "{sheet}!{cell}: employee {employee_id}'s actual value for {indicator} was changed from {expected}, "
+         "{sheet}!{cell}: employee {employee}'s actual value for {indicator_label} was changed from {expected}, "
          "prefilled from {source}, to {value} without a comment."),
         ("若修改有依据，请在“说明/依据”栏写明数据来源；否则恢复预填值。",
          "If the change is justified, give the data source in the comment column; otherwise restore the prefilled value."),
@@ -428,42 +452,42 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "team-duplicate-employee", "error",
         ("员工重复", "Duplicate employee"),
-        ("{sheet}!{cell}：工号 {employee_id} 重复出现（另见 {other}）。",
-         "{sheet}!{cell}: employee {employee_id} appears more than once (also at {other})."),
+        ("{sheet}!{cell}：工号 {employee} 重复出现（另见 {other}）。",
+         "{sheet}!{cell}: employee {employee} appears more than once (also at {other})."),
         ("删除重复的行，每名员工在同一期间只在一份考核表中出现一次。",
          "Delete the duplicate rows: each employee appears once, in one workbook per period."),
         ("同一工号在汇总表中出现多次，或同一期间出现在两份考核表中。",
          "The same employee ID appears more than once on the summary sheet, or in two workbooks of one period."),
-        {"sheet": "汇总", "cell": "A9", "employee_id": "E1003", "other": "A5"},
+        {"sheet": "汇总", "cell": "A9", **_WHO, "other": "A5"},
     ),
     _kind(
         "team-unknown-employee", "error",
         ("员工不在花名册", "Employee not in the roster"),
-        ("{sheet}!{cell}：工号 {employee_id} 不在花名册中。", "{sheet}!{cell}: employee {employee_id} is not in the roster."),
+        ("{sheet}!{cell}：工号 {employee} 不在花名册中。", "{sheet}!{cell}: employee {employee} is not in the roster."),
         ("核对工号是否输错；新入职员工请先请 HR 加入花名册并重新下发考核表。",
          "Check the ID for typos; for a new hire ask HR to add them to the roster and reissue the workbook."),
         ("表中的工号在花名册里找不到。", "An employee ID in the workbook is not found in the roster."),
-        {"sheet": "汇总", "cell": "A9", "employee_id": "E9999"},
+        {"sheet": "汇总", "cell": "A9", "employee_id": "E9999", "employee_name": "李明"},
     ),
     _kind(
         "team-missing-employee", "error",
         ("缺少员工", "Employee missing"),
-        ("{sheet}：花名册中本团队的员工 {employee_id}（{name}）不在表中。",
-         "{sheet}: employee {employee_id} ({name}) of this team in the roster is missing from the workbook."),
+        ("{sheet}：花名册中本团队的员工 {employee} 不在表中。",
+         "{sheet}: employee {employee} of this team in the roster is missing from the workbook."),
         ("不要删除员工行；员工已离职或调岗的，请告知 HR 更新花名册。",
          "Do not delete employee rows; if the employee left or moved, ask HR to update the roster."),
         ("花名册中属于本团队且应参加考核的员工在表中缺失。", "An employee the roster places in this team and period is missing."),
-        {"sheet": "汇总", "employee_id": "E1007", "name": "王芳"},
+        {"sheet": "汇总", "employee_id": "E1007", "employee_name": "王芳"},
     ),
     _kind(
         "team-wrong-department", "error",
         ("员工不属于本团队", "Employee in the wrong team"),
-        ("{sheet}!{cell}：员工 {employee_id} 在花名册中属于 {value}，不属于本表的 {expected}。",
-         "{sheet}!{cell}: employee {employee_id} belongs to {value} in the roster, not to this workbook's {expected}."),
+        ("{sheet}!{cell}：员工 {employee} 在花名册中属于 {value}，不属于本表的 {expected}。",
+         "{sheet}!{cell}: employee {employee} belongs to {value} in the roster, not to this workbook's {expected}."),
         ("请把该员工交由所属团队的考核表评分；如已调岗，请告知 HR 更新花名册。",
          "Have the employee appraised in their own team's workbook; if they moved, ask HR to update the roster."),
         ("员工在花名册中的部门或团队与本表不同。", "The employee's department or team in the roster differs from the workbook's."),
-        {"sheet": "汇总", "cell": "A6", "employee_id": "E2001", "value": "售后服务部 / 客服二组",
+        {"sheet": "汇总", "cell": "A6", "employee_id": "E2001", "employee_name": "陈静", "value": "售后服务部 / 客服二组",
          "expected": "售后服务部 / 工程一组"},
     ),
     _kind(
@@ -478,11 +502,11 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "team-signoff-missing", "error",
         ("缺少签字", "Sign-off missing"),
-        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}{problem_zh}。", "{sheet}!{cell}: employee {employee_id}'s {field_en} {problem_en}."),
+        ("{sheet}!{cell}：员工 {employee} 的{field_zh}{problem_zh}。", "{sheet}!{cell}: employee {employee}'s {field_en} {problem_en}."),
         ("面谈反馈后由上级和员工分别签字并填写签字日期（在规定期限内）。",
          "After the feedback interview the manager and the employee each sign and date (within the deadline)."),
         ("上级或员工签字为空，或签字日期不在规定期限内。", "A manager or employee sign-off is empty, or dated outside the sign-off window."),
-        {"sheet": "汇总", "cell": "P5", "employee_id": "E1003", "field_zh": "员工签字日期", "field_en": "employee sign-off date",
+        {"sheet": "汇总", "cell": "P5", **_WHO, "field_zh": "员工签字日期", "field_en": "employee sign-off date",
          "problem_zh": "为 2026-07-20，不在 2026-07-01 至 2026-07-10 的签字期限内",
          "problem_en": "is 2026-07-20, outside the sign-off window 2026-07-01 to 2026-07-10"},
     ),
@@ -502,39 +526,39 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "master-grade-invalid", "warning",
         ("校准等级无效", "Calibrated grade not a grade"),
-        ("{sheet}!{cell}：员工 {employee_id} 的校准等级“{value}”不是有效等级（{expected}），最终等级未采用它。",
-         "{sheet}!{cell}: employee {employee_id}'s calibrated grade {value} is not a grade ({expected}); the final "
+        ("{sheet}!{cell}：员工 {employee} 的校准等级“{value}”不是有效等级（{expected}），最终等级未采用它。",
+         "{sheet}!{cell}: employee {employee}'s calibrated grade {value} is not a grade ({expected}); the final "
          "grade does not use it."),
         ("请改为 {expected} 之一，或清空该单元格。", "Type one of {expected} or clear the cell."),
         ("HR 在总表“校准等级”栏填写的内容不是规则中的等级；最终等级按申诉改定或系统等级计算。",
          "What HR typed in the master's calibrated-grade column is not a grade of the rulebook; the final grade falls back "
          "to the appeal's revised grade or the system grade."),
-        {"sheet": "总表", "cell": "T5", "employee_id": "E1003", "value": "优", "expected": "S/A/B/C/D"},
+        {"sheet": "总表", "cell": "T5", **_WHO, "value": "优", "expected": "S/A/B/C/D"},
     ),
     _kind(
         "master-duplicate-row", "warning",
         ("总表重复行", "Duplicate summary row"),
-        ("{sheet}：期间 {period} 的员工 {employee_id} 有两行；系统只更新第一行，另一行原样保留。",
-         "{sheet}: employee {employee_id} has two rows for period {period}; kpisheet updates the first and keeps "
+        ("{sheet}：期间 {period} 的员工 {employee} 有两行；系统只更新第一行，另一行原样保留。",
+         "{sheet}: employee {employee} has two rows for period {period}; kpisheet updates the first and keeps "
          "the other as it is."),
         ("请删除多余的一行（先把其中的备注等 HR 内容合并到保留的一行）。",
          "Delete the extra row (first move any HR notes on it to the row you keep)."),
         ("总表中同一期间、同一工号出现两行（通常是手工复制所致）。",
          "The master's summary sheet holds two rows with the same period and employee ID (usually a row copied by hand)."),
-        {"sheet": "总表", "employee_id": "E1003", "period": "2026-03"},
+        {"sheet": "总表", **_WHO, "period": "2026-03"},
     ),
     _kind(
         "master-duplicate-employee", "warning",
         ("员工出现在两份提交中", "Employee in two submissions"),
-        ("{sheet}：员工 {employee_id} 同时出现在期间 {period} 的两份有效提交 {first} 和 {second} 中，采用较新的 {second}。",
-         "{sheet}: employee {employee_id} is in two accepted submissions of period {period}, {first} and {second}; "
+        ("{sheet}：员工 {employee} 同时出现在期间 {period} 的两份有效提交 {first} 和 {second} 中，采用较新的 {second}。",
+         "{sheet}: employee {employee} is in two accepted submissions of period {period}, {first} and {second}; "
          "the newer, {second}, is used."),
         ("请确认该员工属于哪个团队，从另一份考核表中删除后重新提交；如已调岗，请更新花名册。",
          "Check which team the employee belongs to and remove them from the other workbook, then resubmit; if they "
          "moved, update the roster."),
         ("同一期间两个团队的有效提交都含有同一员工，总表只能采用其中一份。",
          "Two teams' accepted submissions of one period both hold the same employee; the master can take only one."),
-        {"sheet": "总表", "employee_id": "E1003", "period": "2026-03", "first": "inbox/考核表_一组.xlsx",
+        {"sheet": "总表", **_WHO, "period": "2026-03", "first": "inbox/考核表_一组.xlsx",
          "second": "inbox/考核表_二组.xlsx"},
     ),
     _kind(
@@ -597,15 +621,49 @@ def _fill(kind: FindingKind, template: str, context: Mapping[str, Any]) -> str:
         raise FindingTemplateError(f"finding {kind.code!r}: bad template {template!r}: {error}") from None
 
 
+def employee_label(employee_id: str, name: str | None) -> str:
+    """'SH0014 张伟', or the ID alone when the name is unknown."""
+    return f"{employee_id} {name}" if name else employee_id
+
+
+def indicator_label(code: str, names: tuple[str, str] | None, lang: str) -> str:
+    """'客户满意度（CSAT）' / 'Customer satisfaction (CSAT)', or the code alone when the name is unknown."""
+    if not names:
+        return code
+    return f"{names[0]}（{code}）" if lang == "zh" else f"{names[1]} ({code})"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who and what findings are about, by ID and code: employee ID -> name, indicator code -> (中文, English).
+
+    Checks locate a finding by employee ID and indicator code; a manager reads
+    names. Validation builds one Names per workbook (from the sheet's own names,
+    the roster and the rulebook) and :func:`with_names` puts them into every
+    finding, so no check has to carry them.
+    """
+
+    employees: Mapping[str, str] = field(default_factory=dict)
+    indicators: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def merged(self, other: Names) -> Names:
+        """Both; where both know an ID or code, ``self`` wins."""
+        return Names({**other.employees, **self.employees}, {**other.indicators, **self.indicators})
+
+
 def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None,
                  employee_id: str | None = None, indicator: str | None = None,
-                 value: Any = None, expected: Any = None, **params: Any) -> Finding:
+                 value: Any = None, expected: Any = None, employee_name: str | None = None,
+                 indicator_names: tuple[str, str] | None = None, **params: Any) -> Finding:
     """A finding of kind ``code`` with its messages filled from the catalogue.
 
     ``params`` fill the template placeholders that are not Finding fields
     (e.g. ``field_zh``/``field_en``, ``reason_zh``/``reason_en``). Raises
     :class:`FindingTemplateError` for an unknown code, a missing parameter,
     or a parameter no template uses (a typo would otherwise pass silently).
+    ``employee_name`` and ``indicator_names`` (中文, English) make the
+    messages name the employee and the indicator; without them the ID and the
+    code stand alone (:func:`with_names` adds them later).
     """
     kind = kind_of(code)
     names = kind.placeholders()
@@ -614,9 +672,17 @@ def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None
         raise FindingTemplateError(f"finding {code!r} does not use parameter(s) {sorted(unused)}")
     location = {"sheet": sheet, "cell": cell, "employee_id": employee_id, "indicator": indicator}
     base = {k: v for k, v in location.items() if v is not None}
+    if employee_id is not None:
+        base["employee"] = employee_label(employee_id, employee_name)
     texts = {}
     for lang in ("zh", "en"):
         context = dict(base, value=show(value, lang), expected=show(expected, lang))
+        if indicator is not None:
+            label = context["indicator_label"] = indicator_label(indicator, indicator_names, lang)
+            context["indicator_part_" + lang] = f"指标 {label}的" if lang == "zh" else f" for {label}"
+        else:  # a summary input (表彰次数, 一票否决) is no indicator: the field's own name says it
+            context["indicator_part_" + lang] = ""
+        context.update(dict.fromkeys(kind.optional, ""))
         context.update((k, show(v, lang)) for k, v in params.items())
         texts[lang] = (_fill(kind, getattr(kind, f"message_{lang}"), context),
                        _fill(kind, getattr(kind, f"hint_{lang}"), context))
@@ -632,11 +698,35 @@ def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None
         message_zh=texts["zh"][0],
         message_en=texts["en"][0],
         hint=f"{texts['zh'][1]} / {texts['en'][1]}",
+        employee_name=employee_name if employee_id is not None else None,
+        indicator_name=indicator_names[0] if indicator is not None and indicator_names else None,
+        made_from=(value, expected, indicator_names, tuple(params.items())),
     )
+
+
+def with_names(finding: Finding, names: Names) -> Finding:
+    """``finding`` worded with the employee's name and the indicator's names, where ``names`` knows them.
+
+    Names the finding's maker gave are kept; a finding with nothing new to
+    add, or one not made by :func:`make_finding` (no ``made_from``), comes back as it is.
+    """
+    if not finding.made_from:
+        return finding
+    value, expected, indicator_names, params = finding.made_from
+    person = names.employees.get(finding.employee_id) if finding.employee_id is not None else None
+    measure = names.indicators.get(finding.indicator) if finding.indicator is not None else None
+    # what the finding's maker knew comes first: it is the more particular
+    person, measure = finding.employee_name or person, indicator_names or measure
+    if person == finding.employee_name and measure == indicator_names:
+        return finding
+    return make_finding(finding.code, sheet=finding.sheet, cell=finding.cell, employee_id=finding.employee_id,
+                        indicator=finding.indicator, value=value, expected=expected, employee_name=person,
+                        indicator_names=measure, **dict(params))
 
 
 def example_finding(kind: FindingKind) -> Finding:
     """The kind's documented example, made through :func:`make_finding`."""
     example = dict(kind.example)
-    fields = {name: example.pop(name, None) for name in LOCATION_FIELDS + VALUE_FIELDS}
+    fields = {name: example.pop(name, None) for name in LOCATION_FIELDS + VALUE_FIELDS
+              + ("employee_name", "indicator_names")}
     return make_finding(kind.code, **fields, **example)

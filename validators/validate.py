@@ -25,7 +25,7 @@ from kpisheet.validators.checks import (
     actuals as checks_actuals, goals as checks_goals, scores as checks_scores, team as checks_team,
     template as checks_template,
 )
-from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.findings import Finding, Names, make_finding, with_names
 from kpisheet.validators.reading.guard import read_guarded
 from kpisheet.validators.layout import ACTUALS
 from kpisheet.validators.policy.outcomes import employee_outcomes, recompute
@@ -96,7 +96,8 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     findings: list[Finding] = list(file_findings)
 
     def report(book=None, employees=(), extra=None) -> FileReport:
-        unique = _unique(findings)
+        names = finding_names(rulebook, settings.roster, book)
+        unique = [with_names(f, names) for f in _unique(findings)]
         identity = book.identity if book is not None else None
         return FileReport(
             path=source, sha256=sha256, status=status_of(unique),
@@ -125,9 +126,12 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     findings += checks_template.check_rows(book)
     findings += checks_template.check_locked_targets(book, rulebook)
     recomputed = recompute(book, rulebook)
-    findings += checks_goals.check_goals(book, rulebook, _approved_for(settings, book))
+    goal_findings = checks_goals.check_goals(book, rulebook, _approved_for(settings, book), recomputed)
+    findings += goal_findings
     if settings.phase == "scoring":
-        findings += checks_scores.check_scores(book, rulebook, recomputed, calculated=facts.calculated)
+        slipped = {(f.employee_id, f.indicator) for f in goal_findings if f.code in checks_scores.SLIPS}
+        findings += checks_scores.check_scores(book, rulebook, recomputed, calculated=facts.calculated,
+                                               slipped=slipped)
         if ACTUALS in values:  # only workbooks prefilled from source systems carry it
             findings += checks_actuals.check_prefilled(book, values[ACTUALS])
     findings += checks_team.check_duplicates(book)
@@ -141,6 +145,17 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
         cells.setdefault(s.employee_id, s.address("employee_id"))
     extra = {"summary_cells": cells, "calculated": facts.calculated, "phase": settings.phase}
     return report(book, employee_outcomes(recomputed, rulebook), extra)
+
+
+def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | None = None, book=None) -> Names:
+    """Names for the findings of one workbook: indicators from the rulebook; employees as the
+    workbook's 汇总 names them (what the manager sees beside the cell), else as the roster does."""
+    employees = {e.employee_id: e.name for e in (roster or {}).values() if e.name}
+    if book is not None:
+        employees.update((s.employee_id, s.name.strip()) for s in book.summary
+                         if isinstance(s.name, str) and s.name.strip())
+    indicators = {ind.code: (ind.name_zh, ind.name_en) for ind in rulebook.indicators} if rulebook else {}
+    return Names(employees, indicators)
 
 
 def _approved_for(settings: Settings, book) -> checks_goals.ApprovedGoals | None:
@@ -315,10 +330,11 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
             if progress is not None:
                 progress(done, total)
     ordered = [reports[str(path)] for path in files]
-    return add_cross_file_findings(ordered, settings.roster)
+    return add_cross_file_findings(ordered, settings.roster, rulebook)
 
 
-def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Employee] | None) -> list[FileReport]:
+def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Employee] | None,
+                            rulebook: Rulebook | None = None) -> list[FileReport]:
     """The reports with the cross-file team findings added (see checks_team.cross_file_findings)."""
     files = [checks_team.FileEmployees(r.path, r.period, r.department, r.team, r.extra.get("summary_cells", {}))
              for r in reports if "summary_cells" in r.extra]
@@ -327,6 +343,10 @@ def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Empl
     for r in reports:
         more = extra.get(r.path)
         if more:
+            # named as the file's own findings are: the names the file gave its people, else the roster's
+            own = Names({e.employee_id: e.name for e in r.employees if e.name})
+            names = own.merged(finding_names(rulebook, roster))
+            more = [with_names(f, names) for f in more]
             findings = _unique(list(r.findings) + more)
             r = replace(r, findings=tuple(findings), status=status_of(findings))
         out.append(r)

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from kpisheet.validators.findings import (
-    CATALOGUE, LOCATION_FIELDS, PREFIXES, SEVERITIES, FindingTemplateError, example_finding, make_finding,
+    CATALOGUE, LOCATION_FIELDS, PREFIXES, SEVERITIES, FindingTemplateError, Names, example_finding, make_finding,
+    with_names,
 )
 from tests.support.paths import REPO_ROOT
 
@@ -24,8 +25,8 @@ team-missing-employee team-wrong-department team-period-mismatch team-signoff-mi
 team-distribution-over-quota score-actual-changed
 """.split()
 
-JSON_FIELDS = ["code", "severity", "sheet", "cell", "employee_id", "indicator", "value", "expected",
-               "message_zh", "message_en", "hint"]
+JSON_FIELDS = ["code", "severity", "sheet", "cell", "employee_id", "indicator", "employee_name", "indicator_name",
+               "value", "expected", "message_zh", "message_en", "hint"]
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -83,7 +84,8 @@ def test_cell_findings_name_the_cell_in_both_languages():
     assert finding.where == "考核评分!L7"
     assert finding.to_dict() == {
         "code": "score-not-number", "severity": "error", "sheet": "考核评分", "cell": "L7",
-        "employee_id": "E1003", "indicator": "CSAT", "value": "９５", "expected": None,
+        "employee_id": "E1003", "indicator": "CSAT", "employee_name": None, "indicator_name": None,
+        "value": "９５", "expected": None,
         "message_zh": finding.message_zh, "message_en": finding.message_en, "hint": finding.hint,
     }
 
@@ -91,7 +93,8 @@ def test_cell_findings_name_the_cell_in_both_languages():
 def test_file_findings_have_no_location_and_null_fields():
     finding = make_finding("file-encrypted")
     data = finding.to_dict()
-    assert [data[k] for k in ("sheet", "cell", "employee_id", "indicator", "value", "expected")] == [None] * 6
+    assert [data[k] for k in ("sheet", "cell", "employee_id", "indicator", "employee_name", "indicator_name",
+                              "value", "expected")] == [None] * 8
     assert finding.where == ""
 
 
@@ -159,3 +162,44 @@ def test_docs_have_a_table_per_prefix_and_every_code():
         example = example_finding(kind)
         assert kind.severity in row and example.hint.replace("|", "\\|") in row
         assert example.message_zh.replace("|", "\\|") in row and example.message_en.replace("|", "\\|") in row
+
+
+def test_findings_name_the_employee_and_the_indicator_in_both_languages():
+    finding = make_finding("score-missing", sheet="考核评分", cell="L7", employee_id="E1003", indicator="CSAT",
+                           employee_name="张伟", indicator_names=("客户满意度", "Customer satisfaction"),
+                           field_zh="实际值", field_en="actual value")
+    assert "员工 E1003 张伟 的指标 客户满意度（CSAT）未填写实际值" in finding.message_zh
+    assert "employee E1003 张伟's Customer satisfaction (CSAT) has no actual value" in finding.message_en
+    assert (finding.employee_name, finding.indicator_name) == ("张伟", "客户满意度")
+
+
+def test_names_found_later_are_worded_in_and_the_makers_names_kept():
+    bare = make_finding("score-missing", sheet="考核评分", cell="L7", employee_id="E1003", indicator="CSAT",
+                        field_zh="实际值", field_en="actual value")
+    assert "E1003 的指标 CSAT未填写" in bare.message_zh  # without names: the ID and the code
+    names = Names({"E1003": "张伟"}, {"CSAT": ("客户满意度", "Customer satisfaction")})
+    named = with_names(bare, names)
+    assert named == make_finding("score-missing", sheet="考核评分", cell="L7", employee_id="E1003",
+                                 indicator="CSAT", employee_name="张伟",
+                                 indicator_names=("客户满意度", "Customer satisfaction"),
+                                 field_zh="实际值", field_en="actual value")
+    assert "E1003 张伟" in named.message_zh and "客户满意度（CSAT）" in named.message_zh
+    assert with_names(named, names) is named
+    own = make_finding("team-missing-employee", sheet="汇总", employee_id="E1007", employee_name="王芳")
+    assert "王芳" in with_names(own, Names({"E1007": "别名"})).message_zh
+    assert with_names(make_finding("file-encrypted"), names).message_zh == make_finding("file-encrypted").message_zh
+
+
+def test_a_summary_input_is_named_by_its_field_not_as_an_indicator():
+    finding = make_finding("score-out-of-range", sheet="汇总", cell="H5", employee_id="E1003", employee_name="张伟",
+                           value=-1, expected="0, 1, 2, …", field_zh="表彰次数", field_en="commendations")
+    assert "员工 E1003 张伟 的表彰次数为 -1" in finding.message_zh
+    assert "employee E1003 张伟's commendations is -1" in finding.message_en
+
+
+def test_an_optional_parameter_reads_as_nothing_when_left_out():
+    finding = make_finding("score-percent-scale", sheet="考核评分", cell="L7", employee_id="E1", indicator="CSAT",
+                           value=95, expected="0.95 (95%)", unit_zh="%", unit_en="%", field_zh="实际值",
+                           field_en="actual value")
+    assert finding.message_zh.endswith("可能应为 0.95 (95%)。")
+    assert finding.message_en.endswith("probably meant as 0.95 (95%).")

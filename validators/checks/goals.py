@@ -12,9 +12,11 @@ from collections import defaultdict
 from typing import Iterable, Mapping
 
 from kpisheet.validators.checks.numbers import is_blank, is_number, read_text_number, show_number
+from kpisheet.validators.checks.scores import line_score, slip_consequence
 from kpisheet.validators.checks.template import FIELD_NAMES, TARGETS_READ
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.layout import GOAL_COLUMNS, GOALS, a1
+from kpisheet.validators.policy.outcomes import Recomputed
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
 from kpisheet.validators.reading.submission import GoalRow, TeamWorkbook, number
 
@@ -26,7 +28,10 @@ _SMART_NAMES = ("SMART 目标描述", "SMART description")
 ApprovedGoals = Mapping[tuple[str, str], Mapping[str, object]]
 
 
-def check_goals(book: TeamWorkbook, rulebook: Rulebook, approved: ApprovedGoals | None = None) -> list[Finding]:
+def check_goals(book: TeamWorkbook, rulebook: Rulebook, approved: ApprovedGoals | None = None,
+                recomputed: Mapping[str, Recomputed] | None = None) -> list[Finding]:
+    """``recomputed`` (the engine's scores from the inputs as typed) lets a target's slip say what it
+    does to the indicator's score, on the same finding."""
     known = {ind.code: ind for ind in rulebook.indicators}
     by_employee: dict[str, list[GoalRow]] = defaultdict(list)
     for goal in book.goals:
@@ -40,7 +45,8 @@ def check_goals(book: TeamWorkbook, rulebook: Rulebook, approved: ApprovedGoals 
             if ind is None:
                 continue  # an unknown code is a structure change, reported by the template checks
             findings += _weight(goal, ind)
-            findings += _targets(goal, ind)
+            score = line_score(recomputed, employee_id, ind.code) if recomputed is not None else None
+            findings += _targets(goal, ind, slip_consequence(score, rulebook))
             if is_blank(goal.smart):
                 findings.append(make_finding("goal-smart-missing", sheet=GOALS, cell=goal.address("smart"),
                                              employee_id=employee_id, indicator=ind.code))
@@ -139,7 +145,7 @@ def _mandatory(employee_id: str, lines: list[tuple[GoalRow, Indicator | None]],
 # --- targets ------------------------------------------------------------------------------
 
 
-def _targets(goal: GoalRow, ind: Indicator) -> list[Finding]:
+def _targets(goal: GoalRow, ind: Indicator, consequence: dict[str, str]) -> list[Finding]:
     """Targets the manager sets: present, numbers, on the unit's scale, in order.
 
     Locked targets are the rulebook's and are checked as locked cells.
@@ -165,12 +171,12 @@ def _targets(goal: GoalRow, ind: Indicator) -> list[Finding]:
         elif percent and raw > 1 and raw <= 100:
             findings.append(make_finding("score-percent-scale", value=raw,
                                          expected=show_number(raw / 100, percent=True),
-                                         unit_zh="%", unit_en="%", **where))
+                                         unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where, **consequence))
         elif raw < 0 or (percent and raw > 1) or (ind.method is Method.count and key == "target" and raw <= 0):
             low = "> 0" if ind.method is Method.count else "≥ 0"
             findings.append(make_finding("score-out-of-range", value=raw,
                                          expected="0%–100%" if percent else low,
-                                         field_zh=zh, field_en=en, **where))
+                                         field_zh=zh, field_en=en, **where, **consequence))
     if len(values) == 3:
         findings += _order(goal, ind, values)
     return findings

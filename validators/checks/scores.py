@@ -16,6 +16,8 @@ cached 0 is a writer's placeholder, not a result, and is not compared.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
+
 from kpisheet.validators.checks.numbers import is_blank, is_number, read_text_number, show_number
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.policy.grading import coefficient_for, grade_for
@@ -43,7 +45,10 @@ _NAMES = {
 
 
 def check_scores(book: TeamWorkbook, rulebook: Rulebook, recomputed: dict[str, Recomputed], *,
-                 calculated: bool) -> list[Finding]:
+                 calculated: bool, slipped: Set[tuple[str, str]] = frozenset()) -> list[Finding]:
+    """``slipped``: (employee, indicator) whose goal row has a slip of its own (a target typed 95 for
+    95%); like a slip in the 实际值, it makes the score meaningless, so no second finding is made
+    from that score (one slip, one error)."""
     known = {ind.code: ind for ind in rulebook.indicators}
     goals = {(g.employee_id, g.code): g for g in reversed(book.goals)}  # the first row of a key wins
     findings: list[Finding] = []
@@ -52,17 +57,53 @@ def check_scores(book: TeamWorkbook, rulebook: Rulebook, recomputed: dict[str, R
         if ind is None:
             continue  # unknown code: a structure change, reported by the template checks
         goal = goals.get((row.employee_id, row.code))
-        findings += _inputs(row, ind, goal, rulebook)
-        r = recomputed.get(row.employee_id)
-        line = r.lines.get(row.code) if r else None
-        score = line.score if line else None
-        findings += _comment(row, score, rulebook)
+        score = line_score(recomputed, row.employee_id, row.code)
+        inputs = _inputs(row, ind, goal, rulebook, score)
+        findings += inputs
+        slip = (row.employee_id, row.code) in slipped or any(f.code in SLIPS for f in inputs)
+        findings += _comment(row, None if slip else score, rulebook)
         findings += _cached_line(row, goal, score, calculated)
     for r in recomputed.values():
         if r.summary is not None:
             findings += _summary_inputs(r.summary, rulebook)
             findings += _cached_summary(r, rulebook, calculated)
     return findings
+
+
+# --- one slip, one error ---------------------------------------------------------------
+
+# Findings that mean "this number is not what the manager meant": the score computed from it is
+# not the real one either, so it is only described on the slip's own finding (slip_consequence).
+SLIPS = frozenset({"score-not-number", "score-percent-scale", "score-out-of-range"})
+
+
+def line_score(recomputed: Mapping[str, Recomputed], employee_id: str, code: str) -> float | None:
+    """The engine's score of one employee's indicator, from the inputs as typed."""
+    r = recomputed.get(employee_id)
+    line = r.lines.get(code) if r else None
+    return line.score if line else None
+
+
+def slip_consequence(score: float | None, rulebook: Rulebook) -> dict[str, str]:
+    """The consequence_zh/_en of a slip's finding: what the score is, read as typed.
+
+    An extreme score from a slip would otherwise ask for a comment (a second error for the same
+    keystroke); the note says so instead, and the comment rule is applied once the value is right.
+    """
+    if score is None:
+        return {}
+    c = rulebook.comments
+    zh = en = ""
+    if score >= c.extreme_high:
+        zh = f"（不低于极高分线 {c.extreme_high:g}；是否须填说明，待改正后再判断）"
+        en = f" (at or above the extreme-high line {c.extreme_high:g}; whether a comment is needed is judged " \
+             "once the value is corrected)"
+    elif score <= c.extreme_low:
+        zh = f"（不高于极低分线 {c.extreme_low:g}；是否须填说明，待改正后再判断）"
+        en = f" (at or below the extreme-low line {c.extreme_low:g}; whether a comment is needed is judged " \
+             "once the value is corrected)"
+    return {"consequence_zh": f"按此值计算，该指标得分为 {score:g}{zh}。",
+            "consequence_en": f" Read as typed, the indicator scores {score:g}{en}."}
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -72,13 +113,14 @@ def _where(row: ScoreRow, key: str) -> dict:
     return dict(sheet=SCORES, cell=row.address(key), employee_id=row.employee_id, indicator=row.code)
 
 
-def _inputs(row: ScoreRow, ind: Indicator, goal: GoalRow | None, rulebook: Rulebook) -> list[Finding]:
+def _inputs(row: ScoreRow, ind: Indicator, goal: GoalRow | None, rulebook: Rulebook,
+            score: float | None) -> list[Finding]:
     findings = []
     scale = len(rulebook.scoring.rating_points)
     if ind.is_rating:
         findings += _rating(row, "manager", scale, required=True)
     else:
-        findings += _actual(row, ind, goal)
+        findings += _actual(row, ind, goal, slip_consequence(score, rulebook))
     findings += _rating(row, "self_rating", scale, required=rulebook.scoring.self_weight > 0)
     return findings
 
@@ -105,7 +147,7 @@ def _rating(row: ScoreRow, key: str, scale: int, *, required: bool) -> list[Find
     return []
 
 
-def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None) -> list[Finding]:
+def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None, consequence: dict[str, str]) -> list[Finding]:
     raw = row.actual
     percent = ind.unit is Unit.percent
     if is_number(raw) and (0 <= raw <= 1 if percent else raw >= 0) \
@@ -122,6 +164,7 @@ def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None) -> list[Finding
         return [make_finding("score-not-number", value=raw, expected=expected, field_zh=zh, field_en=en,
                              problem_zh=parsed.problem_zh, problem_en=parsed.problem_en, **where)]
     value = float(raw)
+    where = {**where, **consequence}
     if percent:
         return _percent_actual(value, ind, goal, where)
     if value < 0:
@@ -138,7 +181,7 @@ def _percent_actual(value: float, ind: Indicator, goal: GoalRow | None, where: d
     zh, en = _NAMES["actual"]
     if 1 < value <= 100:
         return [make_finding("score-percent-scale", value=value, expected=show_number(value / 100, percent=True),
-                             unit_zh="%", unit_en="%", **where)]
+                             unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where)]
     if value < 0 or value > 1:
         return [make_finding("score-out-of-range", value=value, expected="0%–100%", field_zh=zh, field_en=en,
                              **where)]
@@ -146,7 +189,7 @@ def _percent_actual(value: float, ind: Indicator, goal: GoalRow | None, where: d
     if (ind.method is Method.higher_better and floor is not None and 0 < value < floor
             and floor <= value * 100 <= 1):
         return [make_finding("score-percent-scale", value=value, expected=show_number(value * 100, percent=True),
-                             unit_zh="%", unit_en="%", **where)]
+                             unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where)]
     return []
 
 
@@ -156,11 +199,12 @@ def _comment(row: ScoreRow, score: float | None, rulebook: Rulebook) -> list[Fin
         return []
     c = rulebook.comments
     reasons_zh, reasons_en = [], []
+    # the words say exactly what the rule compares: ≥ the high line, ≤ the low line, > the gap
     if score is not None and score >= c.extreme_high:
-        reasons_zh.append(f"得分 {score:g} 达到极高分线 {c.extreme_high:g}")
+        reasons_zh.append(f"得分 {score:g}，不低于极高分线 {c.extreme_high:g}")
         reasons_en.append(f"scores {score:g}, at or above the extreme-high line {c.extreme_high:g}")
     elif score is not None and score <= c.extreme_low:
-        reasons_zh.append(f"得分 {score:g} 低于极低分线 {c.extreme_low:g}")
+        reasons_zh.append(f"得分 {score:g}，不高于极低分线 {c.extreme_low:g}")
         reasons_en.append(f"scores {score:g}, at or below the extreme-low line {c.extreme_low:g}")
     own, boss = row.self_rating, row.manager
     if is_number(own) and is_number(boss) and abs(own - boss) > c.self_gap:
@@ -170,15 +214,14 @@ def _comment(row: ScoreRow, score: float | None, rulebook: Rulebook) -> list[Fin
                           f"(over {c.self_gap:g})")
     if not reasons_zh:
         return []
-    return [make_finding("score-comment-required", reason_zh="，".join(reasons_zh),
+    return [make_finding("score-comment-required", reason_zh="；".join(reasons_zh),
                          reason_en=" and ".join(reasons_en), **_where(row, "comment"))]
 
 
 def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
     findings = []
-    # not an indicator: the finding names the summary column in its place
-    where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id,  # noqa: E731
-                             indicator=key)
+    # not an indicator: the message names the summary column (表彰次数, 一票否决) by itself
+    where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id)  # noqa: E731
     zh, en = _NAMES["commendations"]
     raw = s.commendations
     if not is_blank(raw) and not is_number(raw):

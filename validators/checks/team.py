@@ -102,7 +102,8 @@ def team_members(roster: Iterable[Employee], department: str, team: str, period:
 
 
 def missing_employee(person: Employee) -> Finding:
-    return make_finding("team-missing-employee", sheet=SUMMARY, employee_id=person.employee_id, name=person.name)
+    return make_finding("team-missing-employee", sheet=SUMMARY, employee_id=person.employee_id,
+                        employee_name=person.name)
 
 
 def signoff_window(period: Period, rulebook: Rulebook) -> tuple[dt.date, dt.date]:

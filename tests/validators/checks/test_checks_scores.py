@@ -50,6 +50,53 @@ def test_95_typed_for_95_percent(values, props):
     assert finding_at(report, row.address("actual")).expected == "0.95 (95%)"
 
 
+def test_one_slip_one_error_with_its_consequence_on_the_same_finding(values, props):
+    """95 typed for 95%: one error at the 实际值, saying what the score would be; no comment demanded
+    for the extreme score the slip made (ENG_FIX_RATE read as 95 scores the cap)."""
+    row = score_row(values, "ENG_FIX_RATE", "SH0011")
+    S.put(values, L.SCORES, row.address("actual"), 95)
+    S.put(values, L.SCORES, row.address("comment"), "")
+    report = S.run(values, props)
+    mine = [f for f in report.findings if f.employee_id == "SH0011" and f.indicator == "ENG_FIX_RATE"]
+    assert [(f.code, f.cell) for f in mine] == [("score-percent-scale", row.address("actual"))]
+    assert "按此值计算，该指标得分为 120（不低于极高分线 110" in mine[0].message_zh
+    assert "Read as typed, the indicator scores 120 (at or above the extreme-high line 110" in mine[0].message_en
+    # corrected to a real extreme, the comment rule applies again
+    goal = next(g for g in book(values).goals if (g.employee_id, g.code) == (row.employee_id, row.code))
+    S.put(values, L.SCORES, row.address("actual"), goal.challenge)
+    assert only(S.run(values, props), "score-comment-required") == {(L.SCORES, row.address("comment"))}
+
+
+@pytest.mark.parametrize("key, zh", [("target", "目标值"), ("challenge", "挑战值")])
+def test_a_target_slip_is_one_error_too(values, props, key, zh):
+    """A target typed 95 for 95%: one error at the goal cell, named as the target it is (not 实际值),
+    and no comment demanded on 考核评分 for the score the slip made."""
+    goal = next(g for g in book(values).goals if g.code == "ENG_FIX_RATE" and g.employee_id == "SH0011")
+    row = score_row(values, "ENG_FIX_RATE", "SH0011")
+    S.put(values, L.GOALS, goal.address(key), getattr(goal, key) * 100)
+    S.put(values, L.SCORES, row.address("actual"), goal.target)  # a real score of 100
+    S.put(values, L.SCORES, row.address("comment"), "")
+    report = S.run(values, props)
+    mine = [f for f in report.findings if f.employee_id == "SH0011" and f.indicator == "ENG_FIX_RATE"]
+    assert [(f.code, f.sheet, f.cell) for f in mine] == [("score-percent-scale", L.GOALS, goal.address(key))]
+    assert mine[0].message_zh.startswith(f"{L.GOALS}!{goal.address(key)}：员工 SH0011 ")
+    assert f"的{zh}为 {getattr(goal, key) * 100:g}" in mine[0].message_zh
+    if key == "challenge":  # floor < target < challenge still holds: the engine scores it, and the note says how
+        assert "按此值计算，该指标得分为 100。" in mine[0].message_zh
+    else:  # target above challenge: no score can be drawn, so none is claimed
+        assert "按此值计算" not in mine[0].message_zh
+
+
+def test_a_finding_names_the_employee_and_the_indicator(values, props):
+    row = score_row(values, "CSAT", "SH0014")
+    name = next(s.name for s in book(values).summary if s.employee_id == "SH0014")
+    S.put(values, L.SCORES, row.address("actual"), "")
+    finding = finding_at(S.run(values, props), row.address("actual"))
+    assert f"员工 SH0014 {name} 的指标 客户满意度（CSAT）未填写实际值" in finding.message_zh
+    assert f"employee SH0014 {name}'s Customer satisfaction (CSAT) has no actual value" in finding.message_en
+    assert (finding.employee_name, finding.indicator_name) == (name, "客户满意度")
+
+
 def test_the_reverse_slip_where_it_is_plausible(values, props):
     row = score_row(values, "ENG_FIX_RATE", "SH0011")  # floor 80%
     S.put(values, L.SCORES, row.address("actual"), 0.0093)
@@ -114,6 +161,20 @@ def test_an_extreme_score_needs_a_comment(values, props):
     assert "120" in finding_at(report, row.address("comment")).message_zh
 
 
+@pytest.mark.parametrize("manager, words_zh, words_en", [
+    (2, "得分 40，不高于极低分线 40", "scores 40, at or below the extreme-low line 40"),  # exactly on the line
+])
+def test_the_boundary_is_worded_as_the_rule_compares(values, props, manager, words_zh, words_en):
+    """The rule is score ≤ the low line: 40 against a line of 40 is "not above", never "below"."""
+    row = score_row(values, "COMP_SOLVE", "SH0021")
+    S.put(values, L.SCORES, row.address("manager"), manager)  # rating 2 -> 40 points
+    S.put(values, L.SCORES, row.address("self_rating"), manager)
+    S.put(values, L.SCORES, row.address("comment"), "")
+    finding = finding_at(S.run(values, props), row.address("comment"))
+    assert words_zh in finding.message_zh and "低于极低分线" not in finding.message_zh
+    assert words_en in finding.message_en
+
+
 def test_a_self_manager_gap_over_the_threshold_needs_a_comment(values, props):
     row = score_row(values, "COMP_SOLVE", "SH0021")
     S.put(values, L.SCORES, row.address("manager"), 4)  # 80 points: not extreme
@@ -141,6 +202,8 @@ def test_summary_inputs(values, props):
     report = S.run(values, props)
     assert only(report, "score-out-of-range") == {(L.SUMMARY, summary.address("commendations")),
                                                   (L.SUMMARY, summary.address("veto"))}
+    veto = finding_at(report, summary.address("veto"))
+    assert veto.indicator is None and f"员工 {summary.employee_id} {summary.name} 的一票否决为" in veto.message_zh
 
 
 def _put_results(values, cached):
