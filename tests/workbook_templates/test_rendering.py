@@ -21,29 +21,9 @@ from kpisheet.workbook_templates.filler import fill_team_workbook
 from kpisheet.workbook_templates.team_workbook import build_team_workbook
 from kpisheet.xladdin.kit.libreoffice import pdf_to_png, to_pdf
 from tests.support.paths import REPO_ROOT
+from tests.support.rendering import A4_LANDSCAPE, page_sizes, page_texts, poppler as _poppler
 
 ROSTER = REPO_ROOT / "samples" / "roster.xlsx"
-A4_LANDSCAPE = (841.89, 595.28)
-
-
-def _poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    require(path is not None, f"{tool} (poppler-utils)")
-    return path
-
-
-def page_sizes(pdf: Path) -> list[tuple[float, float]]:
-    out = subprocess.run([_poppler("pdfinfo"), "-f", "1", "-l", "9999", str(pdf)], capture_output=True, text=True,
-                         check=True).stdout
-    return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", out)]
-
-
-def page_texts(pdf: Path, count: int) -> list[str]:
-    tool = _poppler("pdftotext")
-    return [subprocess.run([tool, "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True,
-                           text=True, check=True).stdout for i in range(1, count + 1)]
-
-
 def biggest_team(folder: Path, rulebook) -> tuple[Path, list]:
     """The biggest team of the sample roster as a blank team workbook."""
     (dept, team), members = max(teams(read_roster(ROSTER, rulebook)).items(), key=lambda kv: len(kv[1]))

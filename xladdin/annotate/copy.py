@@ -13,21 +13,33 @@ submission is written as literal text, never as a formula.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
+
 from kpisheet.validators.errors import KpisheetError
 
 RESULTS_SHEET = "校验结果"
 AUTHOR = "kpisheet"
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 SEVERITY_LABELS = {"error": "错误 error", "warning": "警告 warning", "info": "提示 info"}
+# One row per finding, read on screen and printed on A4 landscape: few columns, wide enough for
+# Chinese at a legible print scale. The problem column holds both languages; the place column links
+# to the cell. How to fix each kind of problem is said once, in the summary above the list.
+LIST_COLUMNS = (
+    ("#", 4), ("级别\nSeverity", 9), ("位置\nWhere", 13), ("员工\nEmployee", 13), ("指标\nIndicator", 16),
+    ("问题\nProblem", 70), ("代码\nCode", 18),
+)
+# The add-in's live 校验结果 sheet (kpisheet.xladdin.excel.handlers, 校验本表) still lists findings in
+# these columns, one per Finding field; the annotated copy uses LIST_COLUMNS.
 COLUMNS = (
     ("#", 5), ("严重程度\nSeverity", 12), ("代码\nCode", 26), ("位置\nWhere", 18), ("工号\nEmployee", 10),
     ("指标\nIndicator", 14), ("发现值\nFound", 14), ("期望值\nExpected", 16), ("说明\nMessage (中文)", 60),
     ("Message (English)", 60), ("修改建议\nHow to fix", 60),
 )
+FONT_NAME, FONT_SIZE = "等线", 10  # the team workbook's own font (kpisheet.workbook_templates.styles)
 _CELL = re.compile(r"^\$?[A-Z]{1,3}\$?\d+$")
 _NOTE_WIDTH, _NOTE_HEIGHT = 320, 200  # points: room for both languages
 
@@ -58,7 +70,7 @@ def annotate_copy(source: str | Path, findings: Sequence, target: str | Path) ->
             by_cell[(finding.sheet, finding.cell)].append(finding)
     for (sheet, cell), found in by_cell.items():
         _mark(book[sheet][cell], found)
-    _results_sheet(book, findings, by_cell)
+    _results_sheet(book, findings, by_cell, source.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         book.save(target)
@@ -86,46 +98,149 @@ def _mark(cell, found: list) -> None:
     cell.comment = comment
 
 
-def _results_sheet(book, findings: Sequence, marked) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
+def _results_sheet(book, findings: Sequence, marked, source_name: str) -> None:
+    """校验结果: a title; the summary (counts, then per kind of problem: how many, where the first are and
+    how to fix it); then every finding, one row each, grouped by employee, its place linked to the cell.
+
+    Printing: A4 landscape at the scale that fits the columns across one page, the column headers
+    repeated on every page (and frozen on screen), and page breaks that never leave an employee's
+    heading at the foot of a page. Row heights are set from the text, because no spreadsheet program
+    fits them to wrapped text when it opens a file.
+    """
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.worksheet.pagebreak import Break
+
+    from kpisheet.validators.report import FileReport, status_of
+    from kpisheet.validators.summary import SEVERITY_WORDS, by_employee, summarise, summary_lines
+    from kpisheet.workbook_templates.frame import (
+        LINE_POINTS, MARGIN_BOTTOM, MARGIN_SIDE, MARGIN_TOP, chunk_breaks, print_scale,
+    )
 
     if RESULTS_SHEET in book.sheetnames:
         del book[RESULTS_SHEET]  # annotating an annotated copy: the list is made anew
     sheet = book.create_sheet(RESULTS_SHEET, 0)
-    header_fill = PatternFill(fill_type="solid", start_color="D9E1F2", end_color="D9E1F2")
-    for col, (title, width) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=col)
-        _text(cell, title)
-        cell.font = Font(bold=True)
-        cell.fill = header_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.column_dimensions[cell.column_letter].width = width
-    sheet.freeze_panes = "A2"
+    last = len(LIST_COLUMNS)
+    widths = [width for _, width in LIST_COLUMNS]
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[_letter(col)].width = width
+    plain, bold = Font(name=FONT_NAME, size=FONT_SIZE), Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for row, f in enumerate(findings, start=2):
-        where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
-        values = (row - 1, SEVERITY_LABELS.get(f.severity, f.severity), f.code, where, f.employee_id, f.indicator,
-                  f.value, f.expected, f.message_zh, f.message_en, f.hint)
-        for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=col)
-            _text(cell, value)
-            cell.alignment = wrap
-        fill = PatternFill(fill_type="solid", start_color=FILLS.get(f.severity, "FFFFFF"),
-                           end_color=FILLS.get(f.severity, "FFFFFF"))
-        sheet.cell(row=row, column=2).fill = fill
-        if (f.sheet, f.cell) in marked:
-            link = sheet.cell(row=row, column=4)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{_quoted(f.sheet)}!{f.cell}",
-                                       tooltip="转到该单元格 / go to the cell")
-            link.font = Font(color="0563C1", underline="single")
-    if not findings:
-        _text(sheet.cell(row=2, column=9), "未发现问题。")
-        _text(sheet.cell(row=2, column=10), "No problems found.")
-    sheet.auto_filter.ref = f"A1:{sheet.cell(row=1, column=len(COLUMNS)).column_letter}{max(2, len(findings) + 1)}"
+    thin = Side(style="thin", color="BFBFBF")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    heights: dict[int, float] = {}
+
+    def banner(row: int, text: str, font, fill: str | None = None, height: float | None = None) -> None:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        cell = sheet.cell(row=row, column=1)
+        _text(cell, text)
+        cell.font, cell.alignment = font, Alignment(wrap_text=True, vertical="center")
+        if fill:
+            cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+        heights[row] = height or _height(text, sum(widths), LINE_POINTS)
+
+    row = 1
+    banner(row, f"校验结果 Validation results：{source_name}", Font(name=FONT_NAME, size=14, bold=True), height=24)
+    report = FileReport(source_name, None, status_of(findings), findings=tuple(findings))
+    summary = summarise(report)
+    row += 1
+    banner(row, (summary_lines(report)[1:] or ["未发现问题。 No problems found."])[0].strip(), bold)
+    fixes: dict[str, str] = {}
+    for code in summary.codes:
+        fixes[code.code] = next(f.hint for f in findings if f.code == code.code)
+        places = "、".join(code.first) + (f" …（另 {code.more} 处 / {code.more} more）" if code.more > 0 else "")
+        row += 1
+        banner(row, f"{SEVERITY_WORDS[code.severity][0]} {code.title_zh} {code.title_en}（{code.code}）"
+                    f" ×{code.count}：{places}\n    修改 How to fix：{fixes[code.code]}", plain)
+    row += 2
+    header_row = row
+    header_fill = PatternFill(fill_type="solid", start_color="D9E1F2", end_color="D9E1F2")
+    for col, (title, _) in enumerate(LIST_COLUMNS, start=1):
+        cell = sheet.cell(row=row, column=col)
+        _text(cell, title)
+        cell.font, cell.fill, cell.border = bold, header_fill, box
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    heights[row] = 2 * LINE_POINTS + 6  # "中文\nEnglish": two lines, never drawn over the rows below
+
+    chunks: list[tuple[int, float]] = []  # (first row, height): what must stay on one page
+    number = 0
+    for group in by_employee(findings):
+        row += 1
+        count = len(group.findings)
+        banner(row, f"{group.label}：{count} 条 / {count} finding{'s' if count != 1 else ''}", bold, "EDEDED",
+               height=LINE_POINTS + 6)
+        heading = row
+        for f in group.findings:
+            row, number = row + 1, number + 1
+            who = f"{f.employee_id} {f.employee_name or ''}".strip() if f.employee_id else ""
+            what = f"{f.indicator_name}\n{f.indicator}" if f.indicator_name else (f.indicator or "")
+            problem = f"{_unlocated(f.message_zh, f)}\n{_unlocated(f.message_en, f)}"
+            if f.hint != fixes[f.code]:  # this finding's own fix (e.g. its allowed range)
+                problem += f"\n→ {f.hint}"
+            values = (number, SEVERITY_LABELS.get(f.severity, f.severity), f.where, who, what, problem, f.code)
+            for col, value in enumerate(values, start=1):
+                cell = sheet.cell(row=row, column=col)
+                _text(cell, value)
+                cell.font, cell.alignment, cell.border = plain, wrap, box
+            fill = FILLS.get(f.severity, "FFFFFF")
+            sheet.cell(row=row, column=2).fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+            if (f.sheet, f.cell) in marked:
+                link = sheet.cell(row=row, column=3)
+                link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{_quoted(f.sheet)}!{f.cell}",
+                                           tooltip="转到该单元格 / go to the cell")
+                link.font = Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single")
+            heights[row] = max(_height(str(v), w, LINE_POINTS) for v, w in zip(values, widths))
+            if heading:  # an employee's heading travels with their first finding
+                chunks.append((heading, heights[heading] + heights[row]))
+                heading = None
+            else:
+                chunks.append((row, heights[row]))
+    for r, height in heights.items():
+        sheet.row_dimensions[r].height = height
+
+    scale = print_scale(widths)
+    above = sum(h for r, h in heights.items() if r < header_row) + 2 * LINE_POINTS  # the blank row too
+    for r in chunk_breaks([(r - 1, h) for r, h in chunks], scale, above + heights[header_row],
+                          heights[header_row]):
+        sheet.row_breaks.append(Break(id=r))  # id: the 1-based row the page ends with, i.e. 0-based r starts the next
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1).coordinate
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.scale = scale  # fits the columns across; fit-to-page would override the breaks
+    sheet.page_margins.left = sheet.page_margins.right = MARGIN_SIDE
+    sheet.page_margins.top, sheet.page_margins.bottom = MARGIN_TOP, MARGIN_BOTTOM
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.left.text = f"{RESULTS_SHEET} {source_name}"
+    sheet.oddFooter.right.text = "第 &P 页 / 共 &N 页"
+    sheet.sheet_view.showGridLines = False
     book.active = 0
     for ws in book.worksheets:
         ws.sheet_view.tabSelected = ws is sheet
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def _height(text: str, width: float, line: float) -> float:
+    """A row height that shows ``text`` wrapped in a column ``width`` characters wide."""
+    from kpisheet.workbook_templates.styles import display_width
+
+    # a CJK character is about 1.7 digit widths in LibreOffice's substitute font: 0.9 per display unit
+    room = max(1.0, width - 1)
+    lines = sum(max(1, math.ceil(display_width(part) * 0.9 / room)) for part in str(text).split("\n"))
+    return lines * line + 6
+
+
+def _unlocated(message: str, f) -> str:
+    """The message without its leading "sheet!cell：" (the 位置 column shows and links it)."""
+    for lead in (f"{f.where}：", f"{f.where}: "):
+        if f.where and message.startswith(lead):
+            return message[len(lead):]
+    return message
 
 
 def _text(cell, value) -> None:
