@@ -14,12 +14,14 @@ gets Excel's quote prefix, so a later edit in Excel keeps it text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from kpisheet import __version__
 from kpisheet.validators.policy.grading import bands_best_first
@@ -30,7 +32,9 @@ from kpisheet.validators.reading.safe_read import WorkbookRead, read_workbook
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import MasterColumn, MasterData, clean_row, clean_value
 from kpisheet.xladdin.master.safety import BACKUP_DIR
-from kpisheet.xladdin.master.views import analysis_rows, distribution_rows
+from kpisheet.xladdin.master import hr_inputs
+from kpisheet.xladdin.master.printout import write_print_sheet
+from kpisheet.xladdin.master.views import analysis_rows, distribution_rows, period_sort_key
 from kpisheet.validators.errors import KpisheetError
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -195,7 +199,7 @@ def master_tables(data: MasterData, rulebook: Rulebook) -> list[SheetTable]:
     return [
         SheetTable(name, columns[name], computed[name] if name in computed else data.rows(name),
                    tuple(data.extra_headers.get(name, ())))
-        for name in L.SHEET_ORDER if name != L.META
+        for name in L.SHEET_ORDER if name not in (L.META, L.PRINT)  # 打印 is drawn from 总表's rows
     ]
 
 
@@ -349,13 +353,20 @@ def _distribution_chart(book, sheet, table: SheetTable, rulebook: Rulebook) -> N
     sheet.insert_chart(L.FIRST_DATA_ROW, len(keys) + 1, chart)
 
 
+def chart_height(categories: int) -> int:
+    """Pixels for a bar chart of ``categories`` bars (two series each) with every label readable:
+    a spreadsheet program drops every other category label once they would overlap."""
+    return max(300, 110 + 26 * categories)
+
+
 def _analysis_charts(book, sheet, table: SheetTable, max_charts: int = 4) -> None:
     if not table.rows:
         return
     latest = table.rows[-1]["period"]
     keys = [c.key for c in table.columns]
     departments = sorted({r["department"] for r in table.rows if r["period"] == latest})
-    for n, dept in enumerate(departments[:max_charts]):
+    top_row = L.FIRST_DATA_ROW
+    for dept in departments[:max_charts]:
         span = _block(table.rows, lambda row: row["period"] == latest and row["department"] == dept
                       and row["level"] == L.LEVEL_DEPARTMENT and row["kind"] == L.KIND_INDICATOR)
         if span is None:
@@ -371,10 +382,28 @@ def _analysis_charts(book, sheet, table: SheetTable, max_charts: int = 4) -> Non
                           "fill": {"color": "#BFBFBF"}})
         chart.set_title({"name": f"{dept} 指标平均得分 Mean score by indicator", "name_font": {"size": 12}})
         chart.set_x_axis({"min": 0, "major_gridlines": {"visible": True}})
-        chart.set_y_axis({"reverse": True})
+        # the category axis (y in a bar chart): every label, one per indicator, in the rulebook's order
+        chart.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"size": 9}})
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 640, "height": 420})
-        sheet.insert_chart(L.FIRST_DATA_ROW + n * 22, len(keys) + 1, chart)
+        height = chart_height(span[1] - span[0] + 1)
+        chart.set_size({"width": 640, "height": height})
+        sheet.insert_chart(top_row, len(keys) + 1, chart)
+        top_row += math.ceil(height / 20) + 2  # rows are 20 px: the next chart starts below this one
+
+
+def _hr_inputs(book, sheet, table: SheetTable, rulebook: Rulebook, summary: SheetTable | None) -> None:
+    """Dropdowns and validations on the HR columns, reasons highlighted where a decision lacks one."""
+    keys = [c.key for c in table.columns]
+    periods = ids = setting_rows = None
+    if summary is not None and table.name == L.APPEALS:
+        periods = sorted({str(r["period"]) for r in summary.rows if r.get("period")}, key=period_sort_key)
+        id_col = xl_col_to_name([c.key for c in summary.columns].index("employee_id"))
+        ids = f"'{L.SUMMARY}'!${id_col}${L.FIRST_DATA_ROW + 1}:${id_col}${len(summary.rows) + hr_inputs.SPARE_ROWS}"
+    if table.name == L.SETTINGS:
+        labels = {item.label: item.key for item in L.SETTING_ITEMS}
+        setting_rows = [labels.get(str(r.get("item") or ""), "") for r in table.rows]
+    hr_inputs.apply(book, sheet, table.name, keys, len(table.rows), rulebook, periods=periods, summary_ids=ids,
+                    setting_rows=setting_rows)
 
 
 def write_tables(path: str | Path, tables: list[SheetTable], meta: dict[str, str], rulebook: Rulebook, *,
@@ -387,9 +416,14 @@ def write_tables(path: str | Path, tables: list[SheetTable], meta: dict[str, str
         "strings_to_urls": False,
     })
     fmt = _Formats(book)
+    summary = next((t for t in tables if t.name == L.SUMMARY), None)
     for table in tables:
         sheet = book.add_worksheet(table.name)
         _write_table(sheet, table, fmt)
+        _hr_inputs(book, sheet, table, rulebook, summary)
+        if table.name == L.SUMMARY:
+            write_print_sheet(book, table.rows, rulebook)
+            checkpoint(f"sheet:{L.PRINT}")
         if table.name == L.DISTRIBUTION:
             _distribution_chart(book, sheet, table, rulebook)
         elif table.name == L.ANALYSIS:

@@ -30,6 +30,7 @@ LAYOUT_VERSION = "1"
 
 # sheet names
 SUMMARY = "总表"
+PRINT = "打印"  # 总表 laid out for paper, rebuilt on every write (kpisheet.xladdin.master.printout)
 DETAIL = "指标明细"
 DISTRIBUTION = "分布"
 ANALYSIS = "分析"
@@ -40,7 +41,7 @@ ANNUAL = "年度"
 LOG = "日志"
 SETTINGS = "设置"
 META = "_meta"
-SHEET_ORDER = (SUMMARY, DETAIL, DISTRIBUTION, ANALYSIS, SUBMISSIONS, ISSUES, APPEALS, ANNUAL, LOG, SETTINGS, META)
+SHEET_ORDER = (SUMMARY, PRINT, DETAIL, DISTRIBUTION, ANALYSIS, SUBMISSIONS, ISSUES, APPEALS, ANNUAL, LOG, SETTINGS, META)
 
 HEADER_ROW = 0
 FIRST_DATA_ROW = 1
