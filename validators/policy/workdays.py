@@ -1,17 +1,23 @@
-"""Chinese working days for deadlines, from the maintained ``chinesecalendar`` package.
+"""Chinese working days for deadlines, from the maintained ``chinesecalendar`` package and the
+schedules HR copies into the rulebook.
 
 A working day is Monday to Friday unless it is a public holiday, plus the
 make-up working days (调休) the State Council moves onto weekends. The package
-publishes each year's schedule once it is announced; a date in a year it does
-not know raises :class:`CalendarRangeError` instead of guessing, because a
-guessed deadline could wrongly mark an appeal late. Upgrading the package
-(``pip install -U chinesecalendar``) adds the new year.
+publishes each year's schedule once it is announced; until a release carries
+it, HR copies the State Council's notice into the rulebook's ``holidays``
+section (:class:`kpisheet.validators.rulebook.model.HolidayYear`), which then
+decides that year: HR's copy of the notice wins over the package for the
+years it lists. A date in a year neither knows raises
+:class:`CalendarRangeError` instead of guessing, because a guessed deadline
+could wrongly mark an appeal late.
 
 Callers that must produce a date anyway (a 2026-Q4 appeal runs into January
-2027) pass ``estimate=True``: a year the package does not know then counts
-Monday to Friday, and :func:`estimated_years` / :func:`estimate_note` name the
-years so the result can be marked "estimated, verify by hand" wherever it is
-shown. There is deliberately no hand-written holiday table.
+2027) pass ``estimate=True``: a year nobody knows then counts Monday to
+Friday, and :func:`estimated_years` / :func:`estimate_note` name the years so
+HR sees "estimated, verify by hand" where HR looks (申诉, ``kpisheet
+appeals``). An employee's notice shows the date without that caveat: it is
+HR's to check, not the employee's. The package itself carries no
+hand-written table.
 
 Counting convention: "within n working days of X" ends on the n-th working day
 after X; X itself is never counted, whether or not it is a working day.
@@ -20,8 +26,9 @@ after X; X itself is never counted, whether or not it is a working day.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Mapping
 
 import chinese_calendar
 
@@ -39,8 +46,24 @@ class CalendarError(KpisheetError, ValueError):
     description = "A date cannot be placed in the working-day calendar (e.g. an appeal date before publication)."
 
 
+@dataclass(frozen=True)
+class HolidaySchedules:
+    """The schedules HR supplied: year -> (days off, make-up working days)."""
+
+    years: Mapping[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rulebook: Rulebook | None) -> HolidaySchedules:
+        if rulebook is None:
+            return NO_SCHEDULES
+        return cls({h.year: (frozenset(h.holidays), frozenset(h.workdays)) for h in rulebook.holidays})
+
+
+NO_SCHEDULES = HolidaySchedules()
+
+
 class CalendarRangeError(CalendarError):
-    """The date is in a year the holiday calendar does not cover."""
+    """The date is in a year neither the holiday package nor the rulebook covers."""
 
     code = "calendar-range"
     title_zh, title_en = "节假日日历未覆盖该年", "year not in the holiday calendar"
@@ -49,17 +72,20 @@ class CalendarRangeError(CalendarError):
     def __init__(self, day: dt.date):
         first, last = known_years()
         super().__init__(
-            f"节假日日历只覆盖 {first}–{last} 年，无法确定 {day.isoformat()} 是否为工作日；"
-            f"请升级 chinesecalendar 包（pip install -U chinesecalendar）",
-            f"the holiday calendar covers {first}-{last} only, so whether {day.isoformat()} is a working "
-            f"day is unknown; upgrade the chinesecalendar package (pip install -U chinesecalendar)",
+            f"节假日日历只覆盖 {first}–{last} 年，规则表也没有 {day.year} 年的节假日安排，无法确定 {day.isoformat()} "
+            f"是否为工作日；请升级 chinesecalendar 包（pip install -U chinesecalendar），或把国务院办公厅的 "
+            f"{day.year} 年节假日通知填入规则表的 holidays",
+            f"the holiday calendar covers {first}-{last} only and the rulebook has no {day.year} schedule, so "
+            f"whether {day.isoformat()} is a working day is unknown; upgrade the chinesecalendar package "
+            f"(pip install -U chinesecalendar) or copy the State Council's {day.year} notice into the "
+            f"rulebook's holidays",
         )
         self.day = day
 
 
 @lru_cache(maxsize=1)
 def known_years() -> tuple[int, int]:
-    """The first and last year the installed holiday calendar covers."""
+    """The first and last year the installed holiday package covers."""
     years = [day.year for day in chinese_calendar.holidays]
     return min(years), max(years)
 
@@ -68,18 +94,24 @@ def _as_date(day: dt.date) -> dt.date:
     return day.date() if isinstance(day, dt.datetime) else day
 
 
-def is_known_year(year: int) -> bool:
+def is_known_year(year: int, schedules: HolidaySchedules = NO_SCHEDULES) -> bool:
+    """Whether the rulebook's schedules or the holiday package know ``year``."""
     first, last = known_years()
-    return first <= year <= last
+    return year in schedules.years or first <= year <= last
 
 
-def is_workday(day: dt.date, *, estimate: bool = False) -> bool:
+def is_workday(day: dt.date, *, estimate: bool = False, schedules: HolidaySchedules = NO_SCHEDULES) -> bool:
     """True on a Chinese working day, including make-up working days on weekends.
 
-    In a year the calendar does not know: CalendarRangeError, or with
+    A year in ``schedules`` (HR's copy of the notice) is decided by it; other
+    years by the package. In a year neither knows: CalendarRangeError, or with
     ``estimate`` Monday to Friday (mark the result with :func:`estimate_note`).
     """
     day = _as_date(day)
+    supplied = schedules.years.get(day.year)
+    if supplied is not None:
+        days_off, make_up = supplied
+        return day in make_up or (day.weekday() < 5 and day not in days_off)
     if not is_known_year(day.year):
         if estimate:
             return day.weekday() < 5
@@ -87,50 +119,54 @@ def is_workday(day: dt.date, *, estimate: bool = False) -> bool:
     return chinese_calendar.is_workday(day)
 
 
-def add_workdays(start: dt.date, n: int, *, estimate: bool = False) -> dt.date:
+def add_workdays(start: dt.date, n: int, *, estimate: bool = False,
+                 schedules: HolidaySchedules = NO_SCHEDULES) -> dt.date:
     """The n-th working day after ``start`` (before it when n < 0); ``start`` itself for n = 0."""
     day = _as_date(start)
     step = _ONE_DAY if n >= 0 else -_ONE_DAY
     remaining = abs(n)
     while remaining:
         day += step
-        if is_workday(day, estimate=estimate):
+        if is_workday(day, estimate=estimate, schedules=schedules):
             remaining -= 1
     return day
 
 
-def workdays_between(start: dt.date, end: dt.date, *, estimate: bool = False) -> int:
+def workdays_between(start: dt.date, end: dt.date, *, estimate: bool = False,
+                     schedules: HolidaySchedules = NO_SCHEDULES) -> int:
     """Working days after ``start`` up to and including ``end`` (negative when end < start).
 
     The inverse of :func:`add_workdays`: workdays_between(s, add_workdays(s, n)) == n.
     """
     start, end = _as_date(start), _as_date(end)
     if end < start:
-        return -workdays_between(end, start, estimate=estimate)
+        return -workdays_between(end, start, estimate=estimate, schedules=schedules)
     count = 0
     day = start
     while day < end:
         day += _ONE_DAY
-        count += is_workday(day, estimate=estimate)
+        count += is_workday(day, estimate=estimate, schedules=schedules)
     return count
 
 
-def estimated_years(*days: dt.date | None) -> tuple[int, ...]:
-    """The years the calendar does not know that a count over the span of ``days`` touches."""
+def estimated_years(*days: dt.date | None, schedules: HolidaySchedules = NO_SCHEDULES) -> tuple[int, ...]:
+    """The years nobody knows that a count over the span of ``days`` touches."""
     known = [_as_date(d) for d in days if d is not None]
     if not known:
         return ()
-    return tuple(y for y in range(min(known).year, max(known).year + 1) if not is_known_year(y))
+    return tuple(y for y in range(min(known).year, max(known).year + 1) if not is_known_year(y, schedules))
 
 
 def estimate_note(years: tuple[int, ...] | list[int]) -> tuple[str, str]:
-    """("", "") when nothing was estimated; else the warning to show beside the dates."""
+    """("", "") when nothing was estimated; else the note for HR beside the dates (never for an employee)."""
     if not years:
         return "", ""
     listed = "、".join(map(str, years))
-    return (f"{listed} 年节假日安排未收录，按周一至周五估算，请人工核对",
-            f"holiday calendar for {', '.join(map(str, years))} not available; estimated with Mon-Fri, "
-            f"verify by hand")
+    return (f"{listed} 年节假日安排未收录（chinesecalendar 与规则表均无），按周一至周五估算，请人工核对；"
+            f"国务院通知发布后填入规则表 holidays 即按实际安排计算",
+            f"holiday calendar for {', '.join(map(str, years))} not available (neither chinesecalendar nor the "
+            f"rulebook has it); estimated with Mon-Fri, verify by hand; once the State Council's notice is out, "
+            f"add it to the rulebook's holidays")
 
 
 @dataclass(frozen=True)
@@ -182,6 +218,7 @@ def appeal_deadlines(
     and ``estimated_years`` names them; without it they raise CalendarRangeError.
     """
     rules = rulebook.appeals
+    schedules = HolidaySchedules.of(rulebook)
     published = _as_date(published)
     filed = _as_date(filed) if filed else None
     accepted = _as_date(accepted) if accepted else None
@@ -194,10 +231,11 @@ def appeal_deadlines(
         _not_before(accepted, filed, "受理日期", "acceptance", "申诉日期", "filing")
         _not_before(resolved, accepted or filed, "处理完毕日期", "resolution", "受理日期", "acceptance")
 
-    file_by = add_workdays(published, rules.file_within_workdays, estimate=estimate)
-    accept_by = add_workdays(filed, rules.accept_within_workdays, estimate=estimate) if filed else None
+    file_by = add_workdays(published, rules.file_within_workdays, estimate=estimate, schedules=schedules)
+    accept_by = (add_workdays(filed, rules.accept_within_workdays, estimate=estimate, schedules=schedules)
+                 if filed else None)
     resolve_from = accepted or accept_by
-    resolve_by = (add_workdays(resolve_from, rules.resolve_within_workdays, estimate=estimate)
+    resolve_by = (add_workdays(resolve_from, rules.resolve_within_workdays, estimate=estimate, schedules=schedules)
                   if resolve_from else None)
 
     def late(actual: dt.date | None, deadline: dt.date | None) -> bool | None:
@@ -215,7 +253,8 @@ def appeal_deadlines(
         resolved=resolved,
         resolved_late=late(resolved, resolve_by),
         # only the spans actually counted: a late date beyond a deadline needs no calendar to compare
-        estimated_years=tuple(sorted(set(estimated_years(published, file_by))
-                                     | set(estimated_years(filed, accept_by) if filed else ())
-                                     | set(estimated_years(resolve_from, resolve_by) if resolve_from else ()))),
+        estimated_years=tuple(sorted(
+            set(estimated_years(published, file_by, schedules=schedules))
+            | set(estimated_years(filed, accept_by, schedules=schedules) if filed else ())
+            | set(estimated_years(resolve_from, resolve_by, schedules=schedules) if resolve_from else ()))),
     )

@@ -58,6 +58,7 @@ def check_rulebook(rulebook: Rulebook) -> list[RuleProblem]:
         _periods,
         _appeals,
         _outcomes,
+        _holidays,
     )
     return [problem for check in checks for problem in check(rulebook)]
 
@@ -458,3 +459,45 @@ def _outcomes(rb: Rulebook) -> Problems:
         yield _problem("outcomes.pip_months_min",
                        f"改进计划最短月数 {o.pip_months_min} 大于最长月数 {o.pip_months_max}",
                        f"pip_months_min {o.pip_months_min} is above pip_months_max {o.pip_months_max}")
+
+
+# --- holiday schedules ----------------------------------------------------
+
+_WEEKDAYS_ZH = "一二三四五六日"
+
+
+def _holidays(rb: Rulebook) -> Problems:
+    """Each year's schedule is consistent: its dates in that year, each listed once, no day both off
+    and a working day, make-up working days on weekends (a weekday is a working day anyway, so
+    listing one is a typo), and each year given once."""
+    years: dict[int, int] = {}
+    for i, entry in enumerate(rb.holidays):
+        path = f"holidays[{i}]"
+        if entry.year in years:
+            yield _problem(f"{path}.year", f"{entry.year} 年的节假日安排出现两次（另见 holidays[{years[entry.year]}]），"
+                                           "请合并为一项",
+                           f"the {entry.year} schedule is given twice (also holidays[{years[entry.year]}]); merge them")
+        years.setdefault(entry.year, i)
+        for field, zh, en in (("holidays", "放假日", "day off"), ("workdays", "调休上班日", "make-up working day")):
+            seen: set = set()
+            for j, day in enumerate(getattr(entry, field)):
+                where = f"{path}.{field}[{j}]"
+                if day.year != entry.year:
+                    yield _problem(where, f"{zh} {day.isoformat()} 不在 {entry.year} 年内",
+                                   f"{en} {day.isoformat()} is not in {entry.year}")
+                if day in seen:
+                    yield _problem(where, f"{zh} {day.isoformat()} 重复列出", f"{en} {day.isoformat()} is listed twice")
+                seen.add(day)
+        both = sorted(set(entry.holidays) & set(entry.workdays))
+        for day in both:
+            j = entry.workdays.index(day)
+            yield _problem(f"{path}.workdays[{j}]",
+                           f"{day.isoformat()} 同时列为放假日和调休上班日，只能是其中之一",
+                           f"{day.isoformat()} is listed both as a day off and as a make-up working day")
+        for j, day in enumerate(entry.workdays):
+            if day.weekday() < 5 and day not in both:
+                yield _problem(f"{path}.workdays[{j}]",
+                               f"调休上班日 {day.isoformat()} 是星期{_WEEKDAYS_ZH[day.weekday()]}，本来就是工作日；"
+                               "调休上班日应为周六或周日，请核对通知",
+                               f"make-up working day {day.isoformat()} is a {day:%A}, a working day anyway; "
+                               "make-up days fall on weekends, check the notice")

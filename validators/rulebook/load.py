@@ -83,6 +83,12 @@ _ZH = {
     "list_type": "应为列表",
     "dict_type": "应为键值表",
     "model_type": "应为键值表",
+    "date_type": "应为日期（如 2027-01-01，或范围 2027-02-05..2027-02-11）",
+    "date_parsing": "应为日期（如 2027-01-01，或范围 2027-02-05..2027-02-11）",
+    "date_from_datetime_parsing": "应为日期（如 2027-01-01，或范围 2027-02-05..2027-02-11）",
+    "date_from_datetime_inexact": "应为日期，不带时间",
+    "too_short": "至少需要一项",
+    "value_error": "取值无效",
 }
 
 

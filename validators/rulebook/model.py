@@ -7,12 +7,14 @@ rulebook reports all its problems at once instead of the first.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Strict(BaseModel):
@@ -179,6 +181,66 @@ class Appeals(Strict):
     resolve_within_workdays: Annotated[int, Field(ge=1)]
 
 
+# a date as HR types it: 2027-02-05, 2027-2-5, 2027/2/5, 2027年2月5日
+_DAY = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+# "2027-02-05..2027-02-11" (also ~ or 至): every day from the first to the last, both included
+_DATE_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:\.\.|~|～|至)\s*{_DAY}\s*$")
+_DATE_TEXT = re.compile(rf"^\s*{_DAY}\s*$")
+MAX_RANGE_DAYS = 60  # a longer "range" is a typo (a wrong year or month), not a holiday
+
+
+def expand_dates(items) -> list:
+    """A list of dates where an item may be a range of days; other items are left for pydantic to judge."""
+    if not isinstance(items, list):
+        return items
+    out = []
+    for item in items:
+        if isinstance(item, dt.datetime):
+            out.append(item.date() if item.time() == dt.time() else item)  # Excel's dates come as datetimes
+            continue
+        single = _DATE_TEXT.match(item) if isinstance(item, str) else None
+        match = _DATE_RANGE.match(item) if isinstance(item, str) else None
+        if single is not None:
+            out.append(_day(single.groups()) or item)  # pydantic says why a non-date is not a date
+            continue
+        if match is None:
+            out.append(item)
+            continue
+        first, last = _day(match.groups()[:3]), _day(match.groups()[3:])
+        if first is None or last is None:
+            out.append(item)
+            continue
+        if not 0 <= (last - first).days < MAX_RANGE_DAYS:
+            raise ValueError(f"日期范围“{item}”须从早到晚且不超过 {MAX_RANGE_DAYS} 天 / the range {item!r} must "
+                             f"run forwards and span fewer than {MAX_RANGE_DAYS} days")
+        out += [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return out
+
+
+def _day(parts) -> dt.date | None:
+    try:
+        return dt.date(*map(int, parts))
+    except ValueError:
+        return None
+
+
+class HolidayYear(Strict):
+    """One year's official holiday schedule, as the State Council's notice (国务院办公厅关于 YYYY 年部分节假日
+    安排的通知) gives it, for a year the ``chinesecalendar`` package does not know yet.
+
+    ``holidays``: every day off, the weekend days inside a break included; ``workdays``: the make-up
+    working days (调休上班) on weekends. A day in neither list is a working day from Monday to
+    Friday. Items may be ranges: ``2027-02-05..2027-02-11``.
+    """
+
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    source: str = ""  # the notice it was copied from, so a reader can check it
+    holidays: Annotated[list[dt.date], Field(min_length=1)]
+    workdays: list[dt.date] = []
+
+    _ranges = field_validator("holidays", "workdays", mode="before")(expand_dates)
+
+
 class Outcomes(Strict):
     pip_grades: list[str]
     pip_months_min: Annotated[int, Field(ge=1)]
@@ -204,6 +266,8 @@ class Rulebook(Strict):
     appeals: Appeals
     outcomes: Outcomes
     records: Records
+    # Official holiday schedules HR adds for years chinesecalendar does not cover (appeal deadlines).
+    holidays: list[HolidayYear] = []
 
     # Lookups. Lists keep the HR-visible order; these give the by-code view.
     def indicator(self, code: str) -> Indicator:
@@ -235,8 +299,14 @@ class Rulebook(Strict):
         return {g.grade: g for g in self.grades}[grade]
 
     def fingerprint(self) -> str:
-        """A short, stable hash of the rules: team workbooks carry it."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """A short, stable hash of the rules: team workbooks carry it.
+
+        The holiday schedule is left out: it only moves HR's appeal deadlines, never a form or a
+        score, and adding next year's schedule mid-cycle must not make every submitted workbook
+        a rulebook mismatch.
+        """
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"holidays"}), sort_keys=True,
+                               ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 

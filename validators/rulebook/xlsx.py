@@ -15,6 +15,7 @@ Excel itself shows 15), so any number a person typed comes back exactly.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import types
@@ -34,8 +35,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from kpisheet.validators.rulebook.model import (
-    Appeals, Category, Comments, Distribution, Eligibility, GradeBand, Incident, Indicator, Meta, Method,
-    Outcomes, Periods, Records, Role, Rulebook, Scoring, Unit, Veto,
+    Appeals, Category, Comments, Distribution, Eligibility, GradeBand, HolidayYear, Incident, Indicator, Meta,
+    Method, Outcomes, Periods, Records, Role, Rulebook, Scoring, Unit, Veto,
 )
 from kpisheet.validators.rulebook.load import (
     RuleProblem, RulebookError, key_path, locate, problems_from_validation, rulebook_from_data,
@@ -75,6 +76,7 @@ TABLES = {
     "indicators": Table("indicators", ("indicators",), Indicator, ("incidents",)),
     "vetoes": Table("vetoes", ("scoring", "vetoes"), Veto),
     "grades": Table("grades", ("grades",), GradeBand),
+    "holidays": Table("holidays", ("holidays",), HolidayYear),
 }
 # Child tables: each row names its parent by code.
 WEIGHTS_SHEET, WEIGHTS_COLUMNS = "weights", ("role", "indicator", "weight")
@@ -83,7 +85,9 @@ INCIDENTS_COLUMNS = ("indicator", *Incident.model_fields)
 
 SHEET_ORDER = (README_SHEET, "meta", "categories", "roles", WEIGHTS_SHEET, "indicators", INCIDENTS_SHEET,
                "scoring", "vetoes", "grades", "distribution", "comments", "eligibility", "periods",
-               "appeals", "outcomes", "records")
+               "appeals", "outcomes", "records", "holidays")
+# Sheets a rulebook workbook may leave out (made before they existed); the rest must all be there.
+OPTIONAL_SHEETS = ("holidays",)
 
 # Chinese labels for row 2 and the key/value notes; (sheet, field) overrides a plain field name.
 LABELS: dict[str | tuple[str, str], str] = {
@@ -121,6 +125,10 @@ LABELS: dict[str | tuple[str, str], str] = {
     "pip_grades": "需制定改进计划的等级（每行一个）", "pip_months_min": "改进计划最短月数",
     "pip_months_max": "改进计划最长月数", "consecutive_d_review": "连续几次 D 提交 HR 复核",
     "retention_years": "记录保存年限",
+    "year": "年份",
+    "source": "依据：国务院办公厅通知的名称与文号",
+    ("holidays", "holidays"): "放假日（每行一个日期，或范围 2027-02-05..2027-02-11；含假期内的周末）",
+    "workdays": "调休上班日（周末上班的日期，每行一个）",
 }
 
 SHEET_NOTES: dict[str, str] = {
@@ -140,6 +148,8 @@ SHEET_NOTES: dict[str, str] = {
     "appeals": "申诉时限 / appeal deadlines",
     "outcomes": "结果运用 / outcomes",
     "records": "记录保存 / records",
+    "holidays": "chinesecalendar 尚未收录年份的法定节假日与调休安排（照国务院通知填写）/ official holiday "
+                "schedules for years the holiday package does not know yet",
 }
 
 _TRUE_WORDS = {"是": True, "否": False, "对": True, "错": False}
@@ -222,9 +232,22 @@ _PERCENT = "0.0##%"
 def _cell_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, list) and value and all(isinstance(v, dt.date) for v in value):
+        return "\n".join(_date_runs(value))
     if isinstance(value, list):
         return "\n".join(_number_text(item) if isinstance(item, (int, float)) else str(item) for item in value)
     return value
+
+
+def _date_runs(days: list[dt.date]) -> list[str]:
+    """Dates as HR reads a notice: consecutive days as one range (2027-02-05..2027-02-11), in order."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return [run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}" for run in runs]
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Cell:
@@ -728,7 +751,7 @@ def load_xlsx(path: str | Path) -> Rulebook:
             read.problem(f"{_quote(sheet)}!A1",
                          f"未知的工作表 {sheet}；规则表只含：{', '.join(SHEET_ORDER)}",
                          f"unknown sheet {sheet}; a rulebook has only: {', '.join(SHEET_ORDER)}")
-    missing = [s for s in SHEET_ORDER if s != README_SHEET and s not in names]
+    missing = [s for s in SHEET_ORDER if s != README_SHEET and s not in OPTIONAL_SHEETS and s not in names]
     for sheet in missing:
         read.problem(sheet, f"缺少工作表 {sheet}（{SHEET_NOTES[sheet]}）",
                      f"the sheet {sheet} is missing ({SHEET_NOTES[sheet].split(' / ')[-1]})")
