@@ -193,6 +193,8 @@ def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.da
             result.notices = _notices(master, folder / NOTICES_DIR, rulebook, period, PUBLISHED[period], now, user,
                                       reporter)
             result.appeal = _appeal(master, rulebook, period, PUBLISHED[period], now, user, reporter)
+            if result.appeal is not None:  # the decided appeal changed a grade: that notice is made again
+                _renotify(master, folder / NOTICES_DIR, rulebook, period, PUBLISHED[period], result.appeal.employee_id)
 
     result.annual_employees, result.flagged = _rollup(master, rulebook, YEAR, now, user, reporter)
     if addin:
@@ -313,18 +315,25 @@ def _notices(master: Path, out: Path, rulebook: Rulebook, period: str, published
              user: str, reporter: Reporter) -> list[Path]:
     """Record the publication date (the appeal clock starts there) and write one notice per employee."""
     from kpisheet.xladdin.master.appeals import refresh_appeals
-    from kpisheet.xladdin.master.notices import build_notices, notice_filename, write_notice
+    from kpisheet.xladdin.master.notices import build_notices, write_notices
 
     outcome = _update(master, rulebook, lambda data: refresh_appeals(
         data, rulebook, now=now, user=user, publish=(period, published)))
     notices, _skipped = build_notices(outcome.data, rulebook, period, published)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
     with reporter.step(f"{period} 绩效结果通知书 result notices", len(notices)) as advance:
-        for notice in notices:
-            written.append(write_notice(out / notice_filename(notice), notice, rulebook))
-            advance()
-    return written
+        batch = write_notices(notices, out, rulebook, pdf=False, progress=lambda _done, _total: advance())
+    return batch.workbooks
+
+
+def _renotify(master: Path, out: Path, rulebook: Rulebook, period: str, published: dt.date,
+              employee_id: str) -> Path | None:
+    """The employee's notice written again from the master as it now stands (the revised grade)."""
+    from kpisheet.xladdin.master.io import read_master
+    from kpisheet.xladdin.master.notices import build_notices, notice_filename, write_notice
+
+    notices, _skipped = build_notices(read_master(master, rulebook), rulebook, period, published)
+    notice = next((n for n in notices if n.employee_id == employee_id), None)
+    return write_notice(out / notice_filename(notice), notice, rulebook) if notice else None
 
 
 def _appellant(summary: list[dict], rulebook: Rulebook, period: str) -> dict | None:

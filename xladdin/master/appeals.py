@@ -202,22 +202,47 @@ def refresh_final_grades(summary: list[dict], appeals: list[dict], rulebook: Rul
     return out, log
 
 
+def _with_published(row: dict, meta: dict[str, str], moved: tuple[str, dt.date] | None, log: list[dict],
+                    now: dt.datetime, user: str) -> dict:
+    """The row with 结果公布日期 filled from the period's recorded date where it is blank (or still
+    shows the date a new publication replaced); HR's own date is kept. Each fill is logged."""
+    period = canonical_period(row.get("period"))
+    recorded = published_on(meta, period) if period else None
+    own = _date(row.get("published_date"))
+    if recorded is None or own == recorded:
+        return row
+    if own is not None and not (moved is not None and moved == (period, own)):
+        return row  # HR typed this one: it is the row's own publication date
+    label = f"{period}/{clean_value(L.TEXT, row.get('employee_id'))}"
+    log.append(audit_row(now, LOG_PUBLISH, label, "结果公布日期 published", own, recorded,
+                         "本期结果公布日期（申诉期限自此日起算）/ the period's publication date, the appeal clock's "
+                         "start", user))
+    return {**row, "published_date": recorded}
+
+
 def refresh_appeals(data: MasterData, rulebook: Rulebook, *, now: dt.datetime, today: dt.date | None = None,
                     user: str = "", publish: tuple[str, dt.date] | None = None) -> AppealsOutcome:
     """Recompute 申诉's deadlines and flags and carry revised grades into 总表; HR's cells are kept.
 
-    ``publish`` = (period, date) first records that period's publication date.
+    ``publish`` = (period, date) first records that period's publication date. An appeal row whose
+    结果公布日期 is blank shows the date its clock runs from (the period's recorded date); when a
+    new ``publish`` moves that date, rows still showing the old one follow it.
     """
     today = today or now.date()
     summary = data.rows(L.SUMMARY)
     by_key = {(row.get("period"), row.get("employee_id")): row for row in summary}
     meta = dict(data.meta)
     log: list[dict] = []
+    moved: tuple[str, dt.date] | None = None  # (period, the date it had) when publish moves it
     if publish is not None:
+        before = published_on(meta, publish[0])
         log += record_publication(meta, *publish, now=now, user=user)
+        if before is not None and before != publish[1]:
+            moved = (canonical_period(publish[0]), before)
     outcome = AppealsOutcome(data, log, False)
     appeals = []
     for old in data.rows(L.APPEALS):
+        old = _with_published(old, meta, moved, log, now, user)
         row, estimated = _refresh_row(old, by_key, meta, rulebook, today)
         appeals.append(row)
         label = f"{row.get('period')}/{row.get('employee_id')}"

@@ -8,7 +8,13 @@ appeal (deadline in Chinese working days from the publication date).
 Privacy: a notice is built from that employee's own 总表 row and 指标明细 rows
 only; nothing about colleagues (no ranking list, no team figures, no HR
 override text, which may name others) goes in. The manager is named because
-the manager signs the notice.
+the manager signs the notice. Nothing internal goes in either: an appeal
+deadline estimated for want of a holiday schedule is flagged to HR (申诉,
+``kpisheet appeals``), not to the employee.
+
+:func:`write_notices` writes a whole batch and makes every PDF with one
+LibreOffice process: starting LibreOffice once per notice took over two
+minutes for 60 employees.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import xlsxwriter
 
 from kpisheet.validators.policy.periods import parse_period
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.policy.workdays import AppealDeadlines, appeal_deadlines, estimate_note
+from kpisheet.validators.policy.workdays import AppealDeadlines, appeal_deadlines
 from kpisheet.workbook_templates.styles import (
     BORDER_COLOUR, DATE_FORMAT, FIXED_FILL, FONT_NAME, HEADER_FILL, PERCENT_FORMAT, SCORE_FORMAT,
 )
@@ -118,7 +125,6 @@ class _Sheet:
             "number": book.add_format({**box, "num_format": "0.0#"}),
             "percent": book.add_format({**box, "num_format": PERCENT_FORMAT}),
             "text": book.add_format({**base, "text_wrap": True, "valign": "top"}),
-            "note": book.add_format({**base, "text_wrap": True, "valign": "top", "font_color": "#9C0006"}),
             "small": book.add_format({**base, "font_size": 9, "font_color": "#595959", "text_wrap": True}),
         }
         for c, width in enumerate(_WIDTHS):
@@ -256,7 +262,7 @@ def write_notice(path: str | Path, notice: Notice, rulebook: Rulebook) -> Path:
     period = parse_period(notice.period)
     rules = rulebook.appeals
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                           "strings_to_urls": False})
+                                           "strings_to_urls": False, "in_memory": True})  # no temp files
     book.set_properties({"title": f"{SHEET_NAME} {period.label_zh} {notice.name}", "author": "kpisheet",
                          "subject": "绩效结果通知书 Performance result notice"})
     sheet = _Sheet(book)
@@ -333,9 +339,8 @@ def write_notice(path: str | Path, notice: Notice, rulebook: Rulebook) -> Path:
         f"and make-up working days), stating your reasons with evidence. HR accepts an appeal within "
         f"{rules.accept_within_workdays} working days and resolves it within {rules.resolve_within_workdays} "
         f"working days of acceptance. A late appeal may be refused.", "small")
-    zh, en = estimate_note(d.estimated_years)
-    if zh:
-        sheet.paragraph(f"注意：{zh}。 / Note: {en}.", "note")
+    # A deadline counted Monday to Friday for want of a holiday schedule is HR's to check (申诉 says
+    # so, and `kpisheet appeals`); the employee's notice states the date and nothing internal.
     sheet.gap()
 
     sheet.section("签收", "Acknowledgement")
@@ -362,3 +367,53 @@ def write_notice(path: str | Path, notice: Notice, rulebook: Rulebook) -> Path:
     ws.hide_gridlines(2)
     book.close()
     return path
+
+
+# --- a batch -----------------------------------------------------------------
+
+@dataclass
+class NoticeBatch:
+    """What :func:`write_notices` made: the workbooks, their PDFs, and what failed (file: reason)."""
+
+    workbooks: list[Path]
+    pdfs: list[Path]
+    failures: list[str]
+    pdf_skipped: bool = False  # PDFs were asked for but LibreOffice is not installed
+
+
+def write_notices(notices: list[Notice], out: str | Path, rulebook: Rulebook, *, pdf: bool = True,
+                  progress: Callable[[int, int], None] | None = None) -> NoticeBatch:
+    """Every notice as a workbook in ``out``, then, with ``pdf``, every PDF from one LibreOffice run.
+
+    ``progress(done, total)`` is called after each workbook. A notice that cannot be written is
+    listed in ``failures`` and the rest go on; so is one LibreOffice could not convert.
+    """
+    from kpisheet.xladdin.master.notice_pdfs import PdfBatchError, convert_to_pdf, soffice_available
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    batch = NoticeBatch([], [], [])
+    for n, notice in enumerate(notices, start=1):
+        target = out / notice_filename(notice)
+        try:
+            batch.workbooks.append(write_notice(target, notice, rulebook))
+        except OSError as error:
+            batch.failures.append(f"{target.name}: {error.strerror or error}")
+        if progress is not None:
+            progress(n, len(notices))
+    if not pdf or not batch.workbooks:
+        return batch
+    if not soffice_available():
+        batch.pdf_skipped = True
+        return batch
+    try:
+        made = convert_to_pdf(batch.workbooks, out)
+    except PdfBatchError as error:
+        batch.failures.append(f"PDF: {error.message_zh} / {error.message_en}")
+        return batch
+    for workbook in batch.workbooks:
+        if workbook in made:
+            batch.pdfs.append(made[workbook])
+        else:
+            batch.failures.append(f"{workbook.name}: LibreOffice 未生成 PDF / no PDF was made")
+    return batch

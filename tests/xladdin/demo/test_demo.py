@@ -91,6 +91,16 @@ def test_appeal_deadlines_count_the_make_up_saturday_and_the_revised_grade_is_fi
     person = next(r for r in master.rows(L.SUMMARY)
                   if (r["period"], r["employee_id"]) == ("2026-Q3", appeal["employee_id"]))
     assert person["final_grade"] == appeal["revised_grade"] != person["system_grade"]
+    assert appeal["published_date"] == dt.date(2026, 10, 9)  # 申诉 shows the date the clock runs from
+
+
+def test_the_appellants_notice_is_made_again_with_the_revised_grade(ran, master):
+    import openpyxl
+
+    (appeal,) = master.rows(L.APPEALS)
+    (path,) = (ran[0] / demo.NOTICES_DIR).glob(f"2026-Q3_{appeal['employee_id']}_*.xlsx")
+    values = [c.value for row in openpyxl.load_workbook(path).active.iter_rows() for c in row if c.value]
+    assert values[values.index("最终等级 Final grade") + 1].startswith(f"{appeal['revised_grade']} ")
 
 
 def test_calibration_annual_rollup_and_audit_log(master):

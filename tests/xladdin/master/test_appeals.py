@@ -130,8 +130,27 @@ def test_publication_date_from_meta_and_missing(master, rulebook):
     assert published_on(data.meta, PERIOD) == D(2026, 9, 30)
     row = appeals_by_id(master, rulebook)["A04"]
     assert row["file_by"] == D(2026, 10, 13) and row["accept_by"] == D(2026, 10, 15) and row["system_note"] is None
-    assert row["published_date"] is None  # HR's column stays empty: the date lives in _meta
+    # 申诉 shows the date the clock runs from, and says so in 日志
+    assert row["published_date"] == D(2026, 9, 30)
     assert any(e["action"].startswith("结果公布") and e["key"] == PERIOD for e in data.rows(L.LOG))
+    assert any(e["key"] == f"{PERIOD}/A04" and e["column"].startswith("结果公布日期") and e["new"] == "2026-09-30"
+               for e in data.rows(L.LOG))
+
+
+def test_a_new_publication_date_moves_the_filled_dates_and_keeps_hrs_own(master, rulebook):
+    appeal(master, "A04", filed=D(2026, 10, 12), reason="未填公布日期")
+    appeal(master, "A06", published=D(2026, 9, 29), filed=D(2026, 10, 9), reason="HR 自填公布日期")
+    assert run("appeals", "--master", str(master), "--period", PERIOD, "--published", "2026-09-30",
+               "--today", "2026-10-12").exit_code == 0
+    result = run("appeals", "--master", str(master), "--period", PERIOD, "--published", "2026-10-09",
+                 "--today", "2026-10-12")
+    assert result.exit_code == 0, result.output
+    rows_now = appeals_by_id(master, rulebook)
+    assert rows_now["A04"]["published_date"] == D(2026, 10, 9)  # followed the period's new date
+    assert rows_now["A04"]["file_by"] == D(2026, 10, 15)  # Sat Oct 10 is a make-up working day
+    assert rows_now["A06"]["published_date"] == D(2026, 9, 29)  # HR's own date is kept
+    again = run("appeals", "--master", str(master), "--today", "2026-10-12")
+    assert "无变化" in again.output or "nothing changed" in again.output  # filling is idempotent
 
 
 def test_revised_grade_is_carried_to_the_final_grade_with_an_audit_row(master, rulebook):

@@ -110,15 +110,100 @@ def test_calibrated_grade_is_explained_without_hr_text(master, tmp_path, ruleboo
     assert "E1004" not in text and "赵丽娜" not in text
 
 
-def test_q4_notice_marks_the_estimated_deadline(tmp_path, rulebook):
+INTERNAL = ("未收录", "人工核对", "估算", "chinesecalendar", "verify by hand", "estimated")
+
+
+def test_a_q4_notice_states_the_deadline_without_internal_text(tmp_path, rulebook):
+    """2027 is in no holiday calendar here: the deadline is counted Monday to Friday and flagged to HR
+    (申诉, `appeals`), but the employee's notice shows only the date."""
     master = build_master(tmp_path / "master.xlsx", rulebook,
                           {"一组": [make_employee(rulebook, "E2001", "孙可", level=0.7)]}, "2026-Q4")
     data = read_master(master, rulebook)
     notice = build_notices(data, rulebook, "2026-Q4", dt.date(2026, 12, 28))[0][0]
-    text = "\n".join(map(str, cells(write_notice(tmp_path / "q4.xlsx", notice, rulebook))))
+    assert notice.deadlines.estimated_years == (2027,)
+    text = zip_text(write_notice(tmp_path / "q4.xlsx", notice, rulebook))
     assert "2027-01-04" in text
-    assert "2027 年节假日安排未收录，按周一至周五估算，请人工核对" in text
-    assert "holiday calendar for 2027 not available; estimated with Mon-Fri, verify by hand" in text
+    for word in INTERNAL:
+        assert word not in text, word
+
+
+def test_a_holiday_schedule_in_the_rulebook_gives_the_exact_deadline(tmp_path, rulebook):
+    from kpisheet.validators.rulebook.load import rulebook_from_data
+
+    data_rb = rulebook.model_dump(mode="json")
+    data_rb["holidays"] = [{"year": 2027, "source": "测试用 test", "holidays": ["2027-01-01..2027-01-03"]}]
+    supplied = rulebook_from_data(data_rb, "t")
+    master = build_master(tmp_path / "master.xlsx", supplied,
+                          {"一组": [make_employee(supplied, "E2001", "孙可", level=0.7)]}, "2026-Q4")
+    notice = build_notices(read_master(master, supplied), supplied, "2026-Q4", dt.date(2026, 12, 28))[0][0]
+    assert notice.deadlines.file_by == dt.date(2027, 1, 5) and not notice.deadlines.estimated  # Jan 1 is off
+    assert "2027-01-05" in zip_text(write_notice(tmp_path / "q4.xlsx", notice, supplied))
+
+
+def test_a_notice_made_after_an_appeal_shows_the_revised_grade(master, tmp_path, rulebook, monkeypatch):
+    from tests.xladdin.master.test_calibrate_cmd import hr_edit
+
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
+    out = tmp_path / "notices"
+    assert run("notices", "--master", str(master), "--period", PERIOD, "--out", str(out), "--no-pdf",
+               "--published", "2026-09-30").exit_code == 0
+    before = {r["employee_id"]: r for r in rows(master, rulebook)}["E1003"]
+    revised = "C" if before["final_grade"] != "C" else "B"
+    hr_edit(master, L.APPEALS, None, {"考核期间": PERIOD, "工号": "E1003", "申诉日期": dt.date(2026, 10, 9),
+                                      "申诉理由": "漏计表彰", "受理日期": dt.date(2026, 10, 12),
+                                      "处理完成日期": dt.date(2026, 10, 20), "处理结果": "改定等级 revised",
+                                      "改定等级": revised})
+    assert run("appeals", "--master", str(master), "--today", "2026-10-21").exit_code == 0
+    again = run("notices", "--master", str(master), "--period", PERIOD, "--out", str(out), "--no-pdf",
+                "--published", "2026-09-30")
+    assert again.exit_code == 0, again.output
+    path = next(out.glob("*E1003*.xlsx"))
+    values = cells(path)
+    grade = values[values.index("最终等级 Final grade") + 1]
+    assert grade.startswith(f"{revised} ") and any("经申诉复核改定" in str(v) for v in values)
+    coefficient = values[values.index("绩效系数 Pay coefficient") + 1]
+    assert coefficient == rulebook.grade_band(revised).coefficient
+
+
+def test_a_batch_makes_every_pdf_with_one_libreoffice_run(master, tmp_path, rulebook, soffice, monkeypatch):
+    import subprocess
+
+    from kpisheet.xladdin.master import notice_pdfs
+    from kpisheet.xladdin.master.notices import write_notices
+    from tests.support.rendering import is_a4, page_sizes, page_texts
+
+    runs = []
+    real_run = subprocess.run
+
+    def counted(cmd, *args, **kwargs):  # the real LibreOffice, counted
+        runs.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(notice_pdfs.subprocess, "run", counted)
+    notices, _ = build_notices(read_master(master, rulebook), rulebook, PERIOD, dt.date(2026, 9, 30))
+    seen = []
+    batch = write_notices(notices, tmp_path / "out", rulebook, progress=lambda done, total: seen.append(done))
+    assert len(runs) == 1 and seen == list(range(1, len(notices) + 1))
+    assert not batch.failures and len(batch.pdfs) == len(batch.workbooks) == len(PEOPLE)
+    for pdf in batch.pdfs:
+        sizes = page_sizes(pdf)
+        assert len(sizes) == 1 and is_a4(sizes[0], landscape=False)
+        (text,) = page_texts(pdf)
+        own = next(pid for pid in PEOPLE if pid in pdf.name)
+        assert own in text and PEOPLE[own][0] in text and "2026-10-13" in text
+        assert not any(other in text for other in PEOPLE if other != own)
+        for word in INTERNAL:
+            assert word not in text
+
+
+def test_a_batch_without_libreoffice_writes_the_workbooks_and_says_so(master, tmp_path, rulebook, monkeypatch):
+    from kpisheet.xladdin.master import notice_pdfs
+    from kpisheet.xladdin.master.notices import write_notices
+
+    monkeypatch.setattr(notice_pdfs, "find_soffice", lambda: None)
+    notices, _ = build_notices(read_master(master, rulebook), rulebook, PERIOD, dt.date(2026, 9, 30))
+    batch = write_notices(notices, tmp_path / "out", rulebook)
+    assert batch.pdf_skipped and not batch.pdfs and not batch.failures and len(batch.workbooks) == len(PEOPLE)
 
 
 def test_publication_date_is_recorded_once(master, tmp_path, rulebook, monkeypatch):
