@@ -115,7 +115,7 @@ LABELS: dict[str | tuple[str, str], str] = {
     "cd_min": "C+D 人数比例下限", "cd_max": "C+D 人数比例上限",
     "pool_below": "人数少于此值的团队合并到部门计算", "small_team_max": "小团队人数上限",
     "small_team_s_max": "小团队 S 名额上限", "override_needs_reason": "调整等级须写理由（TRUE/FALSE）",
-    "extreme_high": "单项得分高于此值须写说明", "extreme_low": "单项得分低于此值须写说明",
+    "extreme_high": "单项得分达到或高于此值（≥）须写说明", "extreme_low": "单项得分等于或低于此值（≤）须写说明",
     "self_gap": "自评与上级评分相差超过此值须写说明",
     "excluded_statuses": "不参加强制分布的员工状态（每行一个）", "min_months_in_post": "考核期内最少在岗月数",
     "quarter_from_months": "季度由月度汇总的方式（mean 平均）", "year_weights": "年度中各季度的权重（合计 100）",
