@@ -250,14 +250,15 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "template-structure-changed", "error",
         ("表格结构被改动", "Workbook structure changed"),
-        ("{sheet}：表格结构被改动，{detail_zh}。", "{sheet}: the sheet's structure was changed: {detail_en}."),
+        ("{sheet}：表格结构被改动{about_zh}，{detail_zh}。",
+         "{sheet}: the sheet's structure was changed{about_en}: {detail_en}."),
         ("不要插入或删除行列，也不要修改灰色锁定单元格（工号、指标代码、公式）。请撤销这些改动，或在新表中重新填写。",
          "Do not insert or delete rows or columns or change the grey locked cells (IDs, indicator codes, formulas). "
          "Undo those changes or fill in a fresh workbook."),
         ("插入或删除了行、锁定单元格或指标代码被改，与 _meta 记录的结构不符。",
          "Rows were inserted or deleted, or locked cells or indicator codes changed, so the sheet no longer matches "
          "the structure recorded in _meta."),
-        {"sheet": "考核评分", "detail_zh": "第 12 行的指标代码由 CSAT 变成了 ENG_FTFR（可能插入或删除了行）",
+        {"sheet": "考核评分", **_WHO, "detail_zh": "第 12 行的指标代码由 CSAT 变成了 ENG_FTFR（可能插入或删除了行）",
          "detail_en": "row 12 holds indicator ENG_FTFR where CSAT belongs (rows were probably inserted or deleted)"},
     ),
     # --- goal- : the 目标设定 sheet ------------------------------------------------------
@@ -426,9 +427,10 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "score-total-mismatch", "error",
         ("计算结果被改动", "Computed value altered"),
-        ("{sheet}!{cell}：员工 {employee} 的{field_zh}在文件中为 {value}，按规则重新计算应为 {expected}，公式可能被覆盖或改动。",
-         "{sheet}!{cell}: employee {employee}'s {field_en} reads {value} in the file but recomputes to {expected}; "
-         "the formula was probably overwritten or changed."),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}在文件中为 {value}，按规则重新计算应为 {expected}，"
+         "公式可能被覆盖或改动。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} reads {value} in the file but recomputes "
+         "to {expected}; the formula was probably overwritten or changed."),
         ("不要在得分、合计、等级等计算列手工输入；请从原表复制回公式，或在新表中重新填写。",
          "Never type into score, total or grade columns; copy the formula back from the original workbook or fill in a fresh one."),
         ("文件中缓存的得分/合计/等级与 Python 按输入重新计算的结果不一致。",
@@ -633,6 +635,15 @@ def indicator_label(code: str, names: tuple[str, str] | None, lang: str) -> str:
     return f"{names[0]}（{code}）" if lang == "zh" else f"{names[1]} ({code})"
 
 
+def _about(employee: str | None, indicator: str | None, lang: str) -> str:
+    """Who and what a finding without its own wording for them concerns: '（员工 SH0014 张伟，指标 客户满意度（CSAT））'."""
+    parts = ([f"员工 {employee}"] if employee else []) + ([f"指标 {indicator}"] if indicator else [])
+    if lang == "en":
+        parts = ([f"employee {employee}"] if employee else []) + ([indicator] if indicator else [])
+        return f" ({', '.join(parts)})" if parts else ""
+    return f"（{'，'.join(parts)}）" if parts else ""
+
+
 @dataclass(frozen=True)
 class Names:
     """Who and what findings are about, by ID and code: employee ID -> name, indicator code -> (中文, English).
@@ -682,6 +693,7 @@ def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None
             context["indicator_part_" + lang] = f"指标 {label}的" if lang == "zh" else f" for {label}"
         else:  # a summary input (表彰次数, 一票否决) is no indicator: the field's own name says it
             context["indicator_part_" + lang] = ""
+        context["about_" + lang] = _about(context.get("employee"), context.get("indicator_label"), lang)
         context.update(dict.fromkeys(kind.optional, ""))
         context.update((k, show(v, lang)) for k, v in params.items())
         texts[lang] = (_fill(kind, getattr(kind, f"message_{lang}"), context),
