@@ -114,7 +114,8 @@ class _Sheet:
                                         "bottom": 2, "bottom_color": HEADER_FILL}),
             "label": book.add_format({**box, "bold": True, "bg_color": FIXED_FILL, "text_wrap": True}),
             "value": book.add_format({**box, "text_wrap": True}),
-            "big": book.add_format({**box, "bold": True, "font_size": 13, "font_color": HEADER_FILL}),
+            "big": book.add_format({**box, "bold": True, "font_size": 13, "font_color": HEADER_FILL,
+                                    "text_wrap": True}),
             "score": book.add_format({**box, "num_format": SCORE_FORMAT}),
             # values beside a label read left to right, numbers included
             "score_left": book.add_format({**box, "num_format": SCORE_FORMAT, "align": "left"}),
@@ -178,7 +179,9 @@ class _Sheet:
             for (label, value, fmt), (l0, l1, v0, v1) in zip(items[start:start + 2], spans):
                 self.merged(l0, l1, label, "label")
                 self.merged(v0, v1, value, fmt)
-                height = max(height, self.height_for(label, l0, l1), self.height_for(value or "", v0, v1))
+                # the grade is set large and bold: measured as 15-point text so that it wraps, never cut
+                size = 15 if fmt == "big" else 10
+                height = max(height, self.height_for(label, l0, l1), self.height_for(value or "", v0, v1, size))
             if len(items[start:start + 2]) == 1:
                 self.merged(5, 6, "", "label")
                 self.merged(7, 8, "", "value")
