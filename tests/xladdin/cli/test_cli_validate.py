@@ -18,8 +18,8 @@ from kpisheet.xladdin.cli.app import app
 ROOT = S.ROOT
 DOC = ROOT / "docs" / "validate-json.md"
 FILE_KEYS = ["path", "sha256", "status", "department", "team", "period", "findings"]
-FINDING_KEYS = ["code", "severity", "sheet", "cell", "employee_id", "indicator", "value", "expected",
-                "message_zh", "message_en", "hint"]
+FINDING_KEYS = ["code", "severity", "sheet", "cell", "employee_id", "indicator", "employee_name", "indicator_name",
+                "value", "expected", "message_zh", "message_en", "hint"]
 
 
 @pytest.fixture(scope="module")
