@@ -155,7 +155,7 @@ def test_a_notice_made_after_an_appeal_shows_the_revised_grade(master, tmp_path,
                                       "改定等级": revised})
     assert run("appeals", "--master", str(master), "--today", "2026-10-21").exit_code == 0
     again = run("notices", "--master", str(master), "--period", PERIOD, "--out", str(out), "--no-pdf",
-                "--published", "2026-09-30")
+                "--published", "2026-09-30", "--force")  # replacing a period's notices is said out loud
     assert again.exit_code == 0, again.output
     path = next(out.glob("*E1003*.xlsx"))
     values = cells(path)
