@@ -206,8 +206,7 @@ def _appeals(master: Path, rules: Path | None, period: str | None, published: st
 def _notices(master: Path, rules: Path | None, period: str, out: Path, department: str | None,
              published: str | None, pdf: bool, force: bool) -> None:
     from kpisheet.xladdin.master.appeals import published_on, refresh_appeals
-    from kpisheet.xladdin.kit.libreoffice import LibreOfficeError, find_soffice, to_pdf
-    from kpisheet.xladdin.master.notices import SHEET_NAME, build_notices, notice_filename, write_notice
+    from kpisheet.xladdin.master.notices import SHEET_NAME, build_notices, write_notices
 
     _check_master(master)
     if out.exists() and not out.is_dir():
@@ -238,20 +237,14 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"无法创建输出文件夹 {out}：{error}", f"cannot create the output folder {out}: {error}") from None
-    soffice = find_soffice() if pdf else None
-    failures = []
     with progress_bar(console) as progress:
         task = progress.add_task("生成通知书 writing notices", total=len(notices))
-        for notice in notices:
-            target = out / notice_filename(notice)
-            try:
-                write_notice(target, notice, rulebook)
-                if soffice:
-                    to_pdf(target, out)
-            except (OSError, LibreOfficeError) as error:
-                failures.append(f"{target.name}: {error}")
-            progress.advance(task)
-    console.print(Text(f"✓ {len(notices) - len(failures)} 份通知书已写入 notices written: {out}", style="green"))
+        batch = write_notices(notices, out, rulebook, pdf=pdf,
+                              progress=lambda done, total: progress.update(task, completed=done, total=total))
+    failures = batch.failures
+    console.print(Text(f"✓ {len(batch.workbooks)} 份通知书已写入 notices written"
+                       + (f"，PDF {len(batch.pdfs)} 份 / {len(batch.pdfs)} PDFs" if pdf else "") + f": {out}",
+                       style="green"))
     console.print(Text(f"结果公布日期 published {chosen['day'].isoformat()}；申诉截止 file by "
                        f"{notices[0].deadlines.file_by.isoformat()}"))
     if notices[0].deadlines.estimated:
@@ -259,7 +252,7 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
 
         zh, en = estimate_note(notices[0].deadlines.estimated_years)
         console.print(Text(f"注意：{zh} / {en}", style="bold yellow"))
-    if pdf and not soffice:
+    if batch.pdf_skipped:
         console.print(Text("未找到 LibreOffice（soffice），已跳过 PDF；安装 LibreOffice 后重新运行即可生成 PDF / "
                            "LibreOffice (soffice) not found: PDFs skipped; install it and run again", style="yellow"))
     for row in skipped:

@@ -19,10 +19,10 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from kpisheet.validators.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from kpisheet.validators.summary import STATUS_WORDS
 from kpisheet.xladdin.kit.console import make_console, write_json
 from kpisheet.xladdin.kit.inputs import load_roster_option, load_rules_option, period_option
 from kpisheet.xladdin.kit.progress import counting
@@ -30,8 +30,7 @@ from kpisheet.xladdin.kit.progress import counting
 FORMATS = ("table", "json")
 ROSTER_NAMES = ("roster.xlsx", "花名册.xlsx")
 APPROVED_NAMES = ("approved_goals", "已批准目标")
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-STATUS_LABEL = {"ok": "✓ 通过 ok", "warning": "! 警告 warning", "error": "✗ 错误 error"}
+STATUS_STYLE = {"error": "bold red", "warning": "yellow", "ok": "green"}
 
 
 def register(app: typer.Typer) -> None:
@@ -49,8 +48,14 @@ def register(app: typer.Typer) -> None:
         annotate: Optional[Path] = typer.Option(
             None, "--annotate", help="把标注后的副本写入此文件夹（原文件不变）/ write annotated copies here"),
         jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="并行进程数（默认 CPU 核数）/ worker processes"),
+        details: bool = typer.Option(False, "--details", help="列出每个问题（按员工分组），而不只是摘要 / list every "
+                                     "finding, by employee, not only the summary", show_default=False),
     ) -> None:
-        """校验提交的考核表 / validate submitted team workbooks."""
+        """校验提交的考核表 / validate submitted team workbooks.
+
+        先列出每个文件的摘要（各类问题的数量和前几个单元格），--details 列出全部问题。
+        Each file's summary first (counts by code, the first cells); --details lists every finding.
+        """
         err = make_console(stderr=True)
         settings = _inputs(paths, rules, roster, no_roster, period, phase, approved_goals, output_format,
                            annotate, err)
@@ -59,7 +64,7 @@ def register(app: typer.Typer) -> None:
         if output_format == "json":
             write_json(to_json(reports))
         else:
-            _table(reports, make_console())
+            _table(reports, make_console(), details)
         if annotated is not None:
             _annotation_summary(annotated, annotate, err)
         raise typer.Exit(EXIT_FINDINGS if any(r.status == "error" for r in reports) else EXIT_OK)
@@ -189,26 +194,20 @@ def to_json(reports) -> dict:
                         "error": statuses["error"], "by_code": dict(sorted(by_code.items()))}}
 
 
-def _table(reports, out: Console) -> None:
-    for r in reports:
-        title = Text.assemble((STATUS_LABEL[r.status], SEVERITY_STYLE.get(r.status, "green")), "  ", r.path)
-        where = " ".join(x for x in (r.department, r.team, r.period) if x)
-        if where:
-            title.append(f"  ({where})", style="dim")
-        out.print(title)
-        if not r.findings:
-            continue
-        table = Table(show_header=True, header_style="bold", show_lines=False, pad_edge=False, expand=False)
-        for name in ("级别 Severity", "代码 Code", "位置 Where", "员工 Employee", "说明 Message", "修改 How to fix"):
-            table.add_column(name, overflow="fold")
-        for f in r.findings:
-            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
-            table.add_row(Text(f.severity, style=SEVERITY_STYLE[f.severity]), f.code, where, f.employee_id or "",
-                          f"{f.message_zh}\n{f.message_en}", f.hint)
-        out.print(table)
-    counts = Counter(r.status for r in reports)
-    out.print(Text(f"共 {len(reports)} 个文件 / {len(reports)} files: 通过 ok {counts['ok']}，警告 warning "
-                   f"{counts['warning']}，错误 error {counts['error']}", style="bold"))
+def _table(reports, out: Console, details: bool) -> None:
+    """Per file: its status, counts by code and the first cells; with ``details`` every finding by employee."""
+    from kpisheet.validators.summary import batch_lines
+
+    for line in batch_lines(reports, details=details):
+        out.print(Text(line, style=_line_style(line)), soft_wrap=True)
+
+
+def _line_style(line: str) -> str:
+    """A file's status line in its colour (the summary's words are plain text, safe on any console)."""
+    for status, style in STATUS_STYLE.items():
+        if line.startswith(f"[{STATUS_WORDS[status][0]} "):
+            return style
+    return ""
 
 
 def _annotation_summary(annotated: dict[str, str | None], folder: Path, err: Console) -> None:

@@ -391,7 +391,7 @@ def write_notices(notices: list[Notice], out: str | Path, rulebook: Rulebook, *,
     ``progress(done, total)`` is called after each workbook. A notice that cannot be written is
     listed in ``failures`` and the rest go on; so is one LibreOffice could not convert.
     """
-    from kpisheet.xladdin.master.notice_pdfs import PdfBatchError, convert_to_pdf, soffice_available
+    from kpisheet.xladdin.kit import libreoffice
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -406,12 +406,12 @@ def write_notices(notices: list[Notice], out: str | Path, rulebook: Rulebook, *,
             progress(n, len(notices))
     if not pdf or not batch.workbooks:
         return batch
-    if not soffice_available():
+    if libreoffice.find_soffice() is None:
         batch.pdf_skipped = True
         return batch
     try:
-        made = convert_to_pdf(batch.workbooks, out)
-    except PdfBatchError as error:
+        made = libreoffice.convert(batch.workbooks, out, "pdf")
+    except libreoffice.LibreOfficeError as error:
         batch.failures.append(f"PDF: {error.message_zh} / {error.message_en}")
         return batch
     for workbook in batch.workbooks:

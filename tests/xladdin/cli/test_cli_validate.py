@@ -96,7 +96,13 @@ def test_table_groups_findings_by_file(folder):
     out = result.stdout
     assert out.index("clean.xlsx") < out.index("export.xlsx") < out.index("text.xlsx")
     assert "score-not-number" in out and f"考核评分!{cell}" in out and "file-wrong-format" in out
-    assert "通过 ok 1" in out
+    assert "通过 1" in out and "ok 1" in out
+    # the summary names the cell; the messages come with --details, one block per employee
+    assert "--details" in out
+    detailed = run_cli(root, "--details", roster=False).stdout
+    text = next(f for f in json.loads(run_cli(root, "--format", "json", roster=False).stdout)["files"]
+                if f["path"].endswith("text.xlsx"))["findings"][0]
+    assert text["message_zh"] in detailed and text["message_en"] in detailed and text["message_zh"] not in out
 
 
 def test_exit_0_when_only_clean_files(folder):

@@ -168,7 +168,6 @@ def test_a_notice_made_after_an_appeal_shows_the_revised_grade(master, tmp_path,
 def test_a_batch_makes_every_pdf_with_one_libreoffice_run(master, tmp_path, rulebook, soffice, monkeypatch):
     import subprocess
 
-    from kpisheet.xladdin.master import notice_pdfs
     from kpisheet.xladdin.master.notices import write_notices
     from tests.support.rendering import is_a4, page_sizes, page_texts
 
@@ -179,7 +178,7 @@ def test_a_batch_makes_every_pdf_with_one_libreoffice_run(master, tmp_path, rule
         runs.append(cmd)
         return real_run(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(notice_pdfs.subprocess, "run", counted)
+    monkeypatch.setattr(libreoffice.subprocess, "run", counted)
     notices, _ = build_notices(read_master(master, rulebook), rulebook, PERIOD, dt.date(2026, 9, 30))
     seen = []
     batch = write_notices(notices, tmp_path / "out", rulebook, progress=lambda done, total: seen.append(done))
@@ -197,10 +196,9 @@ def test_a_batch_makes_every_pdf_with_one_libreoffice_run(master, tmp_path, rule
 
 
 def test_a_batch_without_libreoffice_writes_the_workbooks_and_says_so(master, tmp_path, rulebook, monkeypatch):
-    from kpisheet.xladdin.master import notice_pdfs
     from kpisheet.xladdin.master.notices import write_notices
 
-    monkeypatch.setattr(notice_pdfs, "find_soffice", lambda: None)
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
     notices, _ = build_notices(read_master(master, rulebook), rulebook, PERIOD, dt.date(2026, 9, 30))
     batch = write_notices(notices, tmp_path / "out", rulebook)
     assert batch.pdf_skipped and not batch.pdfs and not batch.failures and len(batch.workbooks) == len(PEOPLE)
