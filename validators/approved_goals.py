@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpisheet.validators.findings import Finding
+from kpisheet.validators.reading.file_search import find_files
 from kpisheet.validators.reading.guard import read_guarded
 from kpisheet.validators.policy.periods import PeriodError, parse_period
 from kpisheet.validators.rulebook.model import Rulebook
@@ -66,7 +67,6 @@ def load_approved_goals(folder: str | Path, *, rulebook: Rulebook, jobs: int | N
     hold the same team and period, the first by path is used.
     """
     from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
-    from kpisheet.validators.validate import find_files
 
     files = find_files([folder])
     outcomes = dict(run_isolated(functools.partial(_read_one, rulebook), files, jobs))

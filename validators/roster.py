@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.rulebook.load import RuleProblem
+from kpisheet.validators.rulebook.problems import RuleProblem
 from kpisheet.validators.errors import KpisheetError
 
 # roster.xlsx header (Chinese as HR types it) -> Employee field

@@ -25,7 +25,9 @@ from kpisheet.validators.checks import (
     actuals as checks_actuals, goals as checks_goals, scores as checks_scores, team as checks_team,
     template as checks_template,
 )
+from kpisheet.validators.approved_goals import load_approved_goals
 from kpisheet.validators.findings import Finding, Names, make_finding, with_names
+from kpisheet.validators.reading.file_search import find_files
 from kpisheet.validators.reading.guard import read_guarded
 from kpisheet.validators.layout import ACTUALS
 from kpisheet.validators.policy.outcomes import employee_outcomes, recompute
@@ -196,8 +198,6 @@ def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = N
     index made by :func:`kpisheet.validators.approved_goals.load_approved_goals`.
     """
     if isinstance(approved_goals, (str, Path)):
-        from kpisheet.validators.approved_goals import load_approved_goals
-
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook).index
     settings = Settings.make(rulebook, roster, period, phase, approved_goals)
     return _validate_path(settings, str(path))
@@ -250,52 +250,6 @@ def _validate_in_worker(path: str) -> FileReport:
     return _validate_path(_worker_settings, path)
 
 
-
-# What a folder search takes as a possible workbook: anything a spreadsheet program may have saved, so a
-# renamed or wrong-format file still gets its finding (file-not-xlsx, file-lock ...). Other files in an
-# inbox (a notes.txt, a PDF) are listed as ignored, not as error files.
-SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".csv", ".et", ".ett"})
-
-
-@dataclass(frozen=True)
-class InboxScan:
-    files: list[Path]     # to validate, each once, in a stable order
-    ignored: list[Path]   # files in the folders that are not spreadsheets by name
-
-
-def scan_inbox(paths: Iterable[str | Path]) -> InboxScan:
-    """The files under ``paths`` (folders searched recursively); a file named directly is always taken.
-
-    Raises FileNotFoundError naming the first path that does not exist.
-    """
-    found: list[Path] = []
-    ignored: list[Path] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            candidates = sorted((p for p in path.rglob("*") if p.is_file()), key=lambda p: p.as_posix())
-        elif path.exists():
-            candidates = [path]
-        else:
-            raise FileNotFoundError(f"找不到路径 / no such file or folder: {path}")
-        for candidate in candidates:
-            key = candidate.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            if path.is_dir() and candidate.suffix.lower() not in SPREADSHEET_SUFFIXES:
-                ignored.append(candidate)
-            else:
-                found.append(candidate)
-    return InboxScan(found, ignored)
-
-
-def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files of :func:`scan_inbox` to validate."""
-    return scan_inbox(paths).files
-
-
 def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: RosterArg = None,
                    period: str | Period | None = None, phase: str = "scoring",
                    approved_goals: ApprovedIndex | str | Path | None = None, jobs: int | None = None,
@@ -308,8 +262,6 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
     """
     files = find_files(paths)
     if isinstance(approved_goals, (str, Path)):
-        from kpisheet.validators.approved_goals import load_approved_goals
-
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
     settings = Settings.make(rulebook, roster, period, phase, approved_goals, cross_file=True)
     total = len(files)

@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Iterable, Iterator
 
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
-from kpisheet.validators.rulebook.load import RuleProblem
+from kpisheet.validators.rulebook.problems import RuleProblem
 
 Problems = Iterator[RuleProblem]
 

@@ -38,8 +38,9 @@ from kpisheet.validators.rulebook.model import (
     Appeals, Category, Comments, Distribution, Eligibility, GradeBand, HolidayYear, Incident, Indicator, Meta,
     Method, Outcomes, Periods, Records, Role, Rulebook, Scoring, Unit, Veto,
 )
-from kpisheet.validators.rulebook.load import (
-    RuleProblem, RulebookError, key_path, locate, problems_from_validation, rulebook_from_data,
+from kpisheet.validators.rulebook.from_data import rulebook_from_data
+from kpisheet.validators.rulebook.problems import (
+    RuleProblem, RulebookError, key_path, locate, problems_from_validation,
 )
 
 README_SHEET = "说明"

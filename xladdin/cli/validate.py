@@ -148,7 +148,8 @@ def _check_writable(folder: Path, paths: list[Path]) -> None:
 
 
 def _run(paths: list[Path], settings: dict, jobs: int | None, err: Console):
-    from kpisheet.validators.validate import scan_inbox, validate_paths
+    from kpisheet.validators.reading.file_search import scan_inbox
+    from kpisheet.validators.validate import validate_paths
 
     try:
         scan = scan_inbox(paths)

@@ -257,7 +257,8 @@ def _fill(blanks: dict[str, Path], inbox: Path, rulebook: Rulebook, period: str,
 def _validate_and_merge(label: str, inbox: Path, annotated: Path | None, master: Path, rulebook: Rulebook,
                         roster: list[Employee], period: str, now: dt.datetime, jobs: int | None,
                         reporter: Reporter) -> Round:
-    from kpisheet.validators.validate import find_files, validate_paths
+    from kpisheet.validators.reading.file_search import find_files
+    from kpisheet.validators.validate import validate_paths
 
     from kpisheet.xladdin.annotate.batch import annotate_reports
     from kpisheet.xladdin.master.consolidate import merge_into_master

@@ -150,7 +150,8 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
                 lock_wait: float = LOCK_WAIT_SECONDS) -> ConsolidationResult:
     """Validate every file under ``inbox`` (the master's own files excluded) and merge the
     accepted ones into ``master``; ``progress(done, total)`` follows the validation."""
-    from kpisheet.validators.validate import find_files, validate_paths
+    from kpisheet.validators.reading.file_search import find_files
+    from kpisheet.validators.validate import validate_paths
 
     master = Path(master)
     refuse_if_open(master)  # before minutes of validation, not after

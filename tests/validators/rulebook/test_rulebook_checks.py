@@ -8,7 +8,9 @@ import pytest
 
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.checks import check_rulebook
-from kpisheet.validators.rulebook.load import RulebookError, default_rulebook, rulebook_from_data
+from kpisheet.validators.rulebook.from_data import rulebook_from_data
+from kpisheet.validators.rulebook.load import default_rulebook
+from kpisheet.validators.rulebook.problems import RulebookError
 
 
 @pytest.fixture(scope="module")

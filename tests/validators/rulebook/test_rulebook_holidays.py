@@ -13,7 +13,9 @@ import yaml
 from kpisheet.validators.policy.workdays import (
     HolidaySchedules, add_workdays, appeal_deadlines, is_workday, known_years,
 )
-from kpisheet.validators.rulebook.load import RulebookError, dump_yaml, load_rulebook, rulebook_from_data
+from kpisheet.validators.rulebook.from_data import rulebook_from_data
+from kpisheet.validators.rulebook.load import dump_yaml, load_rulebook
+from kpisheet.validators.rulebook.problems import RulebookError
 from kpisheet.validators.rulebook.xlsx import dump_xlsx, load_xlsx
 from tests.support.paths import REPO_ROOT
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.rulebook.load import RulebookError, load_rulebook
+from kpisheet.validators.rulebook.load import load_rulebook
+from kpisheet.validators.rulebook.problems import RulebookError
 from kpisheet.validators.rulebook.xlsx import (
     KV_SECTIONS, LABELS, SHEET_ORDER, TABLES, dump_xlsx, label, load_xlsx,
 )

@@ -8,9 +8,8 @@ import pytest
 import yaml
 
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.rulebook.load import (
-    DEFAULT_RULEBOOK, RulebookError, dump_yaml, load_rulebook, load_yaml, locate,
-)
+from kpisheet.validators.rulebook.load import DEFAULT_RULEBOOK, dump_yaml, load_rulebook, load_yaml
+from kpisheet.validators.rulebook.problems import RulebookError, locate
 from tests.support.paths import REPO_ROOT
 
 DEFAULT_TEXT = (REPO_ROOT / "validators" / "rulebook" / "data" / DEFAULT_RULEBOOK).read_text(encoding="utf-8")

@@ -128,7 +128,7 @@ def test_a_q4_notice_states_the_deadline_without_internal_text(tmp_path, ruleboo
 
 
 def test_a_holiday_schedule_in_the_rulebook_gives_the_exact_deadline(tmp_path, rulebook):
-    from kpisheet.validators.rulebook.load import rulebook_from_data
+    from kpisheet.validators.rulebook.from_data import rulebook_from_data
 
     data_rb = rulebook.model_dump(mode="json")
     data_rb["holidays"] = [{"year": 2027, "source": "测试用 test", "holidays": ["2027-01-01..2027-01-03"]}]
