@@ -18,12 +18,11 @@ from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.load import default_rulebook
 
-from kpisheet.workbook_templates.plan import Period, plan_team
+from kpisheet.workbook_templates.plan import plan_team
 from kpisheet.workbook_templates.team_workbook import write_plan
 
 BUILT = Path(__file__).parent / "built"
 BLANK_TEMPLATE = "team_template.xlsx"
-PLACEHOLDER_PERIOD = Period(canonical="", label_zh="（考核期间 period）", start=None, end=None)
 PLACEHOLDER_TEAM = "（团队 team）"
 PLACEHOLDER_DATE = dt.date(2000, 1, 1)
 
@@ -40,7 +39,7 @@ def placeholder_employees(rulebook: Rulebook) -> list[Employee]:
 
 def build_blank_template(path: str | Path, rulebook: Rulebook | None = None) -> Path:
     rulebook = rulebook or default_rulebook()
-    plan = plan_team(rulebook, PLACEHOLDER_PERIOD, rulebook.meta.department_zh, PLACEHOLDER_TEAM,
+    plan = plan_team(rulebook, None, rulebook.meta.department_zh, PLACEHOLDER_TEAM,
                      placeholder_employees(rulebook))
     return write_plan(Path(path), plan)
 

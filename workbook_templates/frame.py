@@ -53,8 +53,8 @@ def formula(sheet: Worksheet, row: int, col: int, text: str, fmt, cached) -> Non
 
 def info_line(plan: TeamPlan) -> str:
     p = plan.period
-    span = f"（{p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}）" if p.start and p.end else ""
-    return (f"考核周期 Period：{p.label_zh} {p.canonical}{span}　部门 Department：{plan.department}"
+    span = f"（{p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}）" if p else ""
+    return (f"考核周期 Period：{plan.period_label_zh} {plan.period_code}{span}　部门 Department：{plan.department}"
             f"　团队 Team：{plan.team}")
 
 

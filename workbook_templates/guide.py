@@ -149,8 +149,8 @@ def write_guide(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
 def _basics(w: _Writer, plan: TeamPlan) -> None:
     rb, p = plan.rulebook, plan.period
     w.section("一、基本信息 Basics")
-    period = p.label_zh + (f"（{p.canonical}）" if p.canonical else "")
-    w.item("考核周期 Period", period + (f"，{p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}" if p.start and p.end else ""))
+    period = plan.period_label_zh + (f"（{p}）" if p else "")
+    w.item("考核周期 Period", period + (f"，{p.start:%Y-%m-%d} 至 {p.end:%Y-%m-%d}" if p else ""))
     w.item("部门 / 团队", f"{plan.department} / {plan.team}，共 {len(plan.blocks)} 人")
     due = (f"{plan.deadline:%Y-%m-%d} 前提交人力资源部" if plan.deadline
            else "以人力资源部通知为准 / as announced by HR")

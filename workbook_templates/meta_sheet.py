@@ -24,7 +24,7 @@ def meta_values(plan: TeamPlan) -> dict[str, str]:
     values = {
         "template_id": TEMPLATE_ID,
         "template_version": TEMPLATE_VERSION,
-        "period": plan.period.canonical,
+        "period": plan.period_code,
         "department": plan.department,
         "team": plan.team,
         "rulebook_id": rb.meta.id,

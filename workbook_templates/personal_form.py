@@ -157,7 +157,7 @@ def _identity(form: _Form) -> None:
     form.pairs([("姓名 Name", form.summary_value("name"), chosen.employee.name if chosen else ""),
                 ("岗位 Role", form.summary_value("role"), chosen.role.name_zh if chosen else "")])
     form.pairs([("部门 Department", None, plan.department), ("团队 Team", None, plan.team)])
-    period = plan.period.label_zh + (f"（{plan.period.canonical}）" if plan.period.canonical else "")
+    period = plan.period_label_zh + (f"（{plan.period}）" if plan.period else "")
     form.pairs([("考核周期 Period", None, period),
                 ("团队排名 Rank", form.summary_value("rank"), "")])
 

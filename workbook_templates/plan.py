@@ -13,6 +13,7 @@ from typing import Mapping
 
 from kpisheet.validators.actuals import Actual
 from kpisheet.validators.layout import FIRST_DATA_ROW
+from kpisheet.validators.policy.periods import Period, signoff_window
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Indicator, Role, Rulebook
 from kpisheet.validators.errors import KpisheetError
@@ -26,12 +27,8 @@ class TeamPlanError(KpisheetError):
     description = "A roster entry the team workbook cannot be laid out for (an unknown role, a duplicate ID)."
 
 
-@dataclass(frozen=True)
-class Period:
-    canonical: str  # e.g. 2026-Q4
-    label_zh: str  # e.g. 2026年第四季度
-    start: dt.date | None
-    end: dt.date | None
+# what the blank template shows where a team workbook names its period
+PLACEHOLDER_PERIOD_LABEL = "（考核期间 period）"
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ class EmployeeBlock:
 @dataclass(frozen=True)
 class TeamPlan:
     rulebook: Rulebook
-    period: Period
+    period: Period | None  # None for the blank template, which is made for no period
     department: str
     team: str
     blocks: tuple[EmployeeBlock, ...]
@@ -65,12 +62,18 @@ class TeamPlan:
     actuals: Mapping[tuple[str, str], Actual] = field(default_factory=dict)
 
     @property
+    def period_code(self) -> str:
+        """The period as _meta records it ('2026-Q4'); empty on the blank template."""
+        return str(self.period) if self.period else ""
+
+    @property
+    def period_label_zh(self) -> str:
+        """The period as people read it ('2026年第4季度'), or the blank template's placeholder."""
+        return self.period.label_zh if self.period else PLACEHOLDER_PERIOD_LABEL
+
+    @property
     def signoff_window(self) -> tuple[dt.date, dt.date] | None:
-        """Sign-off dates allowed: the period's first day to the rulebook's days after its last."""
-        p = self.period
-        if p.start is None or p.end is None:
-            return None
-        return p.start, p.end + dt.timedelta(days=self.rulebook.periods.signoff_days_after_end)
+        return signoff_window(self.period, self.rulebook) if self.period else None
 
     @property
     def line_count(self) -> int:
@@ -104,7 +107,7 @@ def resolve_role(rulebook: Rulebook, employee: Employee) -> Role:
     return role
 
 
-def plan_team(rulebook: Rulebook, period: Period, department: str, team: str,
+def plan_team(rulebook: Rulebook, period: Period | None, department: str, team: str,
               employees: list[Employee], deadline: dt.date | None = None,
               actuals: Mapping[tuple[str, str], Actual] | None = None) -> TeamPlan:
     """Lay out the employees in roster order, each with their role's indicators.

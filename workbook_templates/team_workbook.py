@@ -31,7 +31,7 @@ from kpisheet.workbook_templates.guide import write_guide
 from kpisheet.workbook_templates.lists_sheet import write_lists
 from kpisheet.workbook_templates.meta_sheet import write_meta
 from kpisheet.workbook_templates.personal_form import write_personal_form
-from kpisheet.workbook_templates.plan import Period, TeamPlan, plan_team
+from kpisheet.workbook_templates.plan import TeamPlan, plan_team
 from kpisheet.workbook_templates.scores_sheet import write_scores
 from kpisheet.workbook_templates.styles import make_formats, workbook_options
 from kpisheet.workbook_templates.summary_sheet import write_summary
@@ -41,12 +41,6 @@ from kpisheet.workbook_templates.summary_sheet import write_summary
 DOCUMENT_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def period_of(text: str) -> Period:
-    """The period as the workbook shows it; raises periods.PeriodError on bad text."""
-    parsed = parse_period(text)
-    return Period(str(parsed), parsed.label_zh, parsed.start, parsed.end)
 
 
 def team_file_name(period: str, department: str, team: str) -> str:
@@ -70,7 +64,7 @@ def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, depar
     """
     if isinstance(actuals, Actuals):
         actuals = actuals.values
-    plan = plan_team(rulebook, period_of(period), department, team, list(employees), deadline, actuals)
+    plan = plan_team(rulebook, parse_period(period), department, team, list(employees), deadline, actuals)
     return write_plan(Path(path), plan)
 
 
@@ -79,7 +73,7 @@ def write_plan(path: Path, plan: TeamPlan) -> Path:
     book = Workbook(str(path), workbook_options())
     rb = plan.rulebook
     book.set_properties({
-        "title": f"{plan.period.label_zh} {plan.department} {plan.team} 绩效考核表",
+        "title": f"{plan.period_label_zh} {plan.department} {plan.team} 绩效考核表",
         "subject": rb.meta.name_zh,
         "author": "kpisheet",
         "company": plan.department,

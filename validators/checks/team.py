@@ -11,7 +11,6 @@ their team.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -23,7 +22,7 @@ from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.layout import META, SUMMARY
 from kpisheet.validators.policy.outcomes import Recomputed
-from kpisheet.validators.policy.periods import Period, PeriodError, parse_period
+from kpisheet.validators.policy.periods import Period, PeriodError, parse_period, signoff_window
 from kpisheet.validators.roster import Employee, parse_date
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.reading.submission import Identity, SummaryRow, TeamWorkbook
@@ -104,11 +103,6 @@ def team_members(roster: Iterable[Employee], department: str, team: str, period:
 def missing_employee(person: Employee) -> Finding:
     return make_finding("team-missing-employee", sheet=SUMMARY, employee_id=person.employee_id,
                         employee_name=person.name)
-
-
-def signoff_window(period: Period, rulebook: Rulebook) -> tuple[dt.date, dt.date]:
-    """From the period's first day to ``signoff_days_after_end`` days after its last."""
-    return period.start, period.end + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
 
 
 def check_signoff(book: TeamWorkbook, rulebook: Rulebook) -> list[Finding]:

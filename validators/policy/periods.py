@@ -179,6 +179,11 @@ def quarter_of(month: Period | str | dt.date) -> Period:
     return Period(QUARTER, period.year, (period.index - 1) // 3 + 1)
 
 
+def signoff_window(period: Period, rulebook: Rulebook) -> tuple[dt.date, dt.date]:
+    """Sign-off dates allowed: from the period's first day to ``signoff_days_after_end`` days after its last."""
+    return period.start, period.end + dt.timedelta(days=rulebook.periods.signoff_days_after_end)
+
+
 def _scores_within(scores: Mapping[Period | str, float | None], parent: Period,
                    kind: str) -> dict[Period, float]:
     """The scores of ``parent``'s sub-periods of ``kind`` that have a value; others are ignored."""
