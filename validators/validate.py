@@ -50,8 +50,9 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything a check needs besides the file; picklable, sent to every worker."""
+class ValidationSettings:
+    """What one validation run checks every file against (rulebook, roster, period, phase,
+    approved goals): everything a check needs besides the file; picklable, sent to every worker."""
 
     rulebook: Rulebook
     roster: Mapping[str, Employee] | None = None
@@ -63,7 +64,8 @@ class Settings:
 
     @classmethod
     def make(cls, rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
-             phase: str = "scoring", approved: ApprovedIndex | None = None, cross_file: bool = False) -> Settings:
+             phase: str = "scoring", approved: ApprovedIndex | None = None,
+             cross_file: bool = False) -> ValidationSettings:
         if phase not in PHASES:
             raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
         if roster is not None and not isinstance(roster, Mapping):
@@ -87,12 +89,12 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
     document properties, when known. ``file_findings`` come first (e.g.
     file-has-macros from the guard).
     """
-    settings = Settings.make(rulebook, roster, period, phase, approved_goals)
+    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals)
     facts = WorkbookFacts(calculated=calculated, properties=dict(properties or {}))
     return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings))
 
 
-def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha256, modified,
+def _validate(values, source: str, settings: ValidationSettings, facts: WorkbookFacts, sha256, modified,
               file_findings: tuple[Finding, ...]) -> FileReport:
     rulebook = settings.rulebook
     findings: list[Finding] = list(file_findings)
@@ -160,7 +162,7 @@ def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | No
     return Names(employees, indicators)
 
 
-def _approved_for(settings: Settings, book) -> checks_goals.ApprovedGoals | None:
+def _approved_for(settings: ValidationSettings, book) -> checks_goals.ApprovedGoals | None:
     if settings.approved is None or settings.phase != "scoring":
         return None
     i = book.identity
@@ -199,12 +201,16 @@ def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = N
     """
     if isinstance(approved_goals, (str, Path)):
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook).index
-    settings = Settings.make(rulebook, roster, period, phase, approved_goals)
-    return _validate_path(settings, str(path))
+    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals)
+    return validate_batch_file(settings, str(path))
 
 
-def _validate_path(settings: Settings, path: str) -> FileReport:
-    """The per-file work of a batch: module level, so worker processes can run it."""
+def validate_batch_file(settings: ValidationSettings, path: str) -> FileReport:
+    """One file's work in a batch, with the batch's settings: guard, hash, read, every check.
+
+    Module level, so worker processes can run it; the benchmark times it as
+    the per-file cost of validation.
+    """
     try:
         modified = os.stat(path).st_mtime
     except OSError:
@@ -238,7 +244,7 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
 # A worker's settings, installed once when the worker starts rather than sent with every file.
 # They are pickled once per batch: a roster of thousands takes a noticeable part of a second to
 # pickle, and a batch starts a new worker every MAX_TASKS_PER_WORKER files.
-_worker_settings: Settings | None = None
+_worker_settings: ValidationSettings | None = None
 
 
 def _install_settings(pickled: bytes) -> None:
@@ -247,7 +253,7 @@ def _install_settings(pickled: bytes) -> None:
 
 
 def _validate_in_worker(path: str) -> FileReport:
-    return _validate_path(_worker_settings, path)
+    return validate_batch_file(_worker_settings, path)
 
 
 def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: RosterArg = None,
@@ -263,7 +269,7 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
     files = find_files(paths)
     if isinstance(approved_goals, (str, Path)):
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
-    settings = Settings.make(rulebook, roster, period, phase, approved_goals, cross_file=True)
+    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, cross_file=True)
     total = len(files)
     if progress is not None:
         progress(0, total)

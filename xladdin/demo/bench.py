@@ -223,14 +223,14 @@ def _validate_vs_calamine(results: BenchResults, corpus: Corpus, rulebook: Ruleb
     members missing from the file, a pass over the whole roster that a batch makes once across
     files. The named ratio divides the first by a read of the same sheets.
     """
-    from kpisheet.validators.validate import Settings, _validate_path, validate_file
+    from kpisheet.validators.validate import ValidationSettings, validate_batch_file, validate_file
 
     files = _sample(corpus.files, PER_FILE_SAMPLE)
     roster = {p.employee_id: p for p in corpus.roster}
-    batch = Settings.make(rulebook, roster, PERIOD, cross_file=True)
+    batch = ValidationSettings.make(rulebook, roster, PERIOD, cross_file=True)
     task = progress.add_task(f"校验 vs calamine（{len(files)} 个文件 files × {repeats}）", total=repeats)
     sides = {
-        "validate": lambda path: _validate_path(batch, str(path)),
+        "validate": lambda path: validate_batch_file(batch, str(path)),
         "validate_file": lambda path: validate_file(path, rulebook=rulebook, roster=roster, period=PERIOD),
         "calamine": calamine_read,
         "calamine_whole_file": calamine_read_all,
