@@ -129,7 +129,7 @@ def _print_calibration(console: Console, outcome, rulebook) -> None:
 
 def _calibrate(master: Path, rules: Path | None, roster: Path | None, department: str | None,
                period: str | None, today: str | None) -> None:
-    from kpisheet.xladdin.master.calibrate import calibrate_master
+    from kpisheet.xladdin.master.apply_calibration import calibrate_master
 
     _check_master(master)
     rulebook, people, period = load_inputs(rules, roster, period)

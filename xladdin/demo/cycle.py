@@ -303,7 +303,7 @@ def _update(master: Path, rulebook: Rulebook, change):
 
 def _calibrate(master: Path, rulebook: Rulebook, roster: dict[str, Employee], period: str, now: dt.datetime,
                user: str, reporter: Reporter) -> int:
-    from kpisheet.xladdin.master.calibrate import calibrate_master
+    from kpisheet.xladdin.master.apply_calibration import calibrate_master
 
     with reporter.step(f"{period} 校准 calibrate (强制分布 forced distribution)", 1) as advance:
         outcome = _update(master, rulebook, lambda data: calibrate_master(

@@ -452,7 +452,7 @@ def consolidate(book: xw.Book) -> None:
 
 def calibrate(book: xw.Book) -> None:
     """校准: the forced distribution on the master, as `kpisheet calibrate --period <设置 period>`."""
-    from kpisheet.xladdin.master.calibrate import calibrate_master
+    from kpisheet.xladdin.master.apply_calibration import calibrate_master
     from kpisheet.xladdin.master.consolidate import update_master
 
     settings = settings_of(book)

@@ -36,7 +36,7 @@ from kpisheet.workbook_templates.styles import (
 )
 
 from kpisheet.xladdin.master import layout as L
-from kpisheet.xladdin.master.calibrate import is_system_reason
+from kpisheet.xladdin.master.apply_calibration import is_system_reason
 from kpisheet.xladdin.master.io import display_width
 from kpisheet.xladdin.master.layout import MasterData
 from kpisheet.xladdin.master.merge import canonical_period, grade_text

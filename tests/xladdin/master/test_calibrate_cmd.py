@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from kpisheet.validators.policy.calibration import quota
 from kpisheet.validators.roster import Employee
 from kpisheet.xladdin.master import layout as L
-from kpisheet.xladdin.master.calibrate import SYSTEM_TAG, calibrate_master
+from kpisheet.xladdin.master.apply_calibration import SYSTEM_TAG, calibrate_master
 from kpisheet.xladdin.cli.app import app
 from kpisheet.xladdin.master.consolidate import merge_into_master
 from kpisheet.xladdin.master.io import read_master

@@ -14,7 +14,7 @@ from tests.support.master_fakes import make_report, team_employees
 from kpisheet.validators.policy.calibration import eligibility
 from kpisheet.validators.roster import Employee
 from kpisheet.xladdin.master import layout as L
-from kpisheet.xladdin.master.calibrate import calibrate_master
+from kpisheet.xladdin.master.apply_calibration import calibrate_master
 from kpisheet.xladdin.master.consolidate import merge_into_master
 from kpisheet.xladdin.master.io import read_master
 from kpisheet.xladdin.master.merge import merge

@@ -1,4 +1,4 @@
-"""`calibrate` on the master: the forced distribution (kpisheet.validators.policy.calibration) applied to 总表.
+"""Applying calibration to the master: the forced distribution (kpisheet.validators.policy.calibration) on 总表.
 
 Per period and department, the core gets every row as an appraisee: team,
 total, system grade, eligibility (probation, long leave, under the minimum
