@@ -157,7 +157,7 @@ def _commendation_problem(commendations: float | None) -> InputProblem | None:
     return None
 
 
-def _veto_reading(rulebook: Rulebook, veto: object) -> tuple[bool, InputProblem | None]:
+def read_veto(rulebook: Rulebook, veto: object) -> tuple[bool, InputProblem | None]:
     """(vetoed, problem). Empty, blank or 无 means none; a rulebook veto's code or name is one.
 
     Unknown text still counts as a veto, as the sheet's formula treats any entry,
@@ -190,7 +190,7 @@ def score_employee(
     results = [score_line(rulebook, line, known) for line in lines]
     missing = [(r.code, name) for r in results for name in r.missing]
     line_problems = [problem for r in results for problem in r.invalid]
-    vetoed, veto_problem = _veto_reading(rulebook, veto)
+    vetoed, veto_problem = read_veto(rulebook, veto)
     invalid = line_problems + [p for p in (_commendation_problem(commendations), veto_problem) if p]
     subtotals: dict[str, float | None] = {}
     for cat in rulebook.categories:

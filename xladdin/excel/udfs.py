@@ -234,7 +234,7 @@ def KPI_GRADE(total, veto=None, caller=None):
     """总分对应的等级（一票否决时为 D）/ The grade for a total (the veto grade when vetoed)."""
     rulebook = cell_rulebook(caller)
     # the summary sheet's reading of the veto cell, so that a cell and the sheet agree
-    vetoed, problem = grading._veto_reading(rulebook, veto)
+    vetoed, problem = grading.read_veto(rulebook, veto)
     if problem:
         raise _bad(problem.message_zh, problem.message_en)
     return grading.grade_for(rulebook, _number(total, "总分", "total"), vetoed)
