@@ -1,27 +1,16 @@
 """Shared fixtures.
 
 Tests that need LibreOffice skip with a reason on a developer machine without
-it, but fail under CI (the CI environment variable is set), so CI can never
-pass by skipping them. The same holds for the xlwings PRO remote engine.
+it, but fail under CI (see tests.support.environment.require). The same holds
+for the xlwings PRO remote engine.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from kpisheet.xladdin.kit.libreoffice import find_soffice
-
-IN_CI = bool(os.environ.get("CI"))
-
-
-def require(available: bool, what: str) -> None:
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI but is not available")
-    pytest.skip(f"{what} is not available on this machine")
+from tests.support.environment import require
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import require
+from tests.support.environment import require
 
 LICENSE_ENV = "XLWINGS_LICENSE_KEY"
 NONCOMMERCIAL = "noncommercial"

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import require
+from tests.support.environment import require
 from kpisheet.validators import layout as L
 from kpisheet.validators.roster import read_roster, teams
 from kpisheet.workbook_templates.filler import fill_team_workbook

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tests.xladdin.master.test_calibrate_cmd import cell_values
+from tests.support.master_builders import cell_values
 
 from kpisheet.xladdin.master import layout as L
 from tests.support.paths import REPO_ROOT

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.xladdin.master.test_calibrate_cmd import build_master, person
+from tests.support.master_builders import build_master, person
 from tests.support.master_fakes import make_employee
 from typer.testing import CliRunner
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from tests.xladdin.master.test_calibrate_cmd import build_master
+from tests.support.master_builders import build_master
 from tests.support.master_fakes import make_employee
 
 from kpisheet.xladdin.master import layout as L

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tests.xladdin.master.test_calibrate_cmd import cell_values, digest, header_index, hr_edit
+from tests.support.master_builders import cell_values, digest, header_index, hr_edit
 from tests.support.master_fakes import FakeFinding, make_employee, make_report, team_employees
 
 from kpisheet.xladdin.master import layout as L

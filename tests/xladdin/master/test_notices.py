@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tests.xladdin.master.test_calibrate_cmd import build_master, digest, rows, run
+from tests.support.master_builders import build_master, digest, rows, run
 from tests.support.master_fakes import make_employee
 
 from kpisheet.validators.roster import Employee

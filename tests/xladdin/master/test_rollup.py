@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.xladdin.master.test_calibrate_cmd import build_master, digest, hr_edit, rows, run
+from tests.support.master_builders import build_master, digest, hr_edit, rows, run
 from tests.support.master_fakes import make_employee
 
 from kpisheet.xladdin.master import layout as L
