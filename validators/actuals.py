@@ -29,6 +29,7 @@ from typing import Iterable, Mapping, Sequence
 
 from kpisheet.validators.layout import col_letter
 from kpisheet.validators.policy.periods import PeriodError, parse_period
+from kpisheet.validators.reading.file_checks import is_lock_name
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Method, Rulebook, Unit
 from kpisheet.validators.errors import KpisheetError
@@ -136,7 +137,7 @@ def actual_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
         path = Path(raw)
         if path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.is_file())
-            files += [p for p in inside if p.suffix.lower() in READABLE and not p.name.startswith("~$")]
+            files += [p for p in inside if p.suffix.lower() in READABLE and not is_lock_name(p.name)]
             skipped += [p for p in inside if p.suffix.lower() not in READABLE]
         elif path.suffix.lower() in _NOT_DATA:
             skipped.append(path)
