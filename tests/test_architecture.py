@@ -62,6 +62,12 @@ def faces_importing_each_other(source: Source) -> list[str]:
     return [str(imp) for imp in source.imports_of(CLI, (EXCEL,)) + source.imports_of(EXCEL, (CLI,))]
 
 
+def services_importing_faces(source: Source) -> list[str]:
+    """The services (master, kit, annotate, demo, addin) are what the faces call, never the other way."""
+    return [str(imp) for imp in source.imports_of(FACES, (CLI, EXCEL))
+            if not under(imp.importer, CLI) and not under(imp.importer, EXCEL)]
+
+
 def written_in_more_than_one_module(sites) -> list[str]:
     """All the sites, when they are spread over two modules or more (one module may hold a few)."""
     return [str(site) for site in sites] if len({site.module for site in sites}) > 1 else []
@@ -93,6 +99,7 @@ DIRECTION = {
     "workbook_templates imports nothing from xladdin": templates_import_from_faces,
     "only kpisheet.xladdin.excel imports xlwings": xlwings_outside_excel,
     "cli and excel never import each other": faces_importing_each_other,
+    "services never import a face": services_importing_faces,
 }
 ONCE = {
     "one rich Console builder": console_builders,
@@ -208,11 +215,14 @@ def test_direction_rules_find_each_wrong_arrow():
         "kpisheet.xladdin.excel.udfs": "import xlwings as xw\nfrom kpisheet.xladdin.cli.forms import make_forms\n",
         "kpisheet.xladdin.cli.forms": "from kpisheet.xladdin.excel import settings\n",
         "kpisheet.xladdin.cli.rules": "from kpisheet.validators.rulebook import load\n",
+        "kpisheet.xladdin.demo.cycle": "def run():\n    from kpisheet.xladdin.cli.forms import make_forms\n",
     })
     assert core_imports_from_above(source) == ["kpisheet.validators.core:2: from kpisheet.xladdin.kit import inputs"]
     assert templates_import_from_faces(source) == ["kpisheet.workbook_templates.form:1: import kpisheet.xladdin.master.layout"]
     assert xlwings_outside_excel(source) == ["kpisheet.xladdin.master.views:1: import xlwings"]
     assert len(faces_importing_each_other(source)) == 2
+    assert services_importing_faces(source) == [
+        "kpisheet.xladdin.demo.cycle:2: from kpisheet.xladdin.cli.forms import make_forms"]
 
 
 def test_once_rules_find_a_second_copy_and_ignore_lookalikes():
