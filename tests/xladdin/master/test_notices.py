@@ -141,7 +141,7 @@ def test_a_holiday_schedule_in_the_rulebook_gives_the_exact_deadline(tmp_path, r
 
 
 def test_a_notice_made_after_an_appeal_shows_the_revised_grade(master, tmp_path, rulebook, monkeypatch):
-    from tests.xladdin.master.test_calibrate_cmd import hr_edit
+    from tests.support.master_builders import hr_edit
 
     monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
     out = tmp_path / "notices"
