@@ -104,7 +104,7 @@ DIRECTION = {
 ONCE = {
     "one rich Console builder": console_builders,
     "one atomic writer (rename of a finished temp file)": atomic_writers,
-    "one lock-file rule (~$, .~lock.)": lock_file_rules,
+    "one lock-file rule (~$, .~lock., .~)": lock_file_rules,
     "one current-user lookup": user_lookups,
     "one fail-and-exit function": exit_functions,
 }
@@ -279,7 +279,7 @@ def test_once_rules_find_a_second_copy_and_ignore_lookalikes():
     both = made_up({"kpisheet.xladdin.kit.one": first, "kpisheet.xladdin.cli.two": second})
     found = {rule: ONCE[rule](both) for rule in ONCE}
     assert all(found.values()), found
-    assert [s for s in found["one lock-file rule (~$, .~lock.)"] if "cli.two" in s] == [
+    assert [s for s in found["one lock-file rule (~$, .~lock., .~)"] if "cli.two" in s] == [
         "kpisheet.xladdin.cli.two:19: '.~lock.'"]
     assert [s for s in found["one fail-and-exit function"] if "cli.two" in s] == ["kpisheet.xladdin.cli.two:24: def die"]
     assert [s for s in found["one atomic writer (rename of a finished temp file)"] if "cli.two" in s] == [

@@ -98,7 +98,7 @@ USER_CALLS = {"getpass.getuser", "os.getlogin", "pwd.getpwuid"}
 USER_ENV = {"USERNAME", "USER", "LOGNAME"}
 ENV_CALLS = {"os.environ.get", "os.getenv"}
 RENAME_CALLS = {"os.replace", "os.rename", "shutil.move"}
-LOCK_PREFIXES = ("~$", ".~lock.")
+LOCK_PREFIXES = ("~$", ".~lock.", ".~")  # Excel and WPS on Windows, LibreOffice, WPS for Linux
 FAIL_NAME = re.compile(r"fail|abort|die|bail|usage_error", re.IGNORECASE)
 
 
@@ -312,7 +312,7 @@ class Source:
         return sites
 
     def lock_rules(self) -> list[Site]:
-        """String literals that spell a lock-file pattern (``~$``, ``.~lock.``) in code, not in docstrings.
+        """String literals that spell a lock-file pattern (``~$``, ``.~lock.``, ``.~``) in code, not in docstrings.
 
         A literal counts when it is the bare prefix (``"~$"``, also the head
         of an f-string such as ``f"~${name}"``) or a glob/regex built on it;
