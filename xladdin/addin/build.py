@@ -33,6 +33,7 @@ import olefile
 
 from kpisheet.xladdin.addin import compound_file, vba_project
 from kpisheet.validators.errors import KpisheetError
+from kpisheet.xladdin.kit.files import write_atomically
 
 ADDIN_NAME = "xladdin.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
@@ -130,13 +131,15 @@ def build_addin(out_dir: str | Path, template: str | Path | None = None,
         CORE_PART: core_properties_xml().encode("utf-8"),
         SHARED_STRINGS_PART: shared_strings_xml(rows).encode("utf-8"),
     }
-    temporary = target.with_suffix(".tmp")
-    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in parts.items():
-            info = zipfile.ZipInfo(name, ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zout.writestr(info, replaced.get(name, data))
-    temporary.replace(target)
+
+    def write(temporary: Path) -> None:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as zout:
+            for name, data in parts.items():
+                info = zipfile.ZipInfo(name, ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zout.writestr(info, replaced.get(name, data))
+
+    write_atomically(target, write)  # an add-in open in Excel is refused, never overwritten under it
     return target
 
 

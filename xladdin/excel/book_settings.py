@@ -18,7 +18,7 @@ from kpisheet.xladdin.excel.book_io import own_file, read_sheet, sheet_names, wr
 from kpisheet.xladdin.excel.errors import HandlerError
 from kpisheet.xladdin.excel.rulebook_source import rulebook_path
 from kpisheet.xladdin.excel.settings import (
-    Settings, addin_rulebook, missing_rows, parse_settings, read_settings_file, remembered_master,
+    MasterSettings, addin_rulebook, missing_rows, parse_settings, read_settings_file, remembered_master,
 )
 from kpisheet.xladdin.master import layout as M
 
@@ -28,7 +28,7 @@ CELL_RULEBOOK_SECONDS = 2.0
 _cell_rulebooks: dict[tuple, tuple[float, Rulebook]] = {}
 
 
-def settings_of(book: xw.Book, *, required: bool = True, amend: bool = True) -> Settings | None:
+def settings_of(book: xw.Book, *, required: bool = True, amend: bool = True) -> MasterSettings | None:
     """HR's settings: the 设置 sheet of this workbook, else of the master the add-in remembers.
 
     A 设置 sheet without some items gets them appended (unless ``amend`` is
@@ -81,7 +81,7 @@ def rulebook_of(book: xw.Book, *, amend: bool = True) -> Rulebook:
     return rulebook_from(settings_of(book, required=False, amend=amend))
 
 
-def rulebook_from(settings: Settings | None) -> Rulebook:
+def rulebook_from(settings: MasterSettings | None) -> Rulebook:
     """The rulebook of ``settings`` (see :func:`rulebook_of`), for a handler that needs the settings too."""
     return settings.rulebook() if settings is not None else addin_rulebook()
 

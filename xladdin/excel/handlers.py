@@ -45,7 +45,7 @@ from kpisheet.xladdin.excel.book_io import (
 )
 from kpisheet.xladdin.excel.book_settings import rulebook_from, rulebook_of, settings_of
 from kpisheet.xladdin.excel.errors import HandlerError
-from kpisheet.xladdin.excel.settings import Settings, SettingsError, remember_master
+from kpisheet.xladdin.excel.settings import MasterSettings, SettingsError, remember_master
 from kpisheet.xladdin.kit.crash_log import log_exception
 from kpisheet.xladdin.kit.files import as_file_error
 from kpisheet.xladdin.kit.user import current_user
@@ -623,7 +623,7 @@ def _cell(value):
     return "" if value is None else value
 
 
-def _remember_safely(settings: Settings, master: Path | None = None) -> None:
+def _remember_safely(settings: MasterSettings, master: Path | None = None) -> None:
     """Remember the master whose 设置 HR just used, for buttons pressed in other workbooks."""
     try:
         remember_master(master if master is not None else settings.master())
@@ -631,7 +631,7 @@ def _remember_safely(settings: Settings, master: Path | None = None) -> None:
         pass  # no master yet: nothing to remember
 
 
-def _copy_settings(settings: Settings, master: Path, rulebook: Rulebook) -> None:
+def _copy_settings(settings: MasterSettings, master: Path, rulebook: Rulebook) -> None:
     """A master just created from another workbook's 设置 gets those settings, paths made absolute."""
     from kpisheet.xladdin.master.consolidate import update_master
 

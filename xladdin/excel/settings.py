@@ -73,7 +73,7 @@ def _a1(row: int, col: int) -> str:
 
 
 @dataclass
-class Settings:
+class MasterSettings:
     """The 设置 sheet of one workbook, read: raw values and where each sits."""
 
     workbook: str                    # the workbook's name, for messages
@@ -264,14 +264,14 @@ def _problem_lines(problems, limit: int = 8) -> str:
 
 
 def parse_settings(rows: list[list], *, workbook: str, base: Path | None,
-                   this_workbook: Path | None = None) -> Settings:
+                   this_workbook: Path | None = None) -> MasterSettings:
     """The items found in the 设置 sheet's values (rows from A1).
 
     A row is an item when one of its cells holds an item's label (Chinese,
     English, both, or the key); its value is the next cell to the right, so
     HR may add columns on the left or notes on the right.
     """
-    settings = Settings(workbook, base, this_workbook)
+    settings = MasterSettings(workbook, base, this_workbook)
     for r, cells in enumerate(rows):
         for c, cell in enumerate(cells):
             if not isinstance(cell, str) or not cell.strip():
@@ -287,12 +287,12 @@ def parse_settings(rows: list[list], *, workbook: str, base: Path | None,
     return settings
 
 
-def missing_rows(settings: Settings) -> list[list[str]]:
+def missing_rows(settings: MasterSettings) -> list[list[str]]:
     """[label, "", note] rows for the items the sheet lacks, to append below it."""
     return [[ITEMS[key].label, "", ITEMS[key].note] for key in settings.missing]
 
 
-def read_settings_file(master: Path) -> Settings:
+def read_settings_file(master: Path) -> MasterSettings:
     """The 设置 sheet of the master file at ``master`` (read from disk, not from Excel)."""
     from kpisheet.xladdin.master.io import MasterReadError, guarded_master_read
 
