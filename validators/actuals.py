@@ -449,10 +449,17 @@ def _csv_rows(path: Path) -> list[tuple[int, list]]:
     else:
         raise _Unreadable("无法识别文件编码", "the file's text encoding cannot be read")
     rows = []
-    for number, values in enumerate(csv.reader(text.splitlines()), start=1):
-        if number > MAX_ROWS:
-            raise _Unreadable(f"超过 {MAX_ROWS} 行", f"more than {MAX_ROWS} rows")
-        rows.append((number, values))
+    reader = csv.reader(text.splitlines())
+    try:
+        for number, values in enumerate(reader, start=1):
+            if number > MAX_ROWS:
+                raise _Unreadable(f"超过 {MAX_ROWS} 行", f"more than {MAX_ROWS} rows")
+            rows.append((number, values))
+    except csv.Error as error:  # a field over csv's size limit, or a stray NUL: not an export of actuals
+        limit = csv.field_size_limit()
+        raise _Unreadable(f"第 {reader.line_num} 行无法读取：字段超过 {limit} 个字符或含有非法字符（{error}）",
+                          f"row {reader.line_num} cannot be read: a field longer than {limit} characters or an "
+                          f"illegal character ({error})") from None
     return rows
 
 

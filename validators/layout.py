@@ -26,6 +26,9 @@ VETO_NONE = "无"
 CUSTOM_PROPERTY_PREFIX = "kpisheet_"
 CUSTOM_PROPERTY_KEYS = ("template_id", "template_version", "period", "department", "team",
                         "rulebook_fingerprint", "structure_fingerprint")
+# Excel keeps at most 255 characters of a custom property's value: a longer team name is
+# stored cut to this length, and compared with _meta's value cut the same way.
+PROPERTY_MAX_CHARS = 255
 
 # sheet names
 GUIDE = "填写说明"

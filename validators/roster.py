@@ -30,6 +30,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from kpisheet.validators.names import clean_text
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.problems import RuleProblem
 from kpisheet.validators.errors import KpisheetError
@@ -291,17 +292,18 @@ def _is_blank(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    """A cell as HR meant the text: 1001.0 typed as a number is the ID '1001'."""
+    """A cell as HR meant the text: 1001.0 typed as a number is the ID '1001'; invisible
+    characters (controls, bidi overrides) removed as the submission reader removes them."""
     if _is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def _header_key(value: object) -> str:
     """'工 号' or '工号\\nID' -> '工号'; header cells are compared on their first line."""
-    first_line = _text(value).split("\n", 1)[0]
+    first_line = _text(value.split("\n", 1)[0] if isinstance(value, str) else value)
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", first_line))
 
 

@@ -11,8 +11,8 @@ from kpisheet import __version__
 from xlsxwriter.workbook import Workbook
 
 from kpisheet.validators.layout import (
-    CUSTOM_PROPERTY_KEYS, CUSTOM_PROPERTY_PREFIX, META, META_KEYS, META_ROWMAP_HEADER, TEMPLATE_ID,
-    TEMPLATE_VERSION, structure_fingerprint,
+    CUSTOM_PROPERTY_KEYS, CUSTOM_PROPERTY_PREFIX, META, META_KEYS, META_ROWMAP_HEADER, PROPERTY_MAX_CHARS,
+    TEMPLATE_ID, TEMPLATE_VERSION, structure_fingerprint,
 )
 
 from kpisheet.workbook_templates.plan import TeamPlan
@@ -56,4 +56,4 @@ def write_meta(book: Workbook, plan: TeamPlan) -> None:
     sheet.protect()
     sheet.very_hidden()
     for key in CUSTOM_PROPERTY_KEYS:
-        book.set_custom_property(CUSTOM_PROPERTY_PREFIX + key, values[key], "text")
+        book.set_custom_property(CUSTOM_PROPERTY_PREFIX + key, values[key][:PROPERTY_MAX_CHARS], "text")

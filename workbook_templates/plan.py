@@ -14,6 +14,7 @@ from typing import Mapping
 from kpisheet.validators.actuals import Actual
 from kpisheet.validators.layout import FIRST_DATA_ROW
 from kpisheet.validators.policy.periods import Period, signoff_window
+from kpisheet.validators.names import clean_text
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Indicator, Role, Rulebook
 from kpisheet.validators.errors import KpisheetError
@@ -115,6 +116,8 @@ def plan_team(rulebook: Rulebook, period: Period | None, department: str, team: 
     Of ``actuals`` only the values of this team's quantitative lines are kept:
     a workbook holds no one else's data.
     """
+    # the identity as validation will read it back (the roster reader cleans its texts the same way)
+    department, team = clean_text(department).strip(), clean_text(team).strip()
     seen: set[str] = set()
     blocks = []
     row = FIRST_DATA_ROW

@@ -49,8 +49,14 @@ PREFILLED_LEGEND = ("紫色：由系统预填的实际值（批注注明来源�
 
 
 def workbook_options() -> dict:
-    """xlsxwriter options: the default font for every cell, sheet and column width."""
-    return {"default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_SIZE}}
+    """xlsxwriter options: the default font for every cell, sheet and column width.
+
+    Text is always text: a roster's team or name that starts with ``=`` (or
+    looks like a number or a web address) is written as typed, never as a
+    formula, number or link; kpisheet's own formulas use ``write_formula``.
+    """
+    return {"default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_SIZE},
+            "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ reproducible: fixed document dates, and xlsxwriter's fixed zip timestamps.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Mapping
 
@@ -21,6 +20,7 @@ from xlsxwriter import Workbook
 
 from kpisheet import __version__
 from kpisheet.validators.actuals import Actual, Actuals
+from kpisheet.validators.names import safe_file_name
 from kpisheet.validators.policy.periods import parse_period
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
@@ -40,14 +40,14 @@ from kpisheet.workbook_templates.summary_sheet import write_summary
 # is compared with a fresh build).
 DOCUMENT_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+def team_file_parts(period: str, department: str, team: str) -> list[str]:
+    """What a team workbook's file name is made of (see :func:`kpisheet.validators.names.safe_file_name`)."""
+    return [str(parse_period(period)), department or "-", team or "-"]
 
 
 def team_file_name(period: str, department: str, team: str) -> str:
-    """'2026-Q4_售后服务部_华东工程一组.xlsx': sorts by period, then department, then team."""
-    canonical = str(parse_period(period))
-    parts = [canonical] + [_UNSAFE.sub("-", part).strip(" .") or "-" for part in (department, team)]
-    return "_".join(parts) + ".xlsx"
+    """'2026-Q4_售后服务部_华东工程一组.xlsx': sorts by period, then department, then team; safe on any system."""
+    return safe_file_name(team_file_parts(period, department, team))
 
 
 def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, department: str, team: str,

@@ -14,8 +14,8 @@ from typing import Iterable, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.layout import (
-    GOAL_COLUMNS, GOALS, HEADER_ROW, META, META_KEYS, SCORE_COLUMNS, SCORES, SUMMARY, TEMPLATE_ID,
-    TEMPLATE_VERSION, Column, a1, structure_fingerprint, summary_columns,
+    GOAL_COLUMNS, GOALS, HEADER_ROW, META, META_KEYS, PROPERTY_MAX_CHARS, SCORE_COLUMNS, SCORES, SUMMARY,
+    TEMPLATE_ID, TEMPLATE_VERSION, Column, a1, structure_fingerprint, summary_columns,
 )
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook
 from kpisheet.validators.reading.submission import Identity, TeamWorkbook, number
@@ -96,7 +96,7 @@ def check_meta_consistency(identity: Identity, properties: dict[str, str] | None
         if key not in META_KEYS:
             continue
         found = identity.meta.get(key, "")
-        if found == stored:
+        if found[:PROPERTY_MAX_CHARS] == stored:
             continue
         if key == "period":
             findings.append(make_finding("team-period-mismatch", sheet=META, cell=meta_cell(key),

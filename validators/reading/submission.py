@@ -29,6 +29,7 @@ from kpisheet.validators.layout import (
 )
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.errors import KpisheetError
+from kpisheet.validators.names import clean_text
 
 Raw = Any  # a cell value as python-calamine returns it: '' | float | int | str | bool | date | datetime | time
 
@@ -384,9 +385,10 @@ def employee_lines(book: TeamWorkbook) -> dict[str, list[IndicatorLine]]:
 
 
 def _text(raw: Raw) -> str:
-    """A key cell as text: whole floats lose their '.0' (an ID typed as 1001 reads '1001')."""
+    """A key cell as text: whole floats lose their '.0' (an ID typed as 1001 reads '1001'); invisible
+    characters removed as the roster reader removes them (:func:`kpisheet.validators.names.clean_text`)."""
     if isinstance(raw, str):
-        return raw
+        return raw if raw.isprintable() else clean_text(raw)
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     if isinstance(raw, (dt.date, dt.time)):

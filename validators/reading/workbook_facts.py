@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import unescape
 
 from kpisheet.validators.layout import CUSTOM_PROPERTY_PREFIX
+from kpisheet.validators.names import clean_text
 
 _CALC_PR = re.compile(rb"<(?:[\w.-]+:)?calcPr\b([^>]*)>")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
@@ -86,4 +87,5 @@ def _properties(custom: bytes) -> dict[str, str]:
 
 
 def _text(raw: bytes) -> str:
-    return unescape(raw.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}).strip()
+    # identities are compared with _meta's, which the submission reader cleans the same way
+    return clean_text(unescape(raw.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})).strip()

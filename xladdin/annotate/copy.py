@@ -93,7 +93,7 @@ def _mark(cell, found: list) -> None:
     text = "\n\n".join(parts)
     if cell.comment is not None and cell.comment.text:
         text = f"{cell.comment.text}\n\n{text}"
-    comment = Comment(text, AUTHOR)
+    comment = Comment(_storable(text), AUTHOR)
     comment.width, comment.height = _NOTE_WIDTH, _NOTE_HEIGHT
     cell.comment = comment
 
@@ -249,10 +249,17 @@ def _text(cell, value) -> None:
         cell.value = None
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        cell.value = str(value)
+        cell.value = _storable(str(value))
         cell.data_type = "s"
     else:
         cell.value = value
+
+
+def _storable(text: str) -> str:
+    """``text`` without the control characters an xlsx cannot hold (a finding may quote a value that had one)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def _quoted(sheet: str) -> str:

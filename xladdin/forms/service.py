@@ -16,9 +16,10 @@ from typing import Callable
 
 from kpisheet.validators.actuals import Actuals
 from kpisheet.validators.errors import KpisheetError
+from kpisheet.validators.names import distinct_file_names, inside
 from kpisheet.validators.roster import Employee, teams
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_name
+from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_parts
 from kpisheet.xladdin.kit.files import as_file_error, refuse_if_open, write_atomically
 
 
@@ -47,8 +48,10 @@ class TeamForm:
 
 
 def plan_forms(employees: list[Employee], period: str, out: Path) -> dict[tuple[str, str], tuple[list[Employee], Path]]:
-    """(department, team) -> (members, target file), in roster order."""
-    return {key: (members, out / team_file_name(period, *key)) for key, members in teams(employees).items()}
+    """(department, team) -> (members, target file), in roster order; two teams never share a file."""
+    grouped = teams(employees)
+    names = distinct_file_names([team_file_parts(period, *key) for key in grouped])
+    return {key: (members, inside(out, name)) for (key, members), name in zip(grouped.items(), names)}
 
 
 def write_forms(rulebook: Rulebook, employees: list[Employee], period: str, out: Path, *,

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import xlsxwriter
 
+from kpisheet.validators.names import distinct_file_names, inside, safe_file_name
 from kpisheet.validators.policy.periods import parse_period
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.policy.workdays import AppealDeadlines, appeal_deadlines
@@ -87,13 +87,23 @@ def build_notices(data: MasterData, rulebook: Rulebook, period: str, published: 
     return notices, skipped
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+# every notice's file name ends so; the parts before it come from the master (and may be cut)
+NOTICE_SUFFIX = f"_{SHEET_NAME}.xlsx"
+
+
+def notice_file_parts(notice: Notice) -> list[str]:
+    return [notice.period, notice.employee_id, notice.name]
 
 
 def notice_filename(notice: Notice) -> str:
-    """``2026-Q3_E0001_张三_绩效结果通知书.xlsx``: sorts by period, then ID; safe on Windows."""
-    parts = [notice.period, notice.employee_id, notice.name, SHEET_NAME]
-    return "_".join(_UNSAFE.sub("-", p).strip(" .") for p in parts if p) + ".xlsx"
+    """``2026-Q3_E0001_张三_绩效结果通知书.xlsx``: sorts by period, then ID; safe on any system."""
+    return safe_file_name(notice_file_parts(notice), NOTICE_SUFFIX)
+
+
+def notice_paths(notices: list[Notice], out: Path) -> list[Path]:
+    """Each notice's file in ``out``: never outside it, and never two notices in one file."""
+    names = distinct_file_names([notice_file_parts(n) for n in notices], NOTICE_SUFFIX)
+    return [inside(out, name) for name in names]
 
 
 # --- the workbook ----------------------------------------------------------
@@ -396,10 +406,10 @@ def write_notices(notices: list[Notice], out: str | Path, rulebook: Rulebook, *,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     batch = NoticeBatch([], [], [])
-    for n, notice in enumerate(notices, start=1):
-        target = out / notice_filename(notice)
-        try:
-            batch.workbooks.append(write_notice(target, notice, rulebook))
+    for n, (notice, target) in enumerate(zip(notices, notice_paths(notices, out)), start=1):
+        try:  # atomically: a full disk never leaves half a notice under its name
+            write_atomically(target, lambda temp, notice=notice: write_notice(temp, notice, rulebook))
+            batch.workbooks.append(target)
         except OSError as error:
             batch.failures.append(f"{target.name}: {error.strerror or error}")
         if progress is not None:

@@ -204,3 +204,17 @@ def test_a_report_without_findings_gets_a_note_saying_so(flawed, tmp_path):
     path, _ = flawed
     sheet = openpyxl.load_workbook(annotate_copy(path, [], tmp_path / "copy.xlsx"))[RESULTS_SHEET]
     assert "No problems found." in sheet.cell(row=2, column=1).value and not listed(sheet)
+
+
+def test_a_control_character_in_a_submitted_cell_does_not_stop_the_copy(tmp_path, tmp_path_factory):
+    """Issue 13, Why 11: a finding quoting a value with a control character raised IllegalCharacterError."""
+    from tests.support.package_edit import put_text_cell
+
+    clean, _seed = S.clean_workbook(tmp_path_factory)
+    bad = put_text_cell(clean, tmp_path / "bad.xlsx", L.SCORES, "L5", "9\x075\u202e")
+    report = S.run_file(bad)
+    assert [(f.code, f.cell) for f in report.findings] == [("score-not-number", "L5")]
+    book = openpyxl.load_workbook(annotate_copy(bad, report.findings, tmp_path / "copy.xlsx"))
+    ((_row, values),) = listed(book[RESULTS_SHEET])
+    assert values[-1] == "score-not-number" and "\x07" not in values[5]
+    assert "\x07" not in book[L.SCORES]["L5"].comment.text
