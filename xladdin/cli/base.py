@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from kpisheet.validators.errors import EXIT_OK, EXIT_USAGE, KpisheetError
 from kpisheet.xladdin.kit.console import make_console, make_streams_safe
 from kpisheet.xladdin.kit.crash_log import log_exception
-from kpisheet.xladdin.kit.files import as_file_error
+from kpisheet.xladdin.kit.files import as_file_error, os_error_of
 
 DEBUG_ENV = "KPISHEET_DEBUG"
 
@@ -123,6 +123,10 @@ class KpisheetGroup(TyperGroup):
             report(as_file_error(error, Path(error.filename or "?")))
             return EXIT_USAGE
         except Exception as error:  # never a traceback for the user
+            refused = os_error_of(error)
+            if refused is not None:  # a library's wrapper around the OS's refusal (xlsxwriter's FileCreateError)
+                report(as_file_error(refused, Path(refused.filename or "?")))
+                return EXIT_USAGE
             if os.environ.get(DEBUG_ENV):
                 raise
             log = log_exception(f"kpisheet {' '.join(map(str, args or sys.argv[1:]))}")

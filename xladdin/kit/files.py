@@ -12,10 +12,13 @@ place, :func:`kpisheet.validators.reading.file_checks.owner_files`.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import re
 import shutil
 import stat
+import sys
+import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -60,12 +63,15 @@ class DiskFull(KpisheetError, OSError):
     description = "The disk (or quota) of the target folder is full; the previous file is byte-identical."
 
     def __init__(self, folder: Path, needed: int | None):
-        need_zh = f"，约需 {_megabytes(needed)} MB" if needed else ""
-        need_en = f"; about {_megabytes(needed)} MB are needed" if needed else ""
-        super().__init__(f"磁盘空间不足，无法写入文件夹 {folder}{need_zh}；原文件未改动",
-                         f"no space left to write in {folder}{need_en}; the previous file is untouched",
+        free = _free_space(folder)
+        need_zh = f"，约需 {_size(needed)}" if needed else ""
+        need_en = f"; about {_size(needed)} are needed" if needed else ""
+        free_zh = f"（剩余 {_size(free)}）" if free is not None else ""
+        free_en = f" ({_size(free)} free)" if free is not None else ""
+        super().__init__(f"磁盘空间不足，无法写入文件夹 {folder}{free_zh}{need_zh}；原文件未改动",
+                         f"no space left to write in {folder}{free_en}{need_en}; the previous file is untouched",
                          hint_zh="清理磁盘空间后重新运行", hint_en="free some space and run again")
-        self.folder, self.needed = folder, needed
+        self.folder, self.needed, self.free = folder, needed, free
 
 
 class CannotWrite(KpisheetError, OSError):
@@ -81,8 +87,18 @@ class CannotWrite(KpisheetError, OSError):
         self.target = target
 
 
-def _megabytes(size: int) -> str:
-    return f"{max(size / 1_000_000, 0.1):.1f}"
+def _size(size: int) -> str:
+    """A size as people read it: '48 KB', '2.5 MB'."""
+    if size < 1_000_000:
+        return f"{max(1, round(size / 1000))} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _free_space(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def refuse_if_open(target: Path) -> None:
@@ -164,14 +180,18 @@ def _take_over_attributes(temp: Path, target: Path, like: Path | None) -> None:
 def write_atomically(target: str | Path, write: Callable[[Path], None], *,
                      before_replace: Callable[[], None] | None = None,
                      checkpoint: Callable[[str], None] = lambda name: None,
-                     size_hint: int | None = None, attributes_from: Path | None = None) -> None:
+                     size_hint: int | None = None, extra_space: int = 0,
+                     attributes_from: Path | None = None) -> None:
     """Write ``target`` through ``write(temp)`` and rename it into place; all or nothing.
 
     ``before_replace`` runs after the temporary file is complete and synced,
     just before the rename (the master takes its backup there). ``checkpoint``
     names the steps for the fault-injection tests. A full disk becomes
     :class:`DiskFull`, other OS refusals :class:`CannotWrite`; in every case
-    the old file is untouched and the temporary file removed.
+    the old file is untouched and the temporary file removed. The space a
+    full disk lacked is told as the new file's size (``size_hint``, else what
+    was written or the old file's size) plus ``extra_space`` (the master's
+    backup).
     """
     target = Path(target)
     refuse_if_read_only(target)
@@ -190,15 +210,62 @@ def write_atomically(target: str | Path, write: Callable[[Path], None], *,
         fsync_dir(target.parent)
         checkpoint("replaced")
     except BaseException as error:
+        refused = os_error_of(error)
+        if refused is not None:
+            _close_abandoned_files(error)
+            size_hint = max(size_hint or 0, _size_of(temp), _size_of(target)) + extra_space
         temp.unlink(missing_ok=True)
-        if isinstance(error, OSError) and not isinstance(error, KpisheetError):
-            raise as_file_error(error, target, size_hint) from None
+        # a full disk anywhere in the step (the backup too) is told once, for the whole step and with
+        # the space free now that the temporary file is gone
+        if refused is not None and (not isinstance(error, KpisheetError) or isinstance(error, DiskFull)):
+            raise as_file_error(refused, target, size_hint) from None
         raise
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def os_error_of(error: BaseException) -> OSError | None:
+    """The operating system's refusal behind ``error``: itself, or what a writer wrapped
+    (xlsxwriter raises FileCreateError from the OSError of a full disk)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError):
+            return error
+        wrapped = error.args[0] if error.args and isinstance(error.args[0], OSError) else None
+        error = wrapped or error.__cause__ or error.__context__
+    return None
+
+
+def _close_abandoned_files(error: BaseException) -> None:
+    """Close, now and quietly, what a writer left open when the OS refused it.
+
+    xlsxwriter's zip file stays referenced by the failed call's frames; left
+    alone, Python closes it much later, the close fails again on the full
+    disk and prints an eight-line "Exception ignored" traceback. Clearing the
+    finished frames closes it here, where its second failure is expected.
+    """
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        seen: set[int] = set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            traceback.clear_frames(error.__traceback__)
+            error = error.__cause__ or error.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def as_file_error(error: OSError, target: Path, size_hint: int | None = None) -> KpisheetError:
     """An OSError met while writing ``target`` as the bilingual error a user reads."""
-    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+    if isinstance(error, DiskFull) or error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         needed = size_hint
         if needed is None and target.exists():
             needed = target.stat().st_size

@@ -35,6 +35,7 @@ from kpisheet.workbook_templates.styles import (
     BORDER_COLOUR, DATE_FORMAT, FIXED_FILL, FONT_NAME, HEADER_FILL, PERCENT_FORMAT, SCORE_FORMAT,
 )
 
+from kpisheet.xladdin.kit.files import write_atomically
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.apply_calibration import is_system_reason
 from kpisheet.xladdin.master.io import display_width

@@ -141,6 +141,8 @@ def replace_atomically(master: Path, write: Callable[[Path], None], *, now: dt.d
         checkpoint("backed-up")
         refuse_if_open(master)  # HR may have opened it while we were writing
 
-    write_atomically(master, write, before_replace=backup_then_check, checkpoint=checkpoint)
+    # a full disk is told with the room the backup needs as well as the new master's
+    write_atomically(master, write, before_replace=backup_then_check, checkpoint=checkpoint,
+                     extra_space=master.stat().st_size if master.exists() else 0)
     _prune(master, keep)
     return made[0] if made else None
