@@ -83,3 +83,34 @@ def _crash_log_in_tmp(monkeypatch, tmp_path):
     from kpisheet.xladdin.kit.crash_log import LOG_ENV
 
     monkeypatch.setenv(LOG_ENV, str(tmp_path / "log" / "kpisheet.log"))
+
+
+# --- HR's signing key (see kpisheet.xladdin.kit.signing_key) ----------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _signing_key_outside_home(tmp_path_factory):
+    """No test makes or reads a signing key in the user's home.
+
+    Module- and session-scoped fixtures see this session-wide path; nothing may
+    create a key there (a fixture that runs `kpisheet forms` sets its own
+    KPISHEET_KEY), so validation in such fixtures runs without a key, as on a
+    new installation. Each test gets its own path besides (below).
+    """
+    from kpisheet.xladdin.kit.signing_key import KEY_ENV
+
+    before = os.environ.get(KEY_ENV)
+    os.environ[KEY_ENV] = str(tmp_path_factory.mktemp("session_key") / "kpisheet.key")
+    yield
+    if before is None:
+        os.environ.pop(KEY_ENV, None)
+    else:
+        os.environ[KEY_ENV] = before
+
+
+@pytest.fixture(autouse=True)
+def _signing_key_in_tmp(monkeypatch, tmp_path):
+    """Each test's signing key is its own: made by its first `kpisheet forms`, under the test's folder."""
+    from kpisheet.xladdin.kit.signing_key import KEY_ENV
+
+    monkeypatch.setenv(KEY_ENV, str(tmp_path / "key" / "kpisheet.key"))

@@ -261,6 +261,65 @@ _KINDS: tuple[FindingKind, ...] = (
         {"sheet": "考核评分", **_WHO, "detail_zh": "第 12 行的指标代码由 CSAT 变成了 ENG_FTFR（可能插入或删除了行）",
          "detail_en": "row 12 holds indicator ENG_FTFR where CSAT belongs (rows were probably inserted or deleted)"},
     ),
+    _kind(
+        "template-not-signed", "error",
+        ("缺少 HR 签名", "Not signed by HR"),
+        ("{sheet}!{cell}：无法确认本表由 HR 下发：{reason_zh}。", "{sheet}!{cell}: nothing shows that HR issued this "
+         "workbook: {reason_en}."),
+        ("请提交 HR 用 kpisheet 生成并下发的考核表。若 HR 在另一台电脑上生成了考核表，请 HR 用 kpisheet key export / "
+         "key import 把那台电脑的签名密钥导入本机后重新校验。",
+         "Submit the workbook HR made with kpisheet and sent out. If HR made the workbooks on another computer, HR "
+         "imports that computer's signing key (kpisheet key export / key import) and validates again."),
+        ("HR 的签名密钥存在，但本表没有签名、签名无法识别，或由另一把密钥签名：无法确认本表是 HR 下发的。",
+         "HR's signing key exists, but the workbook carries no signature, an unreadable one, or one made with "
+         "another key: nothing shows that HR issued it."),
+        {"sheet": "_meta", "cell": "G1", "reason_zh": "本表没有 HR 的签名（不是用本机的 HR 密钥生成的，或签名被删除）",
+         "reason_en": "the workbook carries no HR signature (not made with this computer's HR key, or the signature "
+                      "was removed)"},
+    ),
+    _kind(
+        "template-signature-mismatch", "error",
+        ("与 HR 签名不符", "Does not match HR's signature"),
+        ("{sheet}!{cell}：{what_zh}与 HR 签发时的签名不符（签发后被改动）。",
+         "{sheet}!{cell}: HR's signature does not match {what_en} (changed after HR issued the workbook)."),
+        ("请在 HR 下发的原表中填写并提交，不要修改隐藏的 _meta 工作表或灰色锁定单元格；人员或岗位确有变化的，请 HR 重新生成考核表。",
+         "Fill in and submit the workbook HR issued, without changing the hidden _meta sheet or the grey locked "
+         "cells; if people or roles really changed, ask HR for a new workbook."),
+        ("HR 生成考核表时用密钥签名了团队、部门、期间、规则表和每名员工的行与指标；其中某项在签发后被改动。",
+         "When HR made the workbook it signed the team, department, period, rulebook and each employee's rows and "
+         "indicators with its key; one of them was changed afterwards."),
+        {"sheet": "_meta", "cell": "D12", "employee_id": "E1003", "what_zh": "员工 E1003 的考核指标",
+         "what_en": "the indicators of employee E1003"},
+    ),
+    _kind(
+        "template-indicator-not-in-role", "error",
+        ("指标不属于该岗位", "Indicator not in the role"),
+        ("{sheet}!{cell}：员工 {employee_id} 的岗位是{role_zh}（{source_zh}），指标 {indicator}（{name_zh}）不是该岗位的考核指标。",
+         "{sheet}!{cell}: employee {employee_id} is a(n) {role_en} ({source_en}); indicator {indicator} ({name_en}) is "
+         "not one of that role's indicators."),
+        ("不要更改指标代码；每个岗位的考核指标由规则表规定。岗位确有变化的，请 HR 更新花名册并重新生成考核表。",
+         "Do not change indicator codes: each role's indicators are set by the rulebook. If the employee's role "
+         "changed, ask HR to update the roster and make a new workbook."),
+        ("员工的指标必须正好是规则表为其岗位规定的那些（岗位以花名册为准，没有花名册时以 HR 签名的行映射或汇总表的岗位为准）。",
+         "An employee's indicators must be exactly the rulebook's set for their role (the role from the roster, "
+         "else from HR's signed row map or the summary's role column)."),
+        {"sheet": "目标设定", "cell": "E41", "employee_id": "SH0060", "indicator": "CS_ANSWER",
+         "role_zh": "技术支持专员", "role_en": "Technical support specialist", "source_zh": "花名册",
+         "source_en": "per the roster", "name_zh": "呼叫响应率/接通率", "name_en": "Call answer rate"},
+    ),
+    _kind(
+        "template-role-indicator-missing", "error",
+        ("缺少岗位指标", "Role indicator missing"),
+        ("{sheet}!{cell}：员工 {employee_id}（{role_zh}，{source_zh}）缺少本岗位的指标 {indicator}（{name_zh}）。",
+         "{sheet}!{cell}: employee {employee_id} ({role_en}, {source_en}) lacks the role's indicator {indicator} "
+         "({name_en})."),
+        ("不要删除或替换指标行；请在 HR 下发的原表中填写。", "Do not delete or replace indicator rows; fill in the "
+         "workbook HR issued."),
+        ("规则表为该岗位规定的指标在表中没有出现。", "An indicator the rulebook sets for the employee's role is not in the workbook."),
+        {"sheet": "目标设定", "cell": "E41", "employee_id": "SH0060", "indicator": "TS_KB", "role_zh": "技术支持专员",
+         "role_en": "Technical support specialist", "source_zh": "花名册", "source_en": "per the roster",
+         "name_zh": "知识库内容贡献与更新", "name_en": "Knowledge base contributions"},
+    ),
     # --- goal- : the 目标设定 sheet ------------------------------------------------------
     _kind(
         "goal-weight-sum", "error",
@@ -491,6 +550,22 @@ _KINDS: tuple[FindingKind, ...] = (
         ("员工在花名册中的部门或团队与本表不同。", "The employee's department or team in the roster differs from the workbook's."),
         {"sheet": "汇总", "cell": "A6", "employee_id": "E2001", "employee_name": "陈静", "value": "售后服务部 / 客服二组",
          "expected": "售后服务部 / 工程一组"},
+    ),
+    _kind(
+        "team-members-differ", "error",
+        ("团队成员与已接收的提交不同", "Team members differ from the accepted submission"),
+        ("{sheet}!{cell}：本表自称 {value}，但该团队已接收的提交（{other}）列出的员工不同（{detail_zh}）；没有花名册无法确认谁属于该团队，本表未被接收。",
+         "{sheet}!{cell}: this workbook claims to be {value}, but the team's accepted submission ({other}) lists "
+         "other employees ({detail_en}); without a roster nobody can tell who belongs to the team, so this "
+         "workbook was not accepted."),
+        ("HR：请用 --roster 给出花名册重新汇总，花名册决定谁属于哪个团队；经理：请提交本团队 HR 下发的考核表。",
+         "HR: consolidate again with --roster; the roster decides who belongs to which team. Manager: submit "
+         "your own team's workbook as HR issued it."),
+        ("没有花名册时，一份自称某团队的文件若与该团队已接收的提交人员不同，可能是冒名顶替，不予接收（不会替代已接收的提交）。",
+         "Without a roster, a file claiming a team whose accepted submission lists different employees may be an "
+         "impersonation; it is refused and does not replace the accepted one."),
+        {"sheet": "_meta", "cell": "B5", "value": "售后服务部 / 技术支持组", "other": "2026-Q4_售后服务部_技术支持组.xlsx",
+         "detail_zh": "多出 SH0031 等 13 人，缺少 SH0060 等 9 人", "detail_en": "13 more such as SH0031, 9 missing such as SH0060"},
     ),
     _kind(
         "team-period-mismatch", "error",

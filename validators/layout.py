@@ -208,6 +208,11 @@ META_KEYS = (
 # After the keys, a header row then one row per employee:
 # employee_id | summary row (0-based) | first goal/score row (0-based) | indicator codes joined by ","
 META_ROWMAP_HEADER = ("employee_id", "summary_row", "first_row", "codes")
+# HR's signature (kpisheet.validators.signature) sits beside the keys, in F1 (this label) and G1
+# (the signature), outside the key block and the row map: a workbook without one (made without a
+# key, or before forms were signed) reads exactly as before.
+META_SIGNATURE_LABEL = "signature"
+META_SIGNATURE_ROW, META_SIGNATURE_COLUMN = 0, 6
 
 
 def structure_fingerprint(rulebook_fingerprint: str, row_map: list[tuple[str, int, int, list[str]]]) -> str:

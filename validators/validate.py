@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from kpisheet.validators.checks import (
-    actuals as checks_actuals, goals as checks_goals, scores as checks_scores, team as checks_team,
-    template as checks_template,
+    actuals as checks_actuals, goals as checks_goals, roles as checks_roles, scores as checks_scores,
+    team as checks_team, template as checks_template,
 )
 from kpisheet.validators.approved_goals import load_approved_goals
 from kpisheet.validators.findings import Finding, Names, make_finding, with_names
@@ -35,6 +35,7 @@ from kpisheet.validators.policy.periods import Period, parse_period
 from kpisheet.validators.report import FileReport, status_of
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.signature import SigningKey
 from kpisheet.validators.reading.submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
 from kpisheet.validators.reading.workbook_facts import WorkbookFacts, workbook_facts
 
@@ -61,17 +62,18 @@ class ValidationSettings:
     approved: ApprovedIndex | None = None
     cross_file: bool = False  # the batch checks missing roster members across files
     fingerprint: str = ""  # the rulebook's, hashed once for every file
+    signing_key: SigningKey | None = None  # HR's: each workbook's signature is verified; None: nothing to verify with
 
     @classmethod
     def make(cls, rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
-             phase: str = "scoring", approved: ApprovedIndex | None = None,
-             cross_file: bool = False) -> ValidationSettings:
+             phase: str = "scoring", approved: ApprovedIndex | None = None, cross_file: bool = False,
+             signing_key: SigningKey | None = None) -> ValidationSettings:
         if phase not in PHASES:
             raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
         if roster is not None and not isinstance(roster, Mapping):
             roster = {e.employee_id: e for e in roster}
         return cls(rulebook, roster, parse_period(period) if period is not None else None, phase, approved,
-                   cross_file, rulebook.fingerprint())
+                   cross_file, rulebook.fingerprint(), signing_key)
 
 
 # --- values -------------------------------------------------------------------------------
@@ -81,15 +83,17 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
                     period: str | Period | None = None, phase: str = "scoring",
                     approved_goals: ApprovedIndex | None = None, calculated: bool = True,
                     properties: Mapping[str, str] | None = None, sha256: str | None = None,
-                    modified: float | None = None, file_findings: Iterable[Finding] = ()) -> FileReport:
+                    modified: float | None = None, file_findings: Iterable[Finding] = (),
+                    signing_key: SigningKey | None = None) -> FileReport:
     """Validate a workbook's cell values (sheet name -> rows from A1, as python-calamine or xlwings give them).
 
     ``calculated``: whether cached formula results are a spreadsheet program's
     (live values read from Excel are). ``properties``: the kpisheet custom
     document properties, when known. ``file_findings`` come first (e.g.
-    file-has-macros from the guard).
+    file-has-macros from the guard). ``signing_key``: HR's key, to verify the
+    workbook's signature with (without one, the signature is not checked).
     """
-    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals)
+    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, signing_key=signing_key)
     facts = WorkbookFacts(calculated=calculated, properties=dict(properties or {}))
     return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings))
 
@@ -121,6 +125,11 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     findings += identity_problems
     if any(f.code in ("template-unknown", "template-version") for f in identity_problems):
         return report(book)
+    signed = False
+    if settings.signing_key is not None:
+        check = checks_template.signature_check(book.identity, settings.signing_key)
+        findings += checks_template.signature_findings(book.identity, check, settings.signing_key)
+        signed = check.valid
     header_problems = checks_template.check_headers(values, rulebook)
     findings += header_problems
     findings += checks_template.check_meta_consistency(book.identity, facts.properties)
@@ -128,6 +137,7 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     if header_problems:
         return report(book)  # columns moved: every value below would be misread
     findings += checks_template.check_rows(book)
+    findings += checks_roles.check_role_indicators(book, rulebook, settings.roster, signed=signed)
     findings += checks_template.check_locked_targets(book, rulebook)
     recomputed = recompute(book, rulebook)
     goal_findings = checks_goals.check_goals(book, rulebook, _approved_for(settings, book), recomputed)
@@ -193,7 +203,8 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = None,
                   period: str | Period | None = None, phase: str = "scoring",
-                  approved_goals: ApprovedIndex | str | Path | None = None) -> FileReport:
+                  approved_goals: ApprovedIndex | str | Path | None = None,
+                  signing_key: SigningKey | None = None) -> FileReport:
     """Guard, read and validate one file in this process (the guard keeps hostile files from the reader).
 
     ``approved_goals`` is a folder of approved goals-phase workbooks or an
@@ -201,7 +212,7 @@ def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = N
     """
     if isinstance(approved_goals, (str, Path)):
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook).index
-    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals)
+    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, signing_key=signing_key)
     return validate_batch_file(settings, str(path))
 
 
@@ -259,17 +270,21 @@ def _validate_in_worker(path: str) -> FileReport:
 def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: RosterArg = None,
                    period: str | Period | None = None, phase: str = "scoring",
                    approved_goals: ApprovedIndex | str | Path | None = None, jobs: int | None = None,
-                   progress: Progress | None = None) -> list[FileReport]:
+                   progress: Progress | None = None, signing_key: SigningKey | None = None,
+                   accepted: checks_team.AcceptedTeams | None = None) -> list[FileReport]:
     """Validate every file under ``paths`` in worker processes; reports in file order.
 
-    Cross-file checks follow the per-file ones: an employee in two files of
-    one period, and roster members missing from every file of their team.
-    ``progress(done, total)`` is called in this process after each file.
+    Cross-file checks follow the per-file ones: an employee in files of two
+    teams of one period, roster members missing from every file of their
+    team, and (without a roster) files whose team's ``accepted`` submission
+    of an earlier run lists other people. ``progress(done, total)`` is called
+    in this process after each file.
     """
     files = find_files(paths)
     if isinstance(approved_goals, (str, Path)):
         approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
-    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, cross_file=True)
+    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, cross_file=True,
+                                       signing_key=signing_key)
     total = len(files)
     if progress is not None:
         progress(0, total)
@@ -288,15 +303,17 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
             if progress is not None:
                 progress(done, total)
     ordered = [reports[str(path)] for path in files]
-    return add_cross_file_findings(ordered, settings.roster, rulebook)
+    return add_cross_file_findings(ordered, settings.roster, rulebook, accepted)
 
 
 def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Employee] | None,
-                            rulebook: Rulebook | None = None) -> list[FileReport]:
+                            rulebook: Rulebook | None = None,
+                            accepted: checks_team.AcceptedTeams | None = None) -> list[FileReport]:
     """The reports with the cross-file team findings added (see checks_team.cross_file_findings)."""
-    files = [checks_team.FileEmployees(r.path, r.period, r.department, r.team, r.extra.get("summary_cells", {}))
+    files = [checks_team.FileEmployees(r.path, r.period, r.department, r.team, r.extra.get("summary_cells", {}),
+                                       rejected=r.status == "error")
              for r in reports if "summary_cells" in r.extra]
-    extra = checks_team.cross_file_findings(files, roster)
+    extra = checks_team.cross_file_findings(files, roster, accepted)
     out = []
     for r in reports:
         more = extra.get(r.path)

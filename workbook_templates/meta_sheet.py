@@ -11,9 +11,11 @@ from kpisheet import __version__
 from xlsxwriter.workbook import Workbook
 
 from kpisheet.validators.layout import (
-    CUSTOM_PROPERTY_KEYS, CUSTOM_PROPERTY_PREFIX, META, META_KEYS, META_ROWMAP_HEADER, PROPERTY_MAX_CHARS,
-    TEMPLATE_ID, TEMPLATE_VERSION, structure_fingerprint,
+    CUSTOM_PROPERTY_KEYS, CUSTOM_PROPERTY_PREFIX, META, META_KEYS, META_ROWMAP_HEADER, META_SIGNATURE_COLUMN,
+    META_SIGNATURE_LABEL, META_SIGNATURE_ROW, PROPERTY_MAX_CHARS, TEMPLATE_ID, TEMPLATE_VERSION,
+    structure_fingerprint,
 )
+from kpisheet.validators.signature import SigningKey, facts_of, sign
 
 from kpisheet.workbook_templates.plan import TeamPlan
 
@@ -37,7 +39,8 @@ def meta_values(plan: TeamPlan) -> dict[str, str]:
     return values
 
 
-def write_meta(book: Workbook, plan: TeamPlan) -> None:
+def write_meta(book: Workbook, plan: TeamPlan, signing_key: SigningKey | None = None) -> None:
+    """``_meta`` and the custom properties; signed with HR's key when one is given."""
     values = meta_values(plan)
     sheet = book.add_worksheet(META)
     for row, key in enumerate(META_KEYS):
@@ -50,6 +53,10 @@ def write_meta(book: Workbook, plan: TeamPlan) -> None:
         sheet.write_number(i, 1, summary_row)
         sheet.write_number(i, 2, first_row)
         sheet.write_string(i, 3, ",".join(codes))
+    if signing_key is not None:
+        signature = sign(signing_key, facts_of(values, plan.row_map()))
+        sheet.write_string(META_SIGNATURE_ROW, META_SIGNATURE_COLUMN - 1, META_SIGNATURE_LABEL)
+        sheet.write_string(META_SIGNATURE_ROW, META_SIGNATURE_COLUMN, signature)
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 28)
     sheet.set_column(3, 3, 80)

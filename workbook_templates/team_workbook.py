@@ -24,6 +24,7 @@ from kpisheet.validators.names import safe_file_name
 from kpisheet.validators.policy.periods import parse_period
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.signature import SigningKey
 
 from kpisheet.workbook_templates.actuals_sheet import write_actuals
 from kpisheet.workbook_templates.goals_sheet import write_goals
@@ -52,12 +53,14 @@ def team_file_name(period: str, department: str, team: str) -> str:
 
 def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, department: str, team: str,
                         employees: list[Employee], *, deadline: dt.date | None = None,
-                        actuals: Actuals | Mapping[tuple[str, str], Actual] | None = None) -> Path:
+                        actuals: Actuals | Mapping[tuple[str, str], Actual] | None = None,
+                        signing_key: SigningKey | None = None) -> Path:
     """Write one team's workbook to ``path`` and return the path.
 
     ``actuals`` (see :func:`kpisheet.validators.actuals.read_actuals`) prefill 实际值:
     purple cells with a note naming the source, recorded on a hidden ``_actuals``
-    sheet so that validation can flag a later hand edit.
+    sheet so that validation can flag a later hand edit. ``signing_key`` (HR's) signs the
+    workbook's identity and structure (see :mod:`kpisheet.validators.signature`).
 
     Raises periods.PeriodError for a bad period and plan.TeamPlanError for an
     employee the rulebook cannot place (unknown role, duplicate id).
@@ -65,10 +68,10 @@ def build_team_workbook(path: str | Path, rulebook: Rulebook, period: str, depar
     if isinstance(actuals, Actuals):
         actuals = actuals.values
     plan = plan_team(rulebook, parse_period(period), department, team, list(employees), deadline, actuals)
-    return write_plan(Path(path), plan)
+    return write_plan(Path(path), plan, signing_key)
 
 
-def write_plan(path: Path, plan: TeamPlan) -> Path:
+def write_plan(path: Path, plan: TeamPlan, signing_key: SigningKey | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     book = Workbook(str(path), workbook_options())
     rb = plan.rulebook
@@ -89,7 +92,7 @@ def write_plan(path: Path, plan: TeamPlan) -> Path:
     write_summary(book, formats, plan)
     write_personal_form(book, formats, plan)
     write_lists(book, rb, [b.employee for b in plan.blocks], formats)
-    write_meta(book, plan)
+    write_meta(book, plan, signing_key)
     if plan.actuals:
         write_actuals(book, plan)
     book.close()

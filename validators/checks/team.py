@@ -208,43 +208,129 @@ class FileEmployees:
     department: str | None
     team: str | None
     cells: Mapping[str, str]  # employee_id -> 汇总 cell of the ID
+    rejected: bool = False  # the file has errors of its own: it is refused whatever other files hold
 
 
-def cross_file_findings(files: Sequence[FileEmployees], roster: Mapping[str, Employee] | None) -> dict[str, list[Finding]]:
-    """path -> extra findings: one employee in two files of a period; team members in no file of their team."""
+@dataclass(frozen=True)
+class AcceptedTeam:
+    """One team's accepted submission of one period, as the master (or the record) keeps it."""
+
+    source: str                  # the accepted file, as HR's master names it
+    employees: frozenset[str]
+
+
+# (period, department, team) -> the team's accepted submission before this run
+AcceptedTeams = Mapping[tuple[str, str, str], AcceptedTeam]
+
+
+def cross_file_findings(files: Sequence[FileEmployees], roster: Mapping[str, Employee] | None,
+                        accepted: AcceptedTeams | None = None) -> dict[str, list[Finding]]:
+    """path -> extra findings: one employee in files of two teams of a period; team members in no file of
+    their team; without a roster, a file whose team's accepted submission lists other people.
+
+    Whose file is in error when two teams list one person: the roster says
+    (the file of the team the roster does not place them in), else the
+    accepted submissions of earlier runs; only when neither knows are both
+    files flagged. A file refused for its own errors takes no one from
+    another file, and files of one team and period are versions of one
+    submission (the newest wins at consolidation), never duplicates.
+    """
     extra: dict[str, list[Finding]] = defaultdict(list)
-    seen: dict[tuple[str, str], list[FileEmployees]] = defaultdict(list)
-    for f in files:
-        if f.period:
-            for employee_id in f.cells:
-                seen[(f.period, employee_id)].append(f)
-    for (period, employee_id), holders in seen.items():
-        if len(holders) < 2:
-            continue
-        for f in holders:
-            others = "、".join(f"{_name(o.path)} {SUMMARY}!{o.cells[employee_id]}" for o in holders if o is not f)
-            extra[f.path].append(make_finding("team-duplicate-employee", sheet=SUMMARY, cell=f.cells[employee_id],
-                                              employee_id=employee_id, other=others))
+    live = [f for f in files if not f.rejected and f.period]
+    _duplicates(live, roster, accepted, extra)
+    if roster is None and accepted:
+        for f in live:
+            finding = _members_differ(f, accepted)
+            if finding is not None:
+                extra[f.path].append(finding)
     if roster:
-        # one pass over the roster, not one per team: a thousand teams would make it quadratic
-        by_team: dict[tuple[str, str], list[Employee]] = defaultdict(list)
-        for person in roster.values():
-            by_team[(person.department, person.team)].append(person)
-        groups: dict[tuple[str, str, str], list[FileEmployees]] = defaultdict(list)
-        for f in files:
-            if f.period and f.department is not None and f.team is not None:
-                groups[(f.period, f.department, f.team)].append(f)
-        for (period_text, department, team), members_files in groups.items():
-            try:
-                period = parse_period(period_text)
-            except PeriodError:
-                period = None
-            present = {e for f in members_files for e in f.cells}
-            first = min(members_files, key=lambda f: f.path)
-            for person in team_members(by_team.get((department, team), ()), department, team, period):
-                if person.employee_id not in present:
-                    extra[first.path].append(missing_employee(person))
+        _missing_members(files, roster, extra)
     return extra
+
+
+def _team(f: FileEmployees) -> tuple[str, str]:
+    return (f.department or "", f.team or "")
+
+
+def _duplicates(live: Sequence[FileEmployees], roster, accepted: AcceptedTeams | None, extra) -> None:
+    seen: dict[tuple[str, str], list[FileEmployees]] = defaultdict(list)
+    for f in live:
+        for employee_id in f.cells:
+            seen[(f.period, employee_id)].append(f)
+    in_run = {(f.period, *_team(f)) for f in live}
+    owners = _accepted_owners(accepted, in_run)
+    for (period, employee_id), holders in seen.items():
+        teams = {_team(f) for f in holders}
+        owner = _owner(employee_id, period, roster, owners)
+        if len(teams) < 2 and (owner is None or owner in teams):
+            continue  # versions of one team's submission, or nobody else claims the person
+        wrong = [f for f in holders if _team(f) != owner] if owner is not None else holders
+        for f in wrong:
+            others = [f"{_name(o.path)} {SUMMARY}!{o.cells[employee_id]}" for o in holders if _team(o) != _team(f)]
+            if owner is not None and owner not in teams:
+                others.append(f"{_name(owners[(period, employee_id)][1])}（{owner[0]} / {owner[1]}）")
+            extra[f.path].append(make_finding("team-duplicate-employee", sheet=SUMMARY, cell=f.cells[employee_id],
+                                              employee_id=employee_id, other="、".join(others)))
+
+
+def _accepted_owners(accepted: AcceptedTeams | None, in_run: set) -> dict[tuple[str, str], tuple[tuple[str, str], str]]:
+    """(period, employee) -> ((department, team), accepted file), for teams this run brings no new file for."""
+    owners = {}
+    for (period, department, team), submission in (accepted or {}).items():
+        if (period, department, team) in in_run:
+            continue  # the team's new file in this run speaks for it
+        for employee_id in submission.employees:
+            owners[(period, employee_id)] = ((department, team), submission.source)
+    return owners
+
+
+def _owner(employee_id: str, period: str, roster, owners) -> tuple[str, str] | None:
+    person = (roster or {}).get(employee_id)
+    if person is not None:
+        return (person.department, person.team)
+    known = owners.get((period, employee_id))
+    return known[0] if known else None
+
+
+def _members_differ(f: FileEmployees, accepted: AcceptedTeams) -> Finding | None:
+    submission = accepted.get((f.period, f.department or "", f.team or ""))
+    if submission is None:
+        return None
+    present = set(f.cells)
+    more, less = sorted(present - submission.employees), sorted(submission.employees - present)
+    if not more and not less:
+        return None
+    zh, en = [], []
+    if more:
+        zh.append(f"多出 {more[0]}" + (f" 等 {len(more)} 人" if len(more) > 1 else ""))
+        en.append(f"{len(more)} more, such as {more[0]}" if len(more) > 1 else f"{more[0]} added")
+    if less:
+        zh.append(f"缺少 {less[0]}" + (f" 等 {len(less)} 人" if len(less) > 1 else ""))
+        en.append(f"{len(less)} missing, such as {less[0]}" if len(less) > 1 else f"{less[0]} missing")
+    return make_finding("team-members-differ", sheet=META, cell=meta_cell("team"),
+                        value=f"{f.department} / {f.team}", other=_name(submission.source),
+                        detail_zh="，".join(zh), detail_en="; ".join(en))
+
+
+def _missing_members(files: Sequence[FileEmployees], roster: Mapping[str, Employee], extra) -> None:
+    """Roster members of a team in no file of their team (one pass over the roster: a thousand teams stay linear)."""
+    by_team: dict[tuple[str, str], list[Employee]] = defaultdict(list)
+    for person in roster.values():
+        by_team[(person.department, person.team)].append(person)
+    groups: dict[tuple[str, str, str], list[FileEmployees]] = defaultdict(list)
+    for f in files:
+        if f.period and f.department is not None and f.team is not None:
+            groups[(f.period, f.department, f.team)].append(f)
+    for (period_text, department, team), members_files in groups.items():
+        try:
+            period = parse_period(period_text)
+        except PeriodError:
+            period = None
+        present = {e for f in members_files for e in f.cells}
+        first = min(members_files, key=lambda f: f.path)
+        for person in team_members(by_team.get((department, team), ()), department, team, period):
+            if person.employee_id not in present:
+                extra[first.path].append(missing_employee(person))
 
 
 def _name(path: str) -> str:

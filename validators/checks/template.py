@@ -14,9 +14,11 @@ from typing import Iterable, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.layout import (
-    GOAL_COLUMNS, GOALS, HEADER_ROW, META, META_KEYS, PROPERTY_MAX_CHARS, SCORE_COLUMNS, SCORES, SUMMARY,
-    TEMPLATE_ID, TEMPLATE_VERSION, Column, a1, structure_fingerprint, summary_columns,
+    GOAL_COLUMNS, GOALS, HEADER_ROW, META, META_KEYS, META_SIGNATURE_COLUMN, META_SIGNATURE_ROW, PROPERTY_MAX_CHARS,
+    SCORE_COLUMNS, SCORES, SUMMARY, TEMPLATE_ID, TEMPLATE_VERSION, Column, a1, structure_fingerprint, summary_columns,
 )
+from kpisheet.validators import signature as sig
+from kpisheet.validators.signature import SignatureCheck, SigningKey, facts_of, verify
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook
 from kpisheet.validators.reading.submission import Identity, TeamWorkbook, number
 
@@ -107,6 +109,68 @@ def check_meta_consistency(identity: Identity, properties: dict[str, str] | None
                 f"_meta 中的 {key} 为“{found}”，与文档属性中的“{stored}”不一致（_meta 被改动）",
                 f"{key} on _meta reads '{found}' but the document properties say '{stored}' (_meta was edited)"))
     return findings
+
+
+# --- HR's signature ------------------------------------------------------------------------
+
+# what each signed fact is called in a message, and the _meta cell that holds it
+_SIGNED_FIELDS: dict[str, tuple[str, str, str]] = {
+    "template": ("模板标识与版本", "the template id and version", "template_id"),
+    "period": ("考核期间", "the period", "period"),
+    "department": ("部门", "the department", "department"),
+    "team": ("团队", "the team", "team"),
+    "rulebook": ("规则表", "the rulebook", "rulebook_fingerprint"),
+}
+
+
+def signature_check(identity: Identity, key: SigningKey) -> SignatureCheck:
+    """Whether the workbook's identity and row map are as HR signed them with ``key``."""
+    facts = facts_of(identity.meta, [(e.employee_id, e.summary_row, e.first_row, e.codes) for e in identity.row_map])
+    return verify(key, facts, identity.signature)
+
+
+def signature_findings(identity: Identity, check: SignatureCheck, key: SigningKey) -> list[Finding]:
+    """template-not-signed, or one template-signature-mismatch per fact that no longer matches."""
+    where = dict(sheet=META, cell=a1(META_SIGNATURE_ROW, META_SIGNATURE_COLUMN))
+    if check.status == sig.VALID:
+        return []
+    if check.status == sig.UNSIGNED:
+        return [make_finding("template-not-signed", **where,
+                             reason_zh="本表没有 HR 的签名（不是用本机的 HR 密钥生成的，或签名被删除）",
+                             reason_en="the workbook carries no HR signature (not made with this computer's HR key, "
+                                       "or the signature was removed)")]
+    if check.status == sig.MALFORMED:
+        return [make_finding("template-not-signed", **where, reason_zh="HR 签名无法识别（被改动或损坏）",
+                             reason_en="HR's signature cannot be read (it was altered or damaged)")]
+    if check.status == sig.OTHER_KEY:
+        return [make_finding(
+            "template-not-signed", **where,
+            reason_zh=f"本表由另一把密钥签名（密钥编号 {check.signed_by}，本机的 HR 密钥为 {key.key_id}）",
+            reason_en=f"the workbook was signed with another key (key id {check.signed_by}; this computer's HR key "
+                      f"is {key.key_id})")]
+    findings = [_mismatch(identity, difference) for difference in check.differences]
+    return findings or [make_finding(
+        "template-signature-mismatch", **where, what_zh="隐藏的 _meta 工作表中的标识或行映射",
+        what_en="the identity or row map on the hidden _meta sheet")]
+
+
+def _mismatch(identity: Identity, difference: sig.Difference) -> Finding:
+    if difference.what in _SIGNED_FIELDS:
+        zh, en, key = _SIGNED_FIELDS[difference.what]
+        return make_finding("template-signature-mismatch", sheet=META, cell=meta_cell(key), what_zh=zh, what_en=en)
+    if difference.what == "count":
+        now = len(identity.row_map)
+        return make_finding(
+            "template-signature-mismatch", sheet=META, cell=a1(len(META_KEYS), 0),
+            what_zh=f"员工人数（签发时 {difference.signed_count} 人，现为 {now} 人）",
+            what_en=f"the number of employees (signed for {difference.signed_count}, now {now})")
+    entry = identity.row_map[difference.index]
+    if difference.what == "rows":
+        zh, en, column = f"员工 {entry.employee_id} 的工号或行位置", f"the ID or rows of employee {entry.employee_id}", 1
+    else:
+        zh, en, column = f"员工 {entry.employee_id} 的考核指标", f"the indicators of employee {entry.employee_id}", 3
+    return make_finding("template-signature-mismatch", sheet=META, cell=a1(entry.meta_row, column),
+                        employee_id=entry.employee_id, what_zh=zh, what_en=en)
 
 
 # --- columns --------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Iterable, Sequence
 
 from kpisheet.validators.policy.grading import IndicatorLine
 from kpisheet.validators.layout import (
-    FIRST_DATA_ROW, GOAL_COLUMNS, GOALS, META, META_KEYS, META_ROWMAP_HEADER, SCORE_COLUMNS, SCORES, SUMMARY,
-    a1, summary_columns,
+    FIRST_DATA_ROW, GOAL_COLUMNS, GOALS, META, META_KEYS, META_ROWMAP_HEADER, META_SIGNATURE_COLUMN,
+    META_SIGNATURE_LABEL, META_SIGNATURE_ROW, SCORE_COLUMNS, SCORES, SUMMARY, a1, summary_columns,
 )
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.errors import KpisheetError
@@ -96,6 +96,7 @@ class Identity:
 
     meta: dict[str, str]
     row_map: tuple[RowMapEntry, ...]
+    signature: str = ""  # HR's signature, "" when the workbook has none (see kpisheet.validators.signature)
 
     @property
     def template_id(self) -> str:
@@ -287,7 +288,9 @@ def read_identity(rows: list[list], *, source: str) -> Identity:
                 f"_meta!B{r + 1}:C{r + 1}: the row map does not hold whole numbers: {line[1:3]}")
         codes = tuple(c for c in _text(_cell(rows, r, 3)).split(",") if c)
         row_map.append(RowMapEntry(employee_id, summary_row, first_row, codes, r))
-    return Identity(meta, tuple(row_map))
+    labelled = _text(_cell(rows, META_SIGNATURE_ROW, META_SIGNATURE_COLUMN - 1)) == META_SIGNATURE_LABEL
+    signature = _text(_cell(rows, META_SIGNATURE_ROW, META_SIGNATURE_COLUMN)) if labelled else ""
+    return Identity(meta, tuple(row_map), signature)
 
 
 def _goal_rows(rows: list[list]) -> Iterable[GoalRow]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from kpisheet import __version__
-from kpisheet.xladdin.cli import actuals, addin, consolidate, demo, forms, hr, rules, validate
+from kpisheet.xladdin.cli import actuals, addin, consolidate, demo, forms, hr, key, rules, validate
 from kpisheet.xladdin.cli.base import KpisheetGroup
 
 app = typer.Typer(
@@ -38,5 +38,5 @@ def main(version: bool = typer.Option(False, "--version", callback=_print_versio
     """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
 
 
-for _module in (rules, forms, actuals, validate, consolidate, hr, addin, demo):
+for _module in (rules, forms, actuals, validate, consolidate, hr, key, addin, demo):
     _module.register(app)

@@ -19,6 +19,7 @@ from kpisheet.validators.errors import UsageError
 from kpisheet.xladdin.kit.console import make_console, write_json
 from kpisheet.xladdin.kit.inputs import load_inputs
 from kpisheet.xladdin.kit.progress import counting
+from kpisheet.xladdin.kit.signing_key import checking_key
 
 FORMATS = ("table", "json")
 
@@ -80,6 +81,8 @@ def register(app: typer.Typer) -> None:
         period: Optional[str] = typer.Option(None, "--period", help="考核期间，如 2026-03 / period, e.g. 2026-Q1"),
         jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="并行进程数（默认CPU核数）/ worker processes"),
         output: str = typer.Option("table", "--format", help="table | json"),
+        key: Optional[Path] = typer.Option(
+            None, "--key", help="HR 签名密钥文件（默认 KPISHEET_KEY 或 ~/.kpisheet/kpisheet.key）/ HR's signing key"),
     ) -> None:
         """汇总：校验收件箱并合并到 HR 汇总表 / validate an inbox and merge it into the HR master."""
         from kpisheet.xladdin.master.consolidate import consolidate
@@ -91,12 +94,16 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"找不到收件箱路径 {path}", f"no such inbox path: {path}")
         check_master_option(master)
         rulebook, people, period = load_inputs(rules, roster, period)
+        signing_key, notice = checking_key(key)
+        if notice:
+            make_console(stderr=True).print(Text("! " + " / ".join(notice), style="yellow"), soft_wrap=True)
         if output == "json":
-            result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs)
+            result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
+                                 signing_key=signing_key)
             write_json(result.to_dict())
         else:
             with counting(make_console(stderr=True), "校验 validating") as progress:
                 result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
-                                     progress=progress)
+                                     progress=progress, signing_key=signing_key)
             _print_summary(result, make_console())
         raise typer.Exit(result.exit_code)

@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from kpisheet.validators.actuals import actual_files, read_actuals
 from kpisheet.validators.errors import UsageError
@@ -19,6 +20,7 @@ from kpisheet.xladdin.forms.service import FormsExist, write_forms
 from kpisheet.xladdin.kit.console import make_console
 from kpisheet.xladdin.kit.inputs import date_option, load_roster_option, load_rules_option, period_option
 from kpisheet.xladdin.kit.progress import progress_bar
+from kpisheet.xladdin.kit.signing_key import created_notice, key_path, load_or_create_key
 
 
 def _actuals(paths: list[Path], rulebook, employees, period: str):
@@ -48,6 +50,9 @@ def register(app: typer.Typer) -> None:
         actuals: Optional[list[Path]] = typer.Option(
             None, "--actuals", help="系统导出的实际值文件（可多次给出），预填“实际值” / actuals exported by source "
             "systems (a file or folder, repeatable), prefilled into 实际值", show_default=False),
+        key: Optional[Path] = typer.Option(
+            None, "--key", help="HR 签名密钥文件（默认 KPISHEET_KEY 或 ~/.kpisheet/kpisheet.key，首次使用时创建）/ HR's "
+            "signing key (default: KPISHEET_KEY or ~/.kpisheet/kpisheet.key, created on first use)", show_default=False),
     ) -> None:
         """按花名册为每个团队生成考核表 / write one team workbook per team of the roster.
 
@@ -60,11 +65,16 @@ def register(app: typer.Typer) -> None:
         rulebook = load_rules_option(rules)
         employees = load_roster_option(roster, rulebook)
         imported = _actuals(list(actuals or []), rulebook, employees, canonical)
+        where = key_path(key)
+        signing_key, created = load_or_create_key(where)
+        if created:
+            make_console(stderr=True).print(Text("! " + " / ".join(created_notice(where, signing_key)), style="yellow"),
+                                            soft_wrap=True)
         with progress_bar(console) as bar:
             task = bar.add_task("生成考核表 writing workbooks", total=None)
             try:
                 written = write_forms(rulebook, employees, canonical, out, deadline=due, overwrite=force,
-                                      actuals=imported,
+                                      actuals=imported, signing_key=signing_key,
                                       progress=lambda done, total: bar.update(task, completed=done, total=total),
                                       current=lambda label: bar.update(task, description=label))
             except FormsExist as error:

@@ -26,6 +26,7 @@ from kpisheet.validators.summary import STATUS_WORDS
 from kpisheet.xladdin.kit.console import make_console, write_json
 from kpisheet.xladdin.kit.inputs import load_roster_option, load_rules_option, period_option
 from kpisheet.xladdin.kit.progress import counting
+from kpisheet.xladdin.kit.signing_key import checking_key
 
 FORMATS = ("table", "json")
 ROSTER_NAMES = ("roster.xlsx", "花名册.xlsx")
@@ -50,6 +51,8 @@ def register(app: typer.Typer) -> None:
         jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="并行进程数（默认 CPU 核数）/ worker processes"),
         details: bool = typer.Option(False, "--details", help="列出每个问题（按员工分组），而不只是摘要 / list every "
                                      "finding, by employee, not only the summary", show_default=False),
+        key: Optional[Path] = typer.Option(
+            None, "--key", help="HR 签名密钥文件（默认 KPISHEET_KEY 或 ~/.kpisheet/kpisheet.key）/ HR's signing key"),
     ) -> None:
         """校验提交的考核表 / validate submitted team workbooks.
 
@@ -59,6 +62,9 @@ def register(app: typer.Typer) -> None:
         err = make_console(stderr=True)
         settings = _inputs(paths, rules, roster, no_roster, period, phase, approved_goals, output_format,
                            annotate, err)
+        settings["signing_key"], notice = checking_key(key)
+        if notice:
+            err.print(Text("! " + " / ".join(notice), style="yellow"), soft_wrap=True)
         reports = _run(paths, settings, jobs, err)
         annotated = _annotate(reports, annotate, jobs, err) if annotate else None
         if output_format == "json":
@@ -165,7 +171,7 @@ def _run(paths: list[Path], settings: dict, jobs: int | None, err: Console):
     with counting(err, "校验 validating", disable=not show) as progress:
         return validate_paths(paths, rulebook=settings["rulebook"], roster=settings["roster"],
                               period=settings["period"], phase=settings["phase"], approved_goals=settings["approved"],
-                              jobs=jobs, progress=progress)
+                              jobs=jobs, progress=progress, signing_key=settings["signing_key"])
 
 
 def _annotate(reports, folder: Path, jobs: int | None, err: Console) -> dict[str, str | None]:

@@ -48,6 +48,7 @@ from kpisheet.xladdin.excel.errors import HandlerError
 from kpisheet.xladdin.excel.settings import MasterSettings, SettingsError, remember_master
 from kpisheet.xladdin.kit.crash_log import log_exception
 from kpisheet.xladdin.kit.files import as_file_error
+from kpisheet.xladdin.kit.signing_key import checking_key, created_notice, key_path, load_or_create_key
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.master import layout as M
 
@@ -290,8 +291,9 @@ def validate(book: xw.Book) -> None:
     book.app.calculate()  # cached totals current before they are compared
     values = read_sheets(book, VALIDATED_SHEETS)
     set_status(book, "正在校验… / validating…")
+    signing_key, no_key = checking_key()
     report = validate_values(values, source=book.name, rulebook=rulebook, roster=roster, period=period,
-                             calculated=True)
+                             calculated=True, signing_key=signing_key)
     unknown = next((f for f in report.findings if f.code == "template-unknown"), None)
     if unknown is not None:
         raise HandlerError(f"当前工作簿不是考核表：{unknown.message_zh}",
@@ -317,6 +319,8 @@ def validate(book: xw.Book) -> None:
 
     counts = Counter(f.severity for f in report.findings)
     rules = f"规则表 {rulebook.meta.id} v{rulebook.meta.version}"
+    if no_key:  # said with the result, once: what this validation did not check
+        rules = f"{rules}；{no_key[0]} / {no_key[1]}"
     if not report.findings:
         alert(book, f"校验通过：未发现问题（{rules}）。", f"Validation passed: no problems found ({rules}).")
         return
@@ -405,9 +409,11 @@ def forms(book: xw.Book) -> None:
     period = settings.period()
     out = settings.folder("forms_folder")
     set_status(book, f"正在生成 {period} 考核表… / writing the team workbooks for {period}…")
+    where = key_path()
+    signing_key, created = load_or_create_key(where)
     try:
         written = write_forms(rulebook, roster, period, out, deadline=settings.deadline(),
-                              overwrite=settings.flag("overwrite_forms"))
+                              overwrite=settings.flag("overwrite_forms"), signing_key=signing_key)
     except FormsExist as error:
         error.hint_zh = f"如确认覆盖，请把{settings.where('overwrite_forms')}改为“是”"
         error.hint_en = f"to overwrite them, set {settings.where_en('overwrite_forms')} to 是 (yes)"
@@ -416,8 +422,9 @@ def forms(book: xw.Book) -> None:
     names = "\n".join(f"• {form.path.name}" for form in written[:12])
     if len(written) > 12:
         names += f"\n… 共 {len(written)} 个"
-    alert(book, f"已生成 {len(written)} 个团队考核表（{period}），保存在：\n{out}\n{names}",
-          f"Wrote {len(written)} team workbook(s) for {period} into {out}.")
+    made_zh, made_en = created_notice(where, signing_key) if created else ("", "")
+    alert(book, f"已生成 {len(written)} 个团队考核表（{period}），保存在：\n{out}\n{names}" + (f"\n{made_zh}" if created else ""),
+          f"Wrote {len(written)} team workbook(s) for {period} into {out}." + (f" {made_en}" if created else ""))
 
 
 def consolidate(book: xw.Book) -> None:
@@ -443,7 +450,8 @@ def consolidate(book: xw.Book) -> None:
 
     set_status(app, "正在汇总… / consolidating…")
     with _master_released(book, master):
-        result = run_consolidation(inbox, master, rulebook=rulebook, roster=roster, period=period, progress=progress)
+        result = run_consolidation(inbox, master, rulebook=rulebook, roster=roster, period=period, progress=progress,
+                                   signing_key=checking_key()[0])
         if not existed and settings_here and result.written:
             _copy_settings(settings, master, rulebook)
     _remember_safely(settings, master)

@@ -19,6 +19,7 @@ from kpisheet.validators.errors import KpisheetError
 from kpisheet.validators.names import distinct_file_names, inside
 from kpisheet.validators.roster import Employee, teams
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.signature import SigningKey
 from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_parts
 from kpisheet.xladdin.kit.files import as_file_error, refuse_if_open, write_atomically
 
@@ -57,8 +58,8 @@ def plan_forms(employees: list[Employee], period: str, out: Path) -> dict[tuple[
 def write_forms(rulebook: Rulebook, employees: list[Employee], period: str, out: Path, *,
                 deadline: dt.date | None = None, overwrite: bool = False, actuals: Actuals | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                current: Callable[[str], None] | None = None) -> list[TeamForm]:
-    """One team workbook per team of ``employees`` in ``out``; the forms written.
+                current: Callable[[str], None] | None = None, signing_key: SigningKey | None = None) -> list[TeamForm]:
+    """One team workbook per team of ``employees`` in ``out``, signed with ``signing_key``; the forms written.
 
     Everything that could stop the run is checked before the first file is
     written: the folder, existing workbooks (:class:`FormsExist` unless
@@ -79,7 +80,8 @@ def write_forms(rulebook: Rulebook, employees: list[Employee], period: str, out:
         if current is not None:
             current(f"{team}（{len(members)} 人）")
         write_atomically(target, lambda temp: build_team_workbook(
-            temp, rulebook, period, department, team, members, deadline=deadline, actuals=actuals))
+            temp, rulebook, period, department, team, members, deadline=deadline, actuals=actuals,
+            signing_key=signing_key))
         written.append(TeamForm(department, team, len(members), target))
         if progress is not None:
             progress(n, len(plan))

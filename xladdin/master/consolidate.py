@@ -18,8 +18,10 @@ from kpisheet.validators.reading.file_checks import owner_file_names
 from kpisheet.validators.report import FileReport
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
+from kpisheet.validators.signature import SigningKey
 
 from kpisheet.xladdin.kit.user import current_user
+from kpisheet.xladdin.master.accepted import accepted_submissions
 from kpisheet.xladdin.master.io import MasterReadError, read_master, write_master
 from kpisheet.xladdin.master.layout import MasterData, empty_master
 from kpisheet.xladdin.master.safety import (
@@ -147,16 +149,20 @@ def update_master(master: str | Path, rulebook: Rulebook, change: Callable[[Mast
 def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Rulebook,
                 roster: Sequence[Employee] | None = None, period: str | None = None, jobs: int | None = None,
                 progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None,
-                lock_wait: float = LOCK_WAIT_SECONDS) -> ConsolidationResult:
+                lock_wait: float = LOCK_WAIT_SECONDS, signing_key: SigningKey | None = None) -> ConsolidationResult:
     """Validate every file under ``inbox`` (the master's own files excluded) and merge the
-    accepted ones into ``master``; ``progress(done, total)`` follows the validation."""
+    accepted ones into ``master``; ``progress(done, total)`` follows the validation; each file's
+    signature is verified with HR's ``signing_key`` when given."""
     from kpisheet.validators.reading.file_search import find_files
     from kpisheet.validators.validate import validate_paths
 
     master = Path(master)
     refuse_if_open(master)  # before minutes of validation, not after
     files = [path for path in find_files(inbox) if not is_master_file(master, path)]
-    reports = validate_paths(files, rulebook=rulebook, roster=roster, period=period, jobs=jobs, progress=progress)
+    # without a roster, the teams' accepted submissions say who belongs where (with one, the roster does)
+    accepted = accepted_submissions(master, rulebook) if roster is None else None
+    reports = validate_paths(files, rulebook=rulebook, roster=roster, period=period, jobs=jobs, progress=progress,
+                             signing_key=signing_key, accepted=accepted)
     return merge_into_master(master, reports, rulebook=rulebook, roster=roster, period=period, now=now,
                              lock_wait=lock_wait)
 

@@ -34,8 +34,10 @@ SOURCE = '=HYPERLINK("http://evil.example/src","src")'
 
 
 def kpisheet(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    # HR's signing key of this cycle, in its folder: forms signs with it, the rest verify with it
+    env = {**os.environ, "COLUMNS": "200", "KPISHEET_KEY": str(cwd / "hr-key" / "kpisheet.key")}
     done = subprocess.run([sys.executable, "-m", "kpisheet", *args], cwd=cwd, capture_output=True, text=True,
-                          encoding="utf-8", env={**os.environ, "COLUMNS": "200"}, timeout=900)
+                          encoding="utf-8", env=env, timeout=900)
     assert "Traceback" not in done.stderr + done.stdout, (args, done.stderr[-3000:])
     assert "internal error" not in done.stderr, (args, done.stderr[-3000:])
     return done
@@ -146,6 +148,7 @@ def test_fresh_forms_validate_their_own_identity(cycle):
     """Control characters in team names no longer make a fresh form fail its own validation."""
     work, outcomes = cycle
     report = kpisheet("validate", str(work / "forms"), "--phase", "goals", "--format", "json", cwd=work)
+    assert "KPISHEET" not in report.stderr and "no HR signing key" not in report.stderr  # verified with the cycle's key
     import json
 
     files = json.loads(report.stdout)["files"]
