@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
@@ -672,7 +673,17 @@ def show(value: Any, lang: str) -> str:
         return str(int(value)) if value.is_integer() else format(value, ".10g")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
-    return str(value)
+    return visible(str(value))
+
+
+def visible(text: str) -> str:
+    """``text`` with what nobody can see spelled out: a control character, an ANSI escape or a bidi override
+    quoted from a cell becomes ``\\x1b`` or ``\\u202e`` in the message, never the character itself
+    (which would recolour a terminal or reverse the text around it); line breaks become spaces."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else " " if ch in "\t\n\r"
+                   else f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def plain(value: Any) -> Any:

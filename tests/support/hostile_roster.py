@@ -21,8 +21,8 @@ DEPARTMENT = '=HYPERLINK("http://evil.example/dept","点这里")&"售后服务�
 TEAMS = {
     "华东工程一组": "=1+1 华东\x07工程\x1b一组",
     "华东工程二组": "http://evil.example/t2 +SUM(7,8) 华东工程二组",
-    "华南工程组": "-2+3 华南\u202eexe.xlsx",
-    "客服中心": "@SUM(9,9) 客服中心",
+    "华南工程组": "-2+3 华南\u202eexe.xlsx\x1b[2J",  # and an ANSI escape that would clear a terminal
+    "客服中心": "@SUM(9,9) 客服中心[/][link=http://evil.example/x]",  # rich markup, for the console
     "技术支持组": "\t=HYPERLINK(\"http://evil.example/ts\",\"ts\")" + "技术支持组" * 50,
 }
 LONG_NAME = '=HYPERLINK("http://evil.example/name","n")' + "张" * 220

@@ -72,14 +72,16 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def make_console(*, stderr: bool = False) -> Console:
-    """A rich console on stdout (results) or stderr (progress and messages).
+    """A rich console on stdout (results) or stderr (progress and messages), printing text as text.
 
     Piped output gets a fixed wide width unless COLUMNS says otherwise, so
     lines are not folded at 80 columns in a log.
     """
     stream = sys.stderr if stderr else sys.stdout
     piped = not _is_terminal(stream) and "COLUMNS" not in os.environ
-    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None, highlight=False, emoji=False)
+    # markup off: a team name, a file name or a cell quoted in a message ("[/]", "[link=…]") is text, not
+    # rich markup; styles are given as Text and style= arguments
+    return Console(stderr=stderr, width=PIPED_WIDTH if piped else None, highlight=False, emoji=False, markup=False)
 
 
 def write_json(document: object) -> None:

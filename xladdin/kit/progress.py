@@ -17,7 +17,9 @@ ProgressCallback = Callable[[int, int], None]
 
 def progress_bar(console: Console, *, transient: bool = False, disable: bool = False) -> Progress:
     """A bar with a title, the count done of the total and the time taken."""
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+    # the title may name a team from the roster: shown as typed, never read as rich markup
+    return Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(bar_width=24),
+                    MofNCompleteColumn(),
                     TimeElapsedColumn(), console=console, transient=transient, disable=disable)
 
 
