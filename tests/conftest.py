@@ -7,6 +7,8 @@ for the xlwings PRO remote engine.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from kpisheet.xladdin.kit.libreoffice import find_soffice

@@ -23,6 +23,7 @@ import base64
 import binascii
 import os
 import stat
+import time
 from pathlib import Path
 
 from kpisheet.validators.errors import KpisheetError
@@ -106,31 +107,48 @@ def load_key(path: Path) -> SigningKey | None:
 
 
 def _write_new(path: Path, key: SigningKey) -> bool:
-    """Write ``key`` to ``path`` (0600) unless a file is already there; True when this call wrote it."""
+    """Write ``key`` to ``path`` (0600) unless a file is already there; True when this call wrote it.
+
+    Never a replace: of two first runs at once, the first key stays. The file
+    is written under a temporary name and hard-linked into place, so nobody
+    reads half a key; where the file system has no hard links (FAT, some
+    shares) it is created in place, exclusively.
+    """
+    data = _encode(key)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_encode(key))
-                handle.flush()
-                os.fsync(handle.fileno())
+            _create(temp, data)
             try:
-                os.link(temp, path)  # never replaces: two first runs at once keep the first key
+                os.link(temp, path)
             except FileExistsError:
                 return False
-            except OSError:  # a file system without hard links (FAT, some shares): replace if still absent
-                if path.exists():
-                    return False
-                os.replace(temp, path)
-            fsync_dir(path.parent)
-            return True
+            except OSError:
+                return _create_in_place(path, data)
         finally:
             temp.unlink(missing_ok=True)
+        fsync_dir(path.parent)
+        return True
     except OSError as error:
         raise KeyFileError(f"无法写入签名密钥文件 {path}：{error.strerror or error}",
                            f"cannot write the signing key file {path}: {error.strerror or error}") from None
+
+
+def _create(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _create_in_place(path: Path, data: bytes) -> bool:
+    try:
+        _create(path, data)
+    except FileExistsError:
+        return False
+    return True
 
 
 def load_or_create_key(path: Path) -> tuple[SigningKey, bool]:
@@ -139,6 +157,13 @@ def load_or_create_key(path: Path) -> tuple[SigningKey, bool]:
     if found is not None:
         return found, False
     created = _write_new(Path(path), SigningKey.generate())
+    for _ in range(40):  # another first run may still be writing its key in place (no hard links)
+        try:
+            return load_key(path), created
+        except KeyFileError:
+            if created:
+                raise
+            time.sleep(0.05)
     return load_key(path), created
 
 

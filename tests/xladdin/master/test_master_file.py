@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from kpisheet.xladdin.master.safety import backup_pattern, backups_of
-from tests.conftest import require
+from tests.support.environment import require
 from tests.support.paths import SAMPLES
 
 SUBMISSIONS = SAMPLES / "submissions"
