@@ -19,11 +19,12 @@ CLEAN = SAMPLES / "submissions" / "2026-Q4_售后服务部_技术支持组_clean
 def test_markup_and_escapes_in_a_cell_are_shown_as_text(tmp_path):
     hostile = put_text_cell(CLEAN, tmp_path / "hostile.xlsx", "考核评分", "L5",
                             "[/] [bold red]x\x1b[2J\u202eRED")
-    done = subprocess.run([sys.executable, "-m", "kpisheet", "validate", str(hostile), "--no-roster"],
-                          capture_output=True, text=True, encoding="utf-8",
-                          env={**os.environ, "COLUMNS": "400"})
-    assert done.returncode == 1, done.stderr
-    out = done.stdout + done.stderr
-    assert "internal error" not in out and "Traceback" not in out
-    assert "\x1b" not in out and "\u202e" not in out
-    assert "[/] [bold red]x\\x1b[2J\\u202eRED" in done.stdout
+    for details in ((), ("--details",)):
+        done = subprocess.run([sys.executable, "-m", "kpisheet", "validate", str(hostile), "--no-roster", *details],
+                              capture_output=True, text=True, encoding="utf-8",
+                              env={**os.environ, "COLUMNS": "400"})
+        assert done.returncode == 1, done.stderr
+        out = done.stdout + done.stderr
+        assert "internal error" not in out and "Traceback" not in out
+        assert "\x1b" not in out and "\u202e" not in out
+    assert "[/] [bold red]x\\x1b[2J\\u202eRED" in done.stdout  # the full list quotes the cell, spelled out
