@@ -120,12 +120,12 @@ class KpisheetGroup(TyperGroup):
             report(KpisheetError(zh, en, hint_zh=f"查看用法：{where} --help", hint_en=f"see: {where} --help"))
             return EXIT_USAGE
         except OSError as error:  # a file the command needed could not be read or written
-            report(as_file_error(error, Path(error.filename or "?")))
+            report(as_file_error(error, Path(error.filename or "?"), writing=False))
             return EXIT_USAGE
         except Exception as error:  # never a traceback for the user
             refused = os_error_of(error)
             if refused is not None:  # a library's wrapper around the OS's refusal (xlsxwriter's FileCreateError)
-                report(as_file_error(refused, Path(refused.filename or "?")))
+                report(as_file_error(refused, Path(refused.filename or "?"), writing=False))
                 return EXIT_USAGE
             if os.environ.get(DEBUG_ENV):
                 raise

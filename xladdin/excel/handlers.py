@@ -576,8 +576,8 @@ def on_ribbon(action: str, book: xw.Book | None = None) -> None:
         _tell(app, action, *_told(error))
     except OSError as error:
         log_exception(f"ribbon action {action!r}")
-        told = as_file_error(error, Path(error.filename or "?"))
-        _tell(app, action, f"读写文件失败：{told.message_zh}。请检查文件夹是否存在、是否有写入权限、文件是否正被其他程序打开。",
+        told = as_file_error(error, Path(error.filename or "?"), writing=False)
+        _tell(app, action, f"{told.message_zh}。请检查文件夹是否存在、是否有写入权限、文件是否正被其他程序打开。",
               f"{told.message_en}. Check that the folder exists, that you may write there and that no other "
               "program holds the file open.")
     except Exception as error:

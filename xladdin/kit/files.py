@@ -263,14 +263,28 @@ def _close_abandoned_files(error: BaseException) -> None:
         sys.unraisablehook = hook
 
 
-def as_file_error(error: OSError, target: Path, size_hint: int | None = None) -> KpisheetError:
-    """An OSError met while writing ``target`` as the bilingual error a user reads."""
+class FileAccessFailed(KpisheetError, OSError):
+    """A file could not be read or written, where the caller cannot tell which (a command's last resort)."""
+
+    code = "file-access-failed"
+    title_zh, title_en = "读写文件失败", "file access failed"
+    description = "The operating system refused to read or write a file a command needed; the message names it."
+
+    def __init__(self, target: Path, error: OSError):
+        reason = error.strerror or str(error)
+        super().__init__(f"读写文件失败：{target}：{reason}", f"reading or writing {target} failed: {reason}")
+        self.target = target
+
+
+def as_file_error(error: OSError, target: Path, size_hint: int | None = None, *,
+                  writing: bool = True) -> KpisheetError:
+    """An OSError met on ``target`` as the bilingual error a user reads (``writing``: we know it was a write)."""
     if isinstance(error, DiskFull) or error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         needed = size_hint
         if needed is None and target.exists():
             needed = target.stat().st_size
         return DiskFull(target.parent, needed)
-    return CannotWrite(target, error)
+    return CannotWrite(target, error) if writing else FileAccessFailed(target, error)
 
 
 def copy_atomically(source: Path, target: Path) -> None:
