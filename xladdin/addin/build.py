@@ -33,7 +33,7 @@ import olefile
 
 from kpisheet.xladdin.addin import compound_file, vba_project
 from kpisheet.validators.errors import KpisheetError
-from kpisheet.xladdin.kit.files import write_atomically
+from kpisheet.xladdin.kit.files import make_output_folder, write_atomically
 
 ADDIN_NAME = "xladdin.xlam"
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
@@ -118,7 +118,7 @@ def build_addin(out_dir: str | Path, template: str | Path | None = None,
         raise AddinBuildError(f"找不到 xlwings 加载项模板：{source}（请重新安装 xlwings）",
                               f"xlwings add-in template not found: {source} (reinstall xlwings)")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out_dir)
     target = out_dir / ADDIN_NAME
     with zipfile.ZipFile(source) as zin:
         parts = {info.filename: zin.read(info) for info in zin.infolist()}

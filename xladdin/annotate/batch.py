@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from kpisheet.xladdin.kit.files import make_output_folder
 from kpisheet.validators.report import FileReport
 
 ANNOTATABLE = ("xlsx", "xlsm")
@@ -40,7 +41,7 @@ def annotate_reports(reports: Sequence[FileReport], folder: str | Path, *, jobs:
     from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_output_folder(folder)
     targets = copy_names(reports, folder)
     out: dict[str, str | None] = {r.path: None for r in reports}
     if not targets:

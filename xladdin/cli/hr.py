@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kpisheet.xladdin.kit.files import make_output_folder
 from kpisheet.validators.errors import EXIT_FINDINGS, UsageError
 from kpisheet.xladdin.kit.console import make_console
 from kpisheet.xladdin.kit.inputs import date_option, load_inputs
@@ -234,7 +235,7 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
         raise UsageError(f"汇总表中没有 {period} 有最终等级的员工" + (f"（部门 {department}）" if department else ""),
                     f"no employee of {period} with a final grade in the master")
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_output_folder(out)
     except OSError as error:
         raise UsageError(f"无法创建输出文件夹 {out}：{error}", f"cannot create the output folder {out}: {error}") from None
     with progress_bar(console) as progress:

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from kpisheet.xladdin.kit.files import make_output_folder
 from kpisheet.validators.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from kpisheet.validators.summary import STATUS_WORDS
 from kpisheet.xladdin.kit.console import make_console, write_json
@@ -137,7 +138,7 @@ def _approved(folder: Path, rulebook, err: Console):
 
 def _check_writable(folder: Path, paths: list[Path]) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_output_folder(folder)
         with tempfile.NamedTemporaryFile(dir=folder):
             pass
     except OSError as error:

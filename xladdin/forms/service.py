@@ -21,7 +21,7 @@ from kpisheet.validators.roster import Employee, teams
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.signature import SigningKey
 from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_parts
-from kpisheet.xladdin.kit.files import as_file_error, refuse_if_open, write_atomically
+from kpisheet.xladdin.kit.files import make_output_folder, refuse_if_open, write_atomically
 
 
 class FormsExist(KpisheetError):
@@ -65,10 +65,7 @@ def write_forms(rulebook: Rulebook, employees: list[Employee], period: str, out:
     written: the folder, existing workbooks (:class:`FormsExist` unless
     ``overwrite``) and workbooks open in a spreadsheet program.
     """
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise as_file_error(error, out) from None
+    make_output_folder(out)
     plan = plan_forms(employees, period, out)
     clashes = [target for _members, target in plan.values() if target.exists()]
     if clashes and not overwrite:

@@ -287,6 +287,16 @@ def as_file_error(error: OSError, target: Path, size_hint: int | None = None, *,
     return CannotWrite(target, error) if writing else FileAccessFailed(target, error)
 
 
+def make_output_folder(folder: Path) -> Path:
+    """``folder`` made (with its parents) for output, or the bilingual cannot-write error naming it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise as_file_error(error, folder, writing=True) from error
+    return folder
+
+
 def copy_atomically(source: Path, target: Path) -> None:
     """A byte copy of ``source`` at ``target`` that never exists half-written under its real name."""
     write_atomically(target, lambda temp: shutil.copy2(source, temp), size_hint=source.stat().st_size,

@@ -35,7 +35,7 @@ from kpisheet.workbook_templates.styles import (
     BORDER_COLOUR, DATE_FORMAT, FIXED_FILL, FONT_NAME, HEADER_FILL, PERCENT_FORMAT, SCORE_FORMAT,
 )
 
-from kpisheet.xladdin.kit.files import write_atomically
+from kpisheet.xladdin.kit.files import make_output_folder, write_atomically
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.apply_calibration import is_system_reason
 from kpisheet.xladdin.master.io import display_width
@@ -405,7 +405,7 @@ def write_notices(notices: list[Notice], out: str | Path, rulebook: Rulebook, *,
     from kpisheet.xladdin.kit import libreoffice
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out)
     batch = NoticeBatch([], [], [])
     for n, (notice, target) in enumerate(zip(notices, notice_paths(notices, out)), start=1):
         try:  # atomically: a full disk never leaves half a notice under its name
