@@ -109,11 +109,11 @@ def _print_calibration(console: Console, outcome, rulebook) -> None:
     for where, zh, en, style in notes:
         console.print(Text(f"• [{where}] {zh} / {en}", style=style))
     if any(n.code == "calibration-override-reason" for d in outcome.departments for n in d.result.problems):
-        # consolidation still takes HR's typed grade as the final grade; say what that means for the quotas
-        console.print(Text("  上述无理由的校准等级未计入名额计算，但在补写理由或清空之前，最终等级仍按 HR 所填等级，"
-                           "分布可能超出名额 / a grade without a reason is left out of the quota count, yet it still "
-                           "sets the final grade until HR adds the reason or clears it, so the quotas may not hold",
-                           style="red"))
+        # a grade without its reason is pending: say what that means for the employee
+        console.print(Text("  上述无理由的校准等级为待定：不计入名额、不作为最终等级（按系统等级），该员工的通知书暂不生成，"
+                           "直到补写理由或清空 / a grade without a reason is pending: it is not counted, not the final "
+                           "grade (the system grade stands) and stops the employee's notice until HR adds the reason "
+                           "or clears it", style="red"))
     if outcome.ineligible:
         table = Table(title=f"不参与强制分布 Not in the distribution（{len(outcome.ineligible)}）", title_justify="left")
         for head in ("期间 Period", "工号 ID", "姓名 Name"):

@@ -97,6 +97,13 @@ LEVEL_TEAM = "团队 team"
 KIND_INDICATOR = "指标 indicator"
 KIND_CATEGORY = "类别 category"
 
+class _NoCategories:
+    categories: tuple = ()
+
+
+_NO_CATEGORIES = _NoCategories()
+
+
 def summary_columns(rulebook: Rulebook) -> tuple[MasterColumn, ...]:
     """总表: one row per period x employee; one subtotal column per rulebook category."""
     subtotals = tuple(
@@ -144,6 +151,11 @@ def summary_columns(rulebook: Rulebook) -> tuple[MasterColumn, ...]:
 
 
 SUMMARY_KEY = ("period", "employee_id")
+
+
+def summary_columns_kept() -> tuple[MasterColumn, ...]:
+    """总表's KEPT columns (flags kpisheet sets and HR may clear); they do not depend on the rulebook."""
+    return tuple(c for c in summary_columns(_NO_CATEGORIES) if c.owner == KEPT)
 
 DETAIL_COLUMNS: tuple[MasterColumn, ...] = (
     _col("period", "考核期间", "Period", 10, PERIOD),

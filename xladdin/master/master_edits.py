@@ -38,7 +38,8 @@ from kpisheet.xladdin.master.io import SheetTable, master_tables, read_master
 from kpisheet.xladdin.master.layout import MasterData, clean_row
 from kpisheet.xladdin.master.record_view import SHEET_OF_DECISIONS, View
 from kpisheet.xladdin.master.safety import BACKUP_DIR, keep_copy
-from kpisheet.xladdin.master.write_back import hr_changes, hr_fields, record_settings
+from kpisheet.xladdin.master.merge import canonical_period
+from kpisheet.xladdin.master.write_back import display_only, hr_changes, record_settings
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
 from kpisheet.xladdin.record.errors import StoreMismatch
 from kpisheet.xladdin.record.store import Tx, dumps
@@ -84,7 +85,8 @@ class MasterHoldsForeign(KpisheetError):
 # --- fingerprints of what kpisheet wrote ---------------------------------------------------------
 
 def _non_hr(table_name: str, columns) -> list[str]:
-    return [c.key for c in columns if c.owner != L.HR]
+    """The cells kpisheet alone writes: neither HR's nor the flags HR may clear (KEPT)."""
+    return [c.key for c in columns if c.owner not in (L.HR, L.KEPT)]
 
 
 def row_digest(values: tuple) -> int:
@@ -197,6 +199,7 @@ def store_edits(tx: Tx, data: MasterData, rulebook: Rulebook, generation: int | 
         extra = data.extra_headers.get(sheet, []) if sheet in HR_COLUMN_SHEETS else []
         count += D.record(tx, SHEET_OF_DECISIONS[sheet], hr_changes(sheet, rulebook, before, rows, extra),
                           source=D.SOURCE_MASTER, master_by=master_by)
+    count += _kept_flags(tx, data.rows(L.SUMMARY))
     settings_before = {k[1]: v.get("value") for k, v in
                        D.values_as_of(tx.conn, W.DECISION_SETTINGS, baseline_generation).items()}
     count += record_settings(tx, L.settings_rows(settings_before), data.rows(L.SETTINGS), source=D.SOURCE_MASTER,
@@ -206,6 +209,29 @@ def store_edits(tx: Tx, data: MasterData, rulebook: Rulebook, generation: int | 
                            "old": "", "new": f"{count}", "reason": "从汇总表读入的 HR 决定 / HR's decisions read "
                            f"from the master{f' (saved by {master_by})' if master_by else ''}", "by": tx.user}])
     return count
+
+
+def _kept_flags(tx: Tx, rows: list[dict]) -> int:
+    """Flags kpisheet set and HR may clear or reword (复核标记, 连续D): HR's value goes into the record."""
+    r = S.results
+    flags = [c.key for c in L.summary_columns_kept()]
+    changed = 0
+    for row in rows:
+        key = (canonical_period(row.get("period")), str(row.get("employee_id") or ""))
+        held = tx.conn.execute(sa.select(*(r.c[f] for f in flags)).where(
+            r.c.period == key[0], r.c.employee_id == key[1])).mappings().first()
+        if held is None:
+            continue
+        values = {f: D.text(row.get(f)) for f in flags
+                  if D.text(row.get(f)) != D.text(held[f]) and not display_only(row.get(f))}
+        if values:
+            tx.conn.execute(sa.update(r).where(r.c.period == key[0], r.c.employee_id == key[1])
+                            .values(**values, updated_at=tx.now))
+            audit.append(tx, [{"time": tx.now, "action": W.LOG_DECISION, "key": f"{key[0]}/{key[1]}", "column": f,
+                               "old": held[f], "new": v, "reason": "HR 在汇总表中修改 / changed by HR in the master",
+                               "by": tx.user} for f, v in values.items()])
+            changed += 1
+    return changed
 
 
 def formula_cells(master: Path) -> list[tuple[str, str]]:

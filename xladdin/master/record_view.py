@@ -27,6 +27,7 @@ from kpisheet.validators.policy.periods import PeriodError, parse_period
 from kpisheet.validators.rulebook.model import Rulebook
 
 from kpisheet.xladdin.master import layout as L
+from kpisheet.xladdin.master.appeals import final_grade_reason
 from kpisheet.xladdin.master.layout import MasterData, clean_row
 from kpisheet.xladdin.master.merge import (
     PENDING_MARK, appeal_grades, derive_rows, is_pending, master_meta, summary_sort_key,
@@ -126,7 +127,8 @@ def _summary_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> tupl
                 row[name] = value
         rows.append(row)
     rows.sort(key=summary_sort_key)
-    return rows, stored, extra
+    keys = [c.key for c in L.summary_columns(rulebook)] + extra
+    return [{k: row.get(k) for k in keys} for row in rows], stored, extra
 
 
 def _appeal_rows(conn: sa.Connection, scope: Scope) -> tuple[list[dict], list[str]]:
@@ -254,6 +256,7 @@ def save_derived(tx: Tx, view: View) -> int:
     """Write derived 总表 values that moved back into ``results``; 日志 for each final grade that changed."""
     r = S.results
     log, changed = [], 0
+    appeals = {(a.get("period"), a.get("employee_id")): a for a in view.data.rows(L.APPEALS)}
     for row in view.data.rows(L.SUMMARY):
         key = (row.get("period"), row.get("employee_id"))
         before = view.stored.get(key)
@@ -263,10 +266,9 @@ def save_derived(tx: Tx, view: View) -> int:
         if values == before:
             continue
         if before.get("final_grade") is not None and values["final_grade"] != before["final_grade"]:
-            log.append({"time": tx.now, "action": W.LOG_FINAL, "key": f"{key[0]}/{key[1]}", "column": "最终等级",
-                        "old": before["final_grade"], "new": values["final_grade"],
-                        "reason": "最终等级 = 申诉改定 > 校准等级（有理由）> 系统等级 / appeal > calibrated (with a "
-                                  "reason) > system", "by": tx.user})
+            action, reason = final_grade_reason(row, appeals.get(key))
+            log.append({"time": tx.now, "action": action, "key": f"{key[0]}/{key[1]}", "column": "最终等级",
+                        "old": before["final_grade"], "new": values["final_grade"], "reason": reason, "by": tx.user})
         row["updated_at"] = tx.now
         tx.conn.execute(sa.update(r).where(r.c.period == key[0], r.c.employee_id == key[1])
                         .values(**values, updated_at=tx.now))

@@ -340,13 +340,34 @@ def _open_server(text: str, wait: float) -> Store:
 def _prepare(store: Store, create: bool) -> None:
     """Check that the record is kpisheet's (or empty, then make it) and of a schema this version knows."""
     with store.engine.connect() as conn:
+        with conn.begin():  # a reader: a record in use by another run's writer is not waited for here
+            made = S.store.name in set(sa.inspect(conn).get_table_names())
+    if not made:
+        _create(store, create)
+    with store.engine.connect() as conn:
+        with conn.begin():
+            row = conn.execute(sa.select(S.store.c.store_id, S.store.c.schema_version)
+                               .where(S.store.c.id == S.STORE_ROW)).first()
+    if row is None:
+        raise StoreDamaged(f"考核记录库 {store.label} 缺少标识行", f"the record {store.label} lacks its identity row")
+    if row.schema_version > S.SCHEMA_VERSION:
+        raise StoreNewer(f"考核记录库 {store.label} 由较新版本的 kpisheet 创建（结构版本 {row.schema_version}，"
+                         f"本版本支持 {S.SCHEMA_VERSION}）；请升级 kpisheet",
+                         f"the record {store.label} was made by a newer kpisheet (schema {row.schema_version}, this "
+                         f"version knows {S.SCHEMA_VERSION}); upgrade kpisheet")
+    store.store_id, store.schema_version = row.store_id, row.schema_version
+
+
+def _create(store: Store, create: bool) -> None:
+    """Make the tables of a new record (or find them made by a run that got there first)."""
+    with store.engine.connect() as conn:
         conn = conn.execution_options(kpisheet_write=True)
         with conn.begin():
             if store.kind == "postgresql":
                 # two desks creating the record at once: the second waits, then finds it made
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(4711604)"))
             names = set(sa.inspect(conn).get_table_names())
-            if S.store.name not in names:
+            if S.store.name not in names:  # else another run made it while we waited
                 ours = {t.name for t in S.ALL_TABLES}
                 if names & ours or (store.kind == "sqlite" and names):
                     raise StoreForeign(
@@ -360,16 +381,6 @@ def _prepare(store: Store, create: bool) -> None:
                     id=S.STORE_ROW, store_id=str(uuid.uuid4()), schema_version=S.SCHEMA_VERSION,
                     created_at=now_local(), created_by=__version__, generation=0, audit_head=GENESIS,
                     audit_count=0))
-            row = conn.execute(sa.select(S.store.c.store_id, S.store.c.schema_version)
-                               .where(S.store.c.id == S.STORE_ROW)).first()
-    if row is None:
-        raise StoreDamaged(f"考核记录库 {store.label} 缺少标识行", f"the record {store.label} lacks its identity row")
-    if row.schema_version > S.SCHEMA_VERSION:
-        raise StoreNewer(f"考核记录库 {store.label} 由较新版本的 kpisheet 创建（结构版本 {row.schema_version}，"
-                         f"本版本支持 {S.SCHEMA_VERSION}）；请升级 kpisheet",
-                         f"the record {store.label} was made by a newer kpisheet (schema {row.schema_version}, this "
-                         f"version knows {S.SCHEMA_VERSION}); upgrade kpisheet")
-    store.store_id, store.schema_version = row.store_id, row.schema_version
 
 
 def sqlite_integrity(store: Store) -> list[str]:
