@@ -98,7 +98,8 @@ def store_spec(spec: str | Path | None, master: Path | None) -> str | Path:
     return text if is_url(text) else Path(text)
 
 
-def _sqlalchemy_url(text: str) -> sa.engine.URL:
+def database_url(text: str) -> sa.engine.URL:
+    """``text`` as SQLAlchemy's URL, with the PostgreSQL driver kpisheet ships (psycopg 3)."""
     try:
         url = sa.engine.make_url(text)
     except exc.ArgumentError:
@@ -322,7 +323,7 @@ def _open_memory(wait: float) -> Store:
 
 
 def _open_server(text: str, wait: float) -> Store:
-    url = _sqlalchemy_url(text)
+    url = database_url(text)
     if url.drivername.startswith("sqlite"):
         if url.database in (None, "", ":memory:"):
             return _open_memory(wait)

@@ -69,7 +69,7 @@ def test_quotas_hold_after_calibrate_and_every_change_is_logged(master, rulebook
     result = run("calibrate", "--master", str(master))
     assert result.exit_code == 0, result.output
     after = by_id(master, rulebook, PERIOD)
-    eligible = [r for pid, r in after.items() if pid not in ("P01", "P02", "A01")]
+    eligible = [r for pid, r in after.items() if pid not in ("P01", "P02")]
     assert len(eligible) == 20
     assert_quotas(eligible, rulebook)                                              # department pool
     assert_quotas([r for r in eligible if r["team"] == "一组"], rulebook)           # team of >= 10
