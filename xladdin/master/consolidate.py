@@ -40,6 +40,10 @@ from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.signature import SigningKey
 
+from xlsxwriter.exceptions import FileCreateError
+
+from kpisheet.validators.errors import KpisheetError
+from kpisheet.xladdin.kit.files import as_file_error
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.io import MasterReadError, master_tables, write_master
@@ -190,7 +194,15 @@ def _write_view(tx: Tx, master: Path, temp: Path, view: View, rulebook: Rulebook
     data.meta.update({"store_id": _store_id(tx), "record_generation": str(tx.generation), "view_id": view_id,
                       "scope": view.scope.label})
     tables = master_tables(data, rulebook)
-    write_master(temp, data, rulebook, now=tx.now, checkpoint=fault_point, tables=tables)
+    try:
+        write_master(temp, data, rulebook, now=tx.now, checkpoint=fault_point, tables=tables)
+    except OSError as error:  # a full disk, a folder we may not write: one bilingual line, nothing committed
+        if isinstance(error, KpisheetError):
+            raise
+        raise as_file_error(error, master) from None
+    except FileCreateError as error:  # xlsxwriter's wrapper of the same OSError at close
+        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
+        raise as_file_error(cause, master) from None
     fault_point("written")
     m = S.masters
     tx.conn.execute(m.insert().values(**master_row(view_id, master.resolve(), tx.generation, tx.now,

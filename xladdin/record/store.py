@@ -219,7 +219,7 @@ def translate(error: BaseException, label: str) -> StoreError:
         return StoreDamaged(f"考核记录库 {label} 已损坏（{text}）；未改动它，请从备份恢复（见 docs/record.md）",
                             f"the record {label} is damaged ({text}); it was left untouched, restore it from a "
                             "backup (see docs/record.md)")
-    if "full" in low:
+    if "full" in low or "disk i/o" in low:
         return StoreUnreachable(f"磁盘已满，考核记录库 {label} 无法写入；未写入任何内容",
                                 f"the disk is full: the record {label} cannot be written; nothing was written")
     if "readonly" in low or "read-only" in low or "permission" in low or "unable to open" in low:

@@ -152,7 +152,10 @@ def test_cli_rollup_on_a_master(tmp_path, rulebook):
     summary = {(r["period"], r["employee_id"]): r for r in rows(master, rulebook)}
     assert summary[("2026-Q2", "W01")]["final_grade"] == summary[("2026-Q3", "W01")]["final_grade"] == "D"
 
-    result = run("rollup", "--master", str(master), "--year", "2026")
+    # Q1 and Q4 hold nothing: the roll-up names them and stops unless HR goes on
+    refused = run("rollup", "--master", str(master), "--year", "2026")
+    assert refused.exit_code == 1 and "2026-Q1" in refused.output and "2026-Q4" in refused.output
+    result = run("rollup", "--master", str(master), "--year", "2026", "--allow-incomplete")
     assert result.exit_code == 0, result.output
     assert "no decision is automated" in result.output and "王弱" in result.output
     year = {r["employee_id"]: r for r in rows(master, rulebook, L.ANNUAL)}
