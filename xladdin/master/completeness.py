@@ -92,6 +92,12 @@ def require_complete(tx: Tx, periods: Iterable[str], *, allow: bool, step: str, 
         text = "、".join(teams)
         if tx.conn.execute(sa.select(p.c.incomplete).where(p.c.period == period)).scalar() != text:
             tx.conn.execute(sa.update(p).where(p.c.period == period).values(incomplete=text, updated_at=tx.now))
+    reason = "；".join(lines)
+    last = tx.conn.execute(sa.select(S.audit.c.reason).where(S.audit.c.action == W.LOG_INCOMPLETE,
+                                                              S.audit.c.key == step)
+                           .order_by(S.audit.c.seq.desc()).limit(1)).scalar()
+    if last == reason:
+        return lines  # HR's choice for exactly this gap is logged already: a re-run changes nothing
     audit.append(tx, [{"time": tx.now, "action": W.LOG_INCOMPLETE, "key": step, "column": "", "old": "",
                        "new": "--allow-incomplete", "reason": "；".join(lines), "by": tx.user,
                        "period": periods[0] if len(periods) == 1 else None}])
