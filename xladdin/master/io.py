@@ -232,7 +232,9 @@ def master_tables(data: MasterData, rulebook: Rulebook) -> list[SheetTable]:
     columns = L.sheet_columns(rulebook)
     computed = {
         L.DISTRIBUTION: distribution_rows(data.rows(L.SUMMARY), rulebook),
-        L.ANALYSIS: analysis_rows(data.rows(L.DETAIL), rulebook),
+        # the record's view brings 分析 computed from a DataFrame read from the store
+        L.ANALYSIS: data.sheets[L.ANALYSIS] if L.ANALYSIS in data.sheets else analysis_rows(data.rows(L.DETAIL),
+                                                                                            rulebook),
     }
     return [
         SheetTable(name, columns[name], computed[name] if name in computed else data.rows(name),

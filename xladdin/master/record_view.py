@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+import pandas as pd
 import sqlalchemy as sa
 
 from kpisheet.validators.policy.periods import PeriodError, parse_period
@@ -32,7 +33,7 @@ from kpisheet.xladdin.master.layout import MasterData, clean_row
 from kpisheet.xladdin.master.merge import (
     PENDING_MARK, appeal_grades, derive_rows, is_pending, master_meta, summary_sort_key,
 )
-from kpisheet.xladdin.master.views import mark_distribution, period_sort_key
+from kpisheet.xladdin.master.views import analysis_rows, mark_distribution, period_sort_key
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
 from kpisheet.xladdin.record.store import Tx
 
@@ -249,7 +250,17 @@ def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: 
         meta=meta,
         extra_headers={**{name: [] for name in L.STORED_SHEETS}, L.SUMMARY: extra_summary, L.APPEALS: extra_appeals},
     )
+    if detail:
+        data.sheets[L.ANALYSIS] = analysis_rows(indicator_frame(conn, scope), rulebook)
     return View(data, scope, issues, stored)
+
+
+def indicator_frame(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
+    """The scope's indicator rows as a DataFrame read from the record (the input of 分析)."""
+    i = S.indicators
+    columns = ("period", "department", "team", "employee_id", "code", "category", "weight", "score")
+    query = sa.select(*(i.c[c] for c in columns)).where(i.c.period.in_(scope.periods))
+    return pd.DataFrame(conn.execute(query).all(), columns=list(columns))
 
 
 def save_derived(tx: Tx, view: View) -> int:
