@@ -314,12 +314,13 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
     files = [path for path in find_files(inbox) if not is_master_file(master, path)]
     hashes = file_hashes(files)
     opened = store if isinstance(store, Store) else open_store(store, master=master)
-    spool = ReportSpool()
+    spool = None
     label = path_labeller(master)
     try:
         known = _known(opened, [h for h in hashes.values() if h])
         fresh = [path for path in files if hashes[path] is None or hashes[path] not in known]
         settings = batch_settings(rulebook, roster, period, jobs=jobs, signing_key=signing_key)
+        spool = ReportSpool(settings.roster, rulebook)
         if progress is not None:
             progress(0, len(fresh))
         for done, report in enumerate(iter_validate(fresh, settings, jobs=jobs), start=1):
@@ -338,7 +339,8 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
                            lock_wait=lock_wait, store=opened, seen={h for h in hashes.values() if h},
                            accept_older=accept_older, discard_foreign=discard_foreign, scope=scope)
     finally:
-        spool.close()
+        if spool is not None:
+            spool.close()
         if not isinstance(store, Store):
             opened.dispose()
 

@@ -15,13 +15,14 @@ from typing import Callable
 
 from kpisheet.validators.checks.team import FileEmployees
 from kpisheet.validators.report import FileReport
-from kpisheet.validators.validate import file_employees, with_findings
+from kpisheet.validators.validate import file_employees, with_cross_file_findings
 
 from kpisheet.xladdin.record.ingest import Incoming, incoming
 
 
 class ReportSpool:
-    def __init__(self) -> None:
+    def __init__(self, roster=None, rulebook=None) -> None:
+        self._roster, self._rulebook = roster, rulebook
         self._file = tempfile.TemporaryFile(prefix="kpisheet-reports-")
         self._where: dict[str, tuple[int, int]] = {}
         self._added: dict[str, list] = {}
@@ -59,7 +60,7 @@ class ReportSpool:
         offset, size = self._where[path]
         self._file.seek(offset)
         report = pickle.loads(self._file.read(size))
-        return with_findings(report, self._added.get(path, ()))
+        return with_cross_file_findings(report, self._added.get(path, ()), self._roster, self._rulebook)
 
     def close(self) -> None:
         self._file.close()
