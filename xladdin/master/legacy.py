@@ -4,7 +4,7 @@ HR upgrading from a kpisheet without the record has a master that *is* the
 record: its 总表, 指标明细, 提交, 问题, 申诉, 年度, 日志 and 设置 rows are imported
 as they stand (results, submissions, findings, HR's cells as decisions, audit
 entries with their own times), once, before the master is regenerated from
-the record. :func:`merge_in_memory` uses the same import to run the
+the record. :func:`merge` uses the same import to run the
 consolidation rules on a master's rows held in memory.
 """
 
@@ -132,7 +132,7 @@ def _text(value):
     return shown(value)
 
 
-def merge_in_memory(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *, now: dt.datetime,
+def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *, now: dt.datetime,
                     roster: Mapping[str, Employee] | None = None, period: str | None = None,
                     label: Callable[[str], str] = str, user: str = "") -> MergeResult:
     """The consolidation rules on ``old`` (a master's rows) and ``reports``, through a record in memory."""

@@ -155,12 +155,3 @@ def master_meta(rulebook: Rulebook) -> dict[str, str]:
     """The _meta values that, when they differ, mean the master must be rewritten."""
     return {"master_id": L.MASTER_ID, "layout_version": L.LAYOUT_VERSION, "rulebook_id": rulebook.meta.id,
             "rulebook_version": rulebook.meta.version, "rulebook_fingerprint": rulebook.fingerprint()}
-
-
-def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *, now: dt.datetime,
-          roster: Mapping[str, Employee] | None = None, period: str | None = None,
-          label: Callable[[str], str] = str, user: str = "") -> MergeResult:
-    """Merge ``reports`` into ``old`` (a master's rows, or empty) through a record held in memory."""
-    from kpisheet.xladdin.master.legacy import merge_in_memory
-
-    return merge_in_memory(old, reports, rulebook, now=now, roster=roster, period=period, label=label, user=user)

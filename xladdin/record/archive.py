@@ -12,7 +12,6 @@ still inside the retention period is refused. The audit log itself is kept.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 
 from kpisheet.validators.errors import UsageError
 from kpisheet.validators.policy.periods import PeriodError, parse_period
+from kpisheet.xladdin.kit.files import write_atomically
 from kpisheet.xladdin.record import audit, schema as S, words as W
 from kpisheet.xladdin.record.errors import StoreError
 from kpisheet.xladdin.record.store import Store, open_store
@@ -74,40 +74,17 @@ def archive_before(store: Store, before: int, folder: Path, *, retention_years: 
     while target.exists():
         target = folder / f"kpisheet-archive-before-{before}-{today.strftime('%Y%m%d')}-{n}.db"
         n += 1
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     counts: dict[str, int] = {}
-    copy = open_store(temp)
-    try:
-        with store.reading() as conn, copy.writing() as out:
-            for table, column in _BY_PERIOD:
-                rows = [dict(r) for r in conn.execute(sa.select(table).where(table.c[column].in_(periods))).mappings()]
-                _insert(out, table, rows, counts)
-            rows = [dict(r) for r in conn.execute(sa.select(S.decisions).where(
-                S.decisions.c.sheet == W.DECISION_ANNUAL, S.decisions.c.period.in_(years))).mappings()]
-            _insert(out, S.decisions, rows, counts)
-            rows = [dict(r) for r in conn.execute(sa.select(S.annual).where(S.annual.c.year.in_(years))).mappings()]
-            _insert(out, S.annual, rows, counts)
-            subs = [dict(r) for r in conn.execute(sa.select(S.submissions).where(
-                S.submissions.c.period.in_(periods))).mappings()]
-            _insert(out, S.submissions, subs, counts)
-            ids = [s["id"] for s in subs]
-            found = []
-            for start in range(0, len(ids), 500):
-                found += [dict(r) for r in conn.execute(sa.select(S.findings).where(
-                    S.findings.c.submission_id.in_(ids[start:start + 500]))).mappings()]
-            _insert(out, S.findings, found, counts)
-            out.touch()
-        with copy.reading() as check:  # read back before anything leaves the record
-            for name, count in counts.items():
-                table = S.metadata.tables[name]
-                held = check.execute(sa.select(sa.func.count()).select_from(table)).scalar()
-                if held < count:
-                    raise StoreError(f"归档文件校验失败：{name} 应有 {count} 行，只有 {held} 行；记录库未改动",
-                                     f"the archive file check failed: {name} should hold {count} rows and holds "
-                                     f"{held}; the record is untouched")
-    finally:
-        copy.dispose()
-    os.replace(temp, target)
+    ids: list[int] = []
+
+    def write(temp: Path) -> None:
+        copy = open_store(temp)
+        try:
+            _copy_out(store, copy, periods, years, counts, ids)
+        finally:
+            copy.dispose()
+
+    write_atomically(target, write)
     with store.writing() as tx:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -127,6 +104,37 @@ def archive_before(store: Store, before: int, folder: Path, *, retention_years: 
                                      f"{', '.join(periods + years)}", "by": tx.user}])
         tx.touch()
     return ArchiveResult(target, periods, years, counts)
+
+
+def _copy_out(store: Store, copy: Store, periods: list[str], years: list[str], counts: dict[str, int],
+              ids: list[int]) -> None:
+    """Every row of ``periods`` and ``years`` into ``copy``, then read back and counted."""
+    with store.reading() as conn, copy.writing() as out:
+        for table, column in _BY_PERIOD:
+            rows = [dict(r) for r in conn.execute(sa.select(table).where(table.c[column].in_(periods))).mappings()]
+            _insert(out, table, rows, counts)
+        rows = [dict(r) for r in conn.execute(sa.select(S.decisions).where(
+            S.decisions.c.sheet == W.DECISION_ANNUAL, S.decisions.c.period.in_(years))).mappings()]
+        _insert(out, S.decisions, rows, counts)
+        rows = [dict(r) for r in conn.execute(sa.select(S.annual).where(S.annual.c.year.in_(years))).mappings()]
+        _insert(out, S.annual, rows, counts)
+        subs = [dict(r) for r in conn.execute(sa.select(S.submissions).where(
+            S.submissions.c.period.in_(periods))).mappings()]
+        _insert(out, S.submissions, subs, counts)
+        ids.extend(s["id"] for s in subs)
+        found = []
+        for start in range(0, len(ids), 500):
+            found += [dict(r) for r in conn.execute(sa.select(S.findings).where(
+                S.findings.c.submission_id.in_(ids[start:start + 500]))).mappings()]
+        _insert(out, S.findings, found, counts)
+        out.touch()
+    with copy.reading() as check:  # read back before anything leaves the record
+        for name, count in counts.items():
+            held = check.execute(sa.select(sa.func.count()).select_from(S.metadata.tables[name])).scalar()
+            if held < count:
+                raise StoreError(f"归档文件校验失败：{name} 应有 {count} 行，只有 {held} 行；记录库未改动",
+                                 f"the archive file check failed: {name} should hold {count} rows and holds "
+                                 f"{held}; the record is untouched")
 
 
 def _insert(tx, table: sa.Table, rows: list[dict], counts: dict[str, int]) -> None:

@@ -20,7 +20,6 @@ Every driver error is turned into one bilingual :class:`StoreError` kind
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import sqlite3
@@ -34,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from kpisheet import __version__
+from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.record import schema as S
 from kpisheet.xladdin.record.errors import (
     StoreBusy, StoreDamaged, StoreError, StoreForeign, StoreNewer, StoreUnreachable,
@@ -53,10 +53,7 @@ def now_local() -> dt.datetime:
 
 
 def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers and services
-        return ""
+    return current_user()
 
 
 def dumps(value) -> str:

@@ -9,7 +9,7 @@ from tests.support.master_fakes import FakeFinding, make_employee, make_report, 
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import clean_value, empty_master
-from kpisheet.xladdin.master.merge import merge
+from kpisheet.xladdin.master.legacy import merge
 
 T1 = dt.datetime(2026, 4, 1, 9, 0, 0)
 T2 = dt.datetime(2026, 4, 2, 9, 0, 0)

@@ -10,7 +10,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from tests.xladdin.master.test_calibrate_cmd import hr_edit
+from tests.support.master_builders import hr_edit
 
 from kpisheet.validators.rulebook.load import load_rulebook
 from kpisheet.xladdin.cli.app import app

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.paths import REPO_ROOT
-from tests.xladdin.master.test_calibrate_cmd import digest
+from tests.support.master_builders import digest
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.io import read_master
@@ -150,7 +150,7 @@ def test_two_desks_at_once_on_postgresql_both_complete(tmp_path, rulebook, pg_ad
 @pytest.fixture
 def mounted(tmp_path):
     """Mount a small tmpfs (options given) in the test's folder: a real read-only or full file system."""
-    from tests.conftest import require
+    from tests.support.environment import require
 
     made = []
 

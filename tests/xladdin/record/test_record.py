@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.master_fakes import make_employee, make_report, team_employees
-from tests.xladdin.master.test_calibrate_cmd import cell_values, hr_edit  # moving to tests/support (core11)
+from tests.support.master_builders import cell_values, hr_edit
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.consolidate import merge_into_master, rebuild_master
