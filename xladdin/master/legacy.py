@@ -167,8 +167,3 @@ def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *,
             over.append(f"{row['period']} {where}: {row['over_quota']}")
     changed = bool(log_rows) or sheets_differ(old, data, rulebook)
     return MergeResult(data, changed, outcome.files, outcome.employees, over, log_rows)
-
-
-def has_results(conn: sa.Connection) -> bool:
-    return conn.execute(sa.select(S.results.c.period).limit(1)).first() is not None
-

@@ -165,6 +165,12 @@ def examine(tx: Tx, master: Path, rulebook: Rulebook, store_id: str, current: Vi
         generation = None
     view_id = data.meta.get("view_id") or None
     state = MasterState(True, False, generation, view_id)
+    if generation is None and not data.meta.get("store_id") and not _holds_results(tx.conn):
+        # a master from before the record, and an empty record: the master *is* the record so far
+        from kpisheet.xladdin.master.legacy import import_master
+
+        state.edits = import_master(tx, data, rulebook)
+        return state
     problems = foreign_content(tx.conn, master, data, rulebook, view_id, current)
     if problems:
         if not discard_foreign:
@@ -186,6 +192,10 @@ def examine(tx: Tx, master: Path, rulebook: Rulebook, store_id: str, current: Vi
                            "reason": "；".join(problems[:MAX_NAMED]), "by": tx.user}])
     state.edits = store_edits(tx, data, rulebook, generation, master_by=saved_by_of(master)[1] or None)
     return state
+
+
+def _holds_results(conn: sa.Connection) -> bool:
+    return conn.execute(sa.select(S.results.c.period).limit(1)).first() is not None
 
 
 def store_edits(tx: Tx, data: MasterData, rulebook: Rulebook, generation: int | None, *,

@@ -213,3 +213,26 @@ def test_a_server_that_is_down_or_refuses_the_login_is_one_line(pg_admin_url):
     assert "cannot reach" in down.value.message_en or "refused" in down.value.message_en
     with pytest.raises(StoreUnreachable):
         open_store(url.set(username="nobody_here").render_as_string(hide_password=False))
+
+
+def test_a_master_from_before_the_record_is_taken_in_whole(inbox, rulebook, tmp_path):
+    """Upgrading: the old master's rows and HR's cells become the record; nothing of it is lost."""
+    from kpisheet.xladdin.master.io import write_master
+    from kpisheet.xladdin.master.layout import empty_master
+    from kpisheet.xladdin.master.legacy import merge
+
+    _tmp, (a, b) = inbox
+    old = merge(empty_master(), [a], rulebook, now=T1).data
+    next(r for r in old.rows(L.SUMMARY) if r["employee_id"] == "A002").update(
+        calibrated_grade="C", override_reason="旧表中的决定", hr_notes="旧备注")
+    master = tmp_path / "legacy" / "master.xlsx"
+    master.parent.mkdir()
+    old.meta = {k: v for k, v in old.meta.items() if k not in ("store_id", "record_generation", "view_id")}
+    write_master(master, old, rulebook, now=T1)
+    april = make_report(tmp_path / "april" / "三组.xlsx", team_employees(rulebook, "C", 4), team="三组",
+                        period="2026-04")
+    merge_into_master(master, [april], rulebook=rulebook, now=T2)  # a.xlsx is not in this run's inbox
+    rows = {(r["period"], r["employee_id"]): r for r in read_master(master, rulebook).rows(L.SUMMARY)}
+    assert len(rows) == 12 + 4
+    kept = rows[("2026-03", "A002")]
+    assert (kept["calibrated_grade"], kept["final_grade"], kept["hr_notes"]) == ("C", "C", "旧备注")
