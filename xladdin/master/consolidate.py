@@ -307,6 +307,7 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
     from kpisheet.validators.reading.file_search import find_files
     from kpisheet.validators.validate import batch_settings, cross_file_findings, iter_validate
 
+    from kpisheet.xladdin.master.accepted import accepted_submissions
     from kpisheet.xladdin.master.spool import ReportSpool
 
     master = Path(master)
@@ -328,7 +329,9 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
             spool.items[-1].codes = sorted({f.code for f in report.findings if f.severity == "error"})
             if progress is not None:
                 progress(done, len(fresh))
-        extra = cross_file_findings(spool.summaries + _accepted_summaries(opened, spool), settings.roster)
+        # without a roster, the teams' accepted submissions in the record say who belongs where
+        accepted = accepted_submissions(opened) if roster is None else None
+        extra = cross_file_findings(spool.summaries + _accepted_summaries(opened, spool), settings.roster, accepted)
         for path, findings in extra.items():
             if any(i.path == path for i in spool.items):
                 spool.add_findings(path, findings)
