@@ -116,3 +116,25 @@ def _signing_key_in_tmp(monkeypatch, tmp_path):
     from kpisheet.xladdin.kit.signing_key import KEY_ENV
 
     monkeypatch.setenv(KEY_ENV, str(tmp_path / "key" / "kpisheet.key"))
+
+# --- the cycle record on SQLite and on a real PostgreSQL server (see tests/support/postgres.py) -----
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """A PostgreSQL server for the session: KPISHEET_TEST_PG_URL, or a throwaway one; required under CI."""
+    from tests.support.postgres import throwaway_server
+
+    with throwaway_server() as (url, why):
+        require(url is not None, f"a PostgreSQL server ({why})")
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_spec(request, tmp_path):
+    """What --store names, once for an SQLite file and once for a fresh database on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "kpisheet.db")
+    from tests.support.postgres import fresh_database
+
+    return fresh_database(request.getfixturevalue("pg_admin_url"))

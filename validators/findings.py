@@ -600,6 +600,20 @@ _KINDS: tuple[FindingKind, ...] = (
          "The team's grade distribution exceeds the forced-distribution quota (enforced at calibration by department)."),
         {"sheet": "汇总", "grade": "S", "count": 3, "value": "25%", "expected": "10%"},
     ),
+    _kind(
+        "team-older-than-accepted", "error",
+        ("比已接受的版本更旧", "Older than the accepted file"),
+        ("本表保存于 {value}，早于本团队本期已接受的 {other}（保存于 {expected}），未采用。",
+         "this workbook was saved at {value}, before {other}, the accepted file of this team and period (saved at "
+         "{expected}); it was not taken."),
+        ("如确需以此版本为准，请重新保存后提交，或由 HR 以 --accept-older 汇总（将记入日志）。",
+         "If this version is the right one, save it again and resubmit, or HR consolidates with --accept-older "
+         "(logged)."),
+        ("同一团队同一期间已有较新的有效提交；较旧的草稿在之后的汇总中到达时不会替换它。",
+         "The team already has a newer accepted submission for the period; an older draft arriving in a later run "
+         "does not replace it."),
+        {"value": "2026-04-01 09:00", "expected": "2026-04-03 17:30", "other": "inbox/考核表_一组.xlsx"},
+    ),
     # --- master- : HR's master workbook (found at consolidation, shown in its 问题 sheet) -----
     _kind(
         "master-grade-invalid", "warning",
@@ -638,6 +652,19 @@ _KINDS: tuple[FindingKind, ...] = (
          "Two teams' accepted submissions of one period both hold the same employee; the master can take only one."),
         {"sheet": "总表", **_WHO, "period": "2026-03", "first": "inbox/考核表_一组.xlsx",
          "second": "inbox/考核表_二组.xlsx"},
+    ),
+    _kind(
+        "master-override-pending", "warning",
+        ("校准等级缺少调整理由", "Calibrated grade without a reason"),
+        ("{sheet}!{cell}：员工 {employee_id} 的校准等级“{value}”没有调整理由，暂不生效：最终等级仍为 {expected}，"
+         "通知书暂不生成。",
+         "{sheet}!{cell}: employee {employee_id}'s calibrated grade {value} has no override reason and is pending: "
+         "the final grade stays {expected} and no notice is written until it is resolved."),
+        ("请在“调整理由”栏写明理由，或清空校准等级。", "Write the reason in the override-reason column, or clear the grade."),
+        ("强制分布之外的调整必须有书面理由；没有理由的校准等级记为待定，不计入最终等级。",
+         "An override needs a written justification; a calibrated grade without one is stored as pending and never "
+         "applied."),
+        {"sheet": "总表", "cell": "T5", "employee_id": "E1003", "value": "S", "expected": "A"},
     ),
     _kind(
         "master-log-shortened", "warning",

@@ -19,7 +19,7 @@ import os
 import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from kpisheet.validators.checks import (
     actuals as checks_actuals, goals as checks_goals, roles as checks_roles, scores as checks_scores,
@@ -157,7 +157,8 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     cells = {}
     for s in book.summary:
         cells.setdefault(s.employee_id, s.address("employee_id"))
-    extra = {"summary_cells": cells, "calculated": facts.calculated, "phase": settings.phase}
+    extra = {"summary_cells": cells, "calculated": facts.calculated, "phase": settings.phase,
+             "saved_at": facts.saved_at, "saved_by": facts.saved_by}
     return report(book, employee_outcomes(recomputed, rulebook), extra)
 
 
@@ -281,49 +282,80 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
     in this process after each file.
     """
     files = find_files(paths)
-    if isinstance(approved_goals, (str, Path)):
-        approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
-    settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, cross_file=True,
-                                       signing_key=signing_key)
+    settings = batch_settings(rulebook, roster, period, phase, approved_goals, jobs, signing_key=signing_key)
     total = len(files)
     if progress is not None:
         progress(0, total)
     reports: dict[str, FileReport] = {}
-    done = 0
-    if files:
-        from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
-
-        for path, outcome in run_isolated(_validate_in_worker, files, jobs, initializer=_install_settings,
-                                          initargs=(pickle.dumps(settings, pickle.HIGHEST_PROTOCOL),)):
-            if isinstance(outcome, WorkerFailure):
-                outcome = FileReport(str(path), None, status_of(outcome.findings), findings=outcome.findings,
-                                     extra={"worker": outcome.detail})
-            reports[str(path)] = outcome
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    for done, report in enumerate(iter_validate(files, settings, jobs=jobs), start=1):
+        reports[report.path] = report
+        if progress is not None:
+            progress(done, total)
     ordered = [reports[str(path)] for path in files]
     return add_cross_file_findings(ordered, settings.roster, rulebook, accepted)
+
+
+def batch_settings(rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
+                   phase: str = "scoring", approved_goals: ApprovedIndex | str | Path | None = None,
+                   jobs: int | None = None, *, signing_key: SigningKey | None = None) -> ValidationSettings:
+    """The settings of a batch whose cross-file checks are made after the per-file ones."""
+    if isinstance(approved_goals, (str, Path)):
+        approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
+    return ValidationSettings.make(rulebook, roster, period, phase, approved_goals, cross_file=True,
+                                   signing_key=signing_key)
+
+
+def iter_validate(files: Sequence[str | Path], settings: ValidationSettings, *,
+                  jobs: int | None = None) -> Iterator[FileReport]:
+    """Each file's report as its worker finishes (completion order), without the cross-file findings.
+
+    For callers that keep only a summary of each report (consolidation streams
+    them into the cycle record, so its memory does not grow with the files):
+    :func:`cross_file_findings` then works from :func:`file_employees` summaries
+    and :func:`with_cross_file_findings` adds them to a report.
+    """
+    if not files:
+        return
+    from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
+
+    for path, outcome in run_isolated(_validate_in_worker, files, jobs, initializer=_install_settings,
+                                      initargs=(pickle.dumps(settings, pickle.HIGHEST_PROTOCOL),)):
+        if isinstance(outcome, WorkerFailure):
+            outcome = FileReport(str(path), None, status_of(outcome.findings), findings=outcome.findings,
+                                 extra={"worker": outcome.detail})
+        yield outcome
+
+
+def file_employees(report: FileReport) -> checks_team.FileEmployees | None:
+    """What the cross-file checks need of one report (None when it was not read as a team workbook)."""
+    if "summary_cells" not in report.extra:
+        return None
+    return checks_team.FileEmployees(report.path, report.period, report.department, report.team,
+                                     report.extra["summary_cells"], rejected=report.status == "error")
+
+
+def cross_file_findings(files: Sequence[checks_team.FileEmployees], roster: Mapping[str, Employee] | None,
+                        accepted: checks_team.AcceptedTeams | None = None) -> dict[str, list[Finding]]:
+    """path -> findings one file gets for what other files hold (see checks_team.cross_file_findings)."""
+    return checks_team.cross_file_findings(files, roster, accepted)
+
+
+def with_cross_file_findings(report: FileReport, more: Sequence[Finding], roster: Mapping[str, Employee] | None,
+                             rulebook: Rulebook | None = None) -> FileReport:
+    """``report`` with its cross-file findings added, named as the file's own findings are (the names the
+    file gave its people, else the roster's), each once, its status recomputed."""
+    if not more:
+        return report
+    own = Names({e.employee_id: e.name for e in report.employees if e.name})
+    names = own.merged(finding_names(rulebook, roster))
+    findings = _unique(list(report.findings) + [with_names(f, names) for f in more])
+    return replace(report, findings=tuple(findings), status=status_of(findings))
 
 
 def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Employee] | None,
                             rulebook: Rulebook | None = None,
                             accepted: checks_team.AcceptedTeams | None = None) -> list[FileReport]:
     """The reports with the cross-file team findings added (see checks_team.cross_file_findings)."""
-    files = [checks_team.FileEmployees(r.path, r.period, r.department, r.team, r.extra.get("summary_cells", {}),
-                                       rejected=r.status == "error")
-             for r in reports if "summary_cells" in r.extra]
+    files = [f for f in map(file_employees, reports) if f is not None]
     extra = checks_team.cross_file_findings(files, roster, accepted)
-    out = []
-    for r in reports:
-        more = extra.get(r.path)
-        if more:
-            # named as the file's own findings are: the names the file gave its people, else the roster's
-            own = Names({e.employee_id: e.name for e in r.employees if e.name})
-            names = own.merged(finding_names(rulebook, roster))
-            more = [with_names(f, names) for f in more]
-            findings = _unique(list(r.findings) + more)
-            r = replace(r, findings=tuple(findings), status=status_of(findings))
-        out.append(r)
-    return out
-
+    return [with_cross_file_findings(r, extra.get(r.path, ()), roster, rulebook) for r in reports]

@@ -243,3 +243,14 @@ def year_score(quarter_scores: Mapping[Period | str, float | None], year: Period
     if weight_sum == 0:
         return None
     return round_half_up(weighted / weight_sum, rulebook.scoring.decimals)
+
+
+def canonical_text(text) -> str | None:
+    """A period as keys use it: '2026年3月' and '2026-03' are one period ("2026-03"); text kpisheet cannot
+    read as a period is kept as it is, so it still names something; None for nothing."""
+    if text is None or text == "":
+        return None
+    try:
+        return str(parse_period(text))
+    except (PeriodError, TypeError, ValueError):
+        return str(text)

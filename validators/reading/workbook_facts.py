@@ -27,6 +27,9 @@ _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
 _APPLICATION = re.compile(rb"<(?:[\w.-]+:)?Application>([^<]*)<")
 _PROPERTY = re.compile(
     rb"""<(?:[\w.-]+:)?property\b[^>]*?\bname\s*=\s*["']([^"']*)["'][^>]*>\s*<(?:[\w.-]+:)?lpwstr>([^<]*)<""")
+# docProps/core.xml: when and by whom the workbook was last saved (orders two drafts of one team)
+_MODIFIED = re.compile(rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]*)<")
+_MODIFIED_BY = re.compile(rb"<(?:[\w.-]+:)?lastModifiedBy\b[^>]*>([^<]*)<")
 _MAX_PART = 4 * 1024 * 1024  # these parts are a few KB; anything bigger is not read
 # Writers that never calculate formulas: their cached results are placeholders.
 _NON_CALCULATING = (b"openpyxl", b"xlsxwriter")
@@ -37,6 +40,8 @@ class WorkbookFacts:
     calculated: bool  # cached formula results were computed by a spreadsheet program
     application: str = ""
     properties: dict[str, str] = field(default_factory=dict)  # kpisheet custom properties, prefix removed
+    saved_at: str = ""     # docProps/core.xml dcterms:modified, as written (W3CDTF, usually UTC "...Z")
+    saved_by: str = ""     # docProps/core.xml cp:lastModifiedBy
 
 
 def workbook_facts(data: bytes) -> WorkbookFacts:
@@ -47,6 +52,7 @@ def workbook_facts(data: bytes) -> WorkbookFacts:
             workbook = _part(archive, parts, "xl/workbook.xml")
             app = _part(archive, parts, "docProps/app.xml")
             custom = _part(archive, parts, "docProps/custom.xml")
+            core = _part(archive, parts, "docProps/core.xml")
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return WorkbookFacts(calculated=False)
     match = _APPLICATION.search(app)
@@ -55,7 +61,25 @@ def workbook_facts(data: bytes) -> WorkbookFacts:
         calculated=_calculated(workbook, application),
         application=_text(application),
         properties=_properties(custom),
+        saved_at=_first(_MODIFIED, core),
+        saved_by=_first(_MODIFIED_BY, core),
     )
+
+
+def saved_by_of(path) -> tuple[str, str]:
+    """(saved at, saved by) from docProps/core.xml of the package at ``path`` ('' when unknown)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = {info.filename: info for info in archive.infolist()}
+            core = _part(archive, parts, "docProps/core.xml")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "", ""
+    return _first(_MODIFIED, core), _first(_MODIFIED_BY, core)
+
+
+def _first(pattern: re.Pattern[bytes], part: bytes) -> str:
+    match = pattern.search(part)
+    return _text(match.group(1)) if match else ""
 
 
 def _part(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str) -> bytes:

@@ -12,6 +12,7 @@ import typer
 
 from kpisheet import __version__
 from kpisheet.xladdin.cli import actuals, addin, consolidate, demo, forms, hr, key, rules, validate
+from kpisheet.xladdin.cli import archive, export, master_cmd, status, store
 from kpisheet.xladdin.cli.base import KpisheetGroup
 
 app = typer.Typer(
@@ -38,5 +39,6 @@ def main(version: bool = typer.Option(False, "--version", callback=_print_versio
     """kpisheet: 绩效考核表格工具 / appraisal workbook tool."""
 
 
-for _module in (rules, forms, actuals, validate, consolidate, hr, key, addin, demo):
+for _module in (rules, forms, actuals, validate, consolidate, status, hr, master_cmd, export, archive, store, key, addin,
+                demo):
     _module.register(app)

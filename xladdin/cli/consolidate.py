@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kpisheet.validators.errors import UsageError
+from kpisheet.xladdin.cli.record_options import discard_option, scope_choice, store_option, year_option
 from kpisheet.xladdin.kit.console import make_console, write_json
 from kpisheet.xladdin.kit.inputs import load_inputs
 from kpisheet.xladdin.kit.progress import counting
@@ -83,6 +84,12 @@ def register(app: typer.Typer) -> None:
         output: str = typer.Option("table", "--format", help="table | json"),
         key: Optional[Path] = typer.Option(
             None, "--key", help="HR 签名密钥文件（默认 KPISHEET_KEY 或 ~/.kpisheet/kpisheet.key）/ HR's signing key"),
+        store: Optional[str] = store_option(),
+        year: Optional[int] = year_option(),
+        accept_older: bool = typer.Option(False, "--accept-older",
+                                          help="接受比已接受版本更旧的文件（记入日志）/ take a file older than the accepted "
+                                               "one (logged)"),
+        discard_foreign: bool = discard_option(),
     ) -> None:
         """汇总：校验收件箱并合并到 HR 汇总表 / validate an inbox and merge it into the HR master."""
         from kpisheet.xladdin.master.consolidate import consolidate
@@ -97,13 +104,14 @@ def register(app: typer.Typer) -> None:
         signing_key, notice = checking_key(key)
         if notice:
             make_console(stderr=True).print(Text("! " + " / ".join(notice), style="yellow"), soft_wrap=True)
+        options = {"store": store, "accept_older": accept_older, "discard_foreign": discard_foreign,
+                   "scope": scope_choice(year, None), "signing_key": signing_key}
         if output == "json":
-            result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
-                                 signing_key=signing_key)
+            result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs, **options)
             write_json(result.to_dict())
         else:
             with counting(make_console(stderr=True), "校验 validating") as progress:
                 result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs,
-                                     progress=progress, signing_key=signing_key)
+                                     progress=progress, **options)
             _print_summary(result, make_console())
         raise typer.Exit(result.exit_code)

@@ -15,6 +15,7 @@ master is then untouched.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -29,14 +30,55 @@ from kpisheet.xladdin.kit.console import make_console
 from kpisheet.xladdin.kit.inputs import date_option, load_inputs
 from kpisheet.xladdin.kit.progress import progress_bar
 from kpisheet.xladdin.kit.user import current_user
-from kpisheet.xladdin.master.consolidate import update_master
+from kpisheet.xladdin.cli.record_options import discard_option, incomplete_option, store_option, year_option
+from kpisheet.xladdin.master.consolidate import ScopeChoice, update_master
 from kpisheet.xladdin.master.layout import APPEALS
 
 EXIT_ATTENTION = EXIT_FINDINGS
 
 
-def _check_master(master: Path) -> None:
-    if not master.is_file():
+@dataclass(frozen=True)
+class RecordArgs:
+    """The cycle-record options every HR command takes."""
+
+    store: str | None = None
+    year: int | None = None
+    allow_incomplete: bool = False
+    discard_foreign: bool = False
+
+    def scope(self, period: str | None = None) -> ScopeChoice:
+        if self.year is None and period:
+            from kpisheet.validators.policy.periods import parse_period
+
+            return ScopeChoice(year=parse_period(period).year)
+        return ScopeChoice(year=self.year)
+
+
+def _update(master: Path, rulebook, change, args: RecordArgs, *, period: str | None = None, step: str = "",
+            year: int | None = None, state: str | None = None):
+    """``change`` on the master's view, refusing incomplete periods for the steps that need them."""
+    from kpisheet.xladdin.master.completeness import require_complete
+    from kpisheet.xladdin.master.write_back import advance_period
+
+    chosen: list[str] = []
+
+    def check(tx, view):
+        periods = [period] if period else [p for p in view.scope.periods if p in {
+            r.get("period") for r in view.data.rows("总表")}]
+        chosen.extend(periods)
+        if step:
+            require_complete(tx, periods, allow=args.allow_incomplete, step=step, year=year, rulebook=rulebook)
+
+    def after(tx, _outcome):
+        if state:
+            advance_period(tx, chosen, state)
+
+    return update_master(master, rulebook, change, store=args.store, scope=args.scope(period),
+                         discard_foreign=args.discard_foreign, check=check, after=after)
+
+
+def _check_master(master: Path, store: str | None = None) -> None:
+    if store is None and not master.is_file() and not (master.resolve().parent / "kpisheet.db").is_file():
         raise UsageError(f"找不到汇总表 {master}：请先运行 kpisheet consolidate 生成汇总表，或检查 --master 路径",
                          f"no master at {master}: run kpisheet consolidate first, or check --master")
 
@@ -110,11 +152,11 @@ def _print_calibration(console: Console, outcome, rulebook) -> None:
     for where, zh, en, style in notes:
         console.print(Text(f"• [{where}] {zh} / {en}", style=style))
     if any(n.code == "calibration-override-reason" for d in outcome.departments for n in d.result.problems):
-        # consolidation still takes HR's typed grade as the final grade; say what that means for the quotas
-        console.print(Text("  上述无理由的校准等级未计入名额计算，但在补写理由或清空之前，最终等级仍按 HR 所填等级，"
-                           "分布可能超出名额 / a grade without a reason is left out of the quota count, yet it still "
-                           "sets the final grade until HR adds the reason or clears it, so the quotas may not hold",
-                           style="red"))
+        # a grade without its reason is pending: say what that means for the employee
+        console.print(Text("  上述无理由的校准等级为待定：不计入名额、不作为最终等级（按系统等级），该员工的通知书暂不生成，"
+                           "直到补写理由或清空 / a grade without a reason is pending: it is not counted, not the final "
+                           "grade (the system grade stands) and stops the employee's notice until HR adds the reason "
+                           "or clears it", style="red"))
     if outcome.ineligible:
         table = Table(title=f"不参与强制分布 Not in the distribution（{len(outcome.ineligible)}）", title_justify="left")
         for head in ("期间 Period", "工号 ID", "姓名 Name"):
@@ -129,17 +171,17 @@ def _print_calibration(console: Console, outcome, rulebook) -> None:
 
 
 def _calibrate(master: Path, rules: Path | None, roster: Path | None, department: str | None,
-               period: str | None, today: str | None) -> None:
+               period: str | None, today: str | None, args: RecordArgs = RecordArgs()) -> None:
     from kpisheet.xladdin.master.apply_calibration import calibrate_master
 
-    _check_master(master)
+    _check_master(master, args.store)
     rulebook, people, period = load_inputs(rules, roster, period)
     on = date_option(today, "--today")
     by_id = {p.employee_id: p for p in people} if people else None
     user = current_user()
-    outcome, backup = update_master(master, rulebook, lambda data: calibrate_master(
+    outcome, backup = _update(master, rulebook, lambda data: calibrate_master(
         data, rulebook, now=dt.datetime.now(), roster=by_id, department=department, period=period, today=on,
-        user=user))
+        user=user), args, period=period, step="calibrate", state="calibrated")
     console = make_console()
     if not outcome.departments:
         console.print(Text("✗ 汇总表中没有符合条件的记录 / no rows in the master match --period/--department",
@@ -153,14 +195,16 @@ def _calibrate(master: Path, rules: Path | None, roster: Path | None, department
 
 # --- rollup -------------------------------------------------------------------
 
-def _rollup(master: Path, rules: Path | None, year: int) -> None:
+def _rollup(master: Path, rules: Path | None, year: int, args: RecordArgs = RecordArgs()) -> None:
     from kpisheet.xladdin.master.rollup import LEGAL_NOTE_EN, LEGAL_NOTE_ZH, rollup_master
 
-    _check_master(master)
+    _check_master(master, args.store)
+    args = RecordArgs(args.store, year, args.allow_incomplete, args.discard_foreign)
     rulebook, _people, _period = load_inputs(rules, None, None)
     user = current_user()
-    outcome, backup = update_master(master, rulebook,
-                              lambda data: rollup_master(data, rulebook, year, now=dt.datetime.now(), user=user))
+    outcome, backup = _update(master, rulebook,
+                              lambda data: rollup_master(data, rulebook, year, now=dt.datetime.now(), user=user),
+                              args, step="rollup", year=year)
     console = make_console()
     console.print(Text(f"年度汇总 {year}：{outcome.employees} 人 / annual roll-up {year}: {outcome.employees} employees"))
     for title, lines in ((f"连续{rulebook.outcomes.consecutive_d_review}期及以上最低等级 Consecutive lowest grade",
@@ -182,18 +226,19 @@ def _rollup(master: Path, rules: Path | None, year: int) -> None:
 # --- appeals ------------------------------------------------------------------
 
 def _appeals(master: Path, rules: Path | None, period: str | None, published: str | None,
-             today: str | None) -> None:
+             today: str | None, args: RecordArgs = RecordArgs()) -> None:
     from kpisheet.xladdin.master.appeals import refresh_appeals
 
-    _check_master(master)
+    _check_master(master, args.store)
     if (period is None) != (published is None):
         raise UsageError("--period 和 --published 需同时给出", "--period and --published go together")
     rulebook, _people, period = load_inputs(rules, None, period)
     day, on = date_option(published, "--published"), date_option(today, "--today")
     user = current_user()
 
-    outcome, backup = update_master(master, rulebook, lambda data: refresh_appeals(
-        data, rulebook, now=dt.datetime.now(), today=on, user=user, publish=(period, day) if day else None))
+    outcome, backup = _update(master, rulebook, lambda data: refresh_appeals(
+        data, rulebook, now=dt.datetime.now(), today=on, user=user, publish=(period, day) if day else None), args,
+        period=period)
     console = make_console()
     count = len(outcome.data.rows(APPEALS))
     console.print(Text(f"申诉 {count} 条已核算期限 / {count} appeal(s) checked"))
@@ -205,11 +250,11 @@ def _appeals(master: Path, rules: Path | None, period: str | None, published: st
 # --- notices ------------------------------------------------------------------
 
 def _notices(master: Path, rules: Path | None, period: str, out: Path, department: str | None,
-             published: str | None, pdf: bool, force: bool) -> None:
+             published: str | None, pdf: bool, force: bool, args: RecordArgs = RecordArgs()) -> None:
     from kpisheet.xladdin.master.appeals import published_on, refresh_appeals
     from kpisheet.xladdin.master.notices import SHEET_NAME, build_notices, write_notices
 
-    _check_master(master)
+    _check_master(master, args.store)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out 不是文件夹：{out}", f"--out is not a folder: {out}")
     rulebook, _people, period = load_inputs(rules, None, period)
@@ -228,7 +273,7 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
         chosen["day"] = wanted or published_on(data.meta, period) or now.date()
         return refresh_appeals(data, rulebook, now=now, user=user, publish=(period, chosen["day"]))
 
-    outcome, backup = update_master(master, rulebook, change)
+    outcome, backup = _update(master, rulebook, change, args, period=period, step="notices", state="published")
     notices, skipped = build_notices(outcome.data, rulebook, period, chosen["day"], department=department)
     console = make_console()
     if not notices:
@@ -257,13 +302,19 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
         console.print(Text("未找到 LibreOffice（soffice），已跳过 PDF；安装 LibreOffice 后重新运行即可生成 PDF / "
                            "LibreOffice (soffice) not found: PDFs skipped; install it and run again", style="yellow"))
     for row in skipped:
-        console.print(Text(f"• {row.get('employee_id')} {row.get('name') or ''}：没有最终等级，未生成通知书 / "
-                           f"no final grade, no notice", style="yellow"))
+        if row.get("final_grade"):
+            console.print(Text(f"• {row.get('employee_id')} {row.get('name') or ''}：校准等级“{row.get('calibrated_grade')}”"
+                               "缺少调整理由（待定），通知书暂不生成 / a pending override without a reason: no notice "
+                               "until HR resolves it", style="red"))
+        else:
+            console.print(Text(f"• {row.get('employee_id')} {row.get('name') or ''}：没有最终等级，未生成通知书 / "
+                               f"no final grade, no notice", style="yellow"))
     for line in failures:
         console.print(Text(f"✗ {line}", style="red"))
     _print_appeals(console, outcome)
     _written(console, master, outcome.changed, backup, len(outcome.log_rows))
-    raise typer.Exit(2 if failures else 0)
+    pending = [row for row in skipped if row.get("final_grade")]
+    raise typer.Exit(2 if failures else (EXIT_ATTENTION if pending else 0))
 
 
 def register(app: typer.Typer) -> None:
@@ -279,18 +330,26 @@ def register(app: typer.Typer) -> None:
         roster: Optional[Path] = typer.Option(None, "--roster",
                                               help="花名册：试用、长假、在岗月数 / roster for eligibility"),
         today: Optional[str] = typer.Option(None, "--today", help="申诉逾期按此日判断（默认今天）/ date for overdue"),
+        store: Optional[str] = store_option(),
+        year: Optional[int] = year_option(),
+        allow_incomplete: bool = incomplete_option(),
+        discard_foreign: bool = discard_option(),
     ) -> None:
         """校准：按强制分布写入校准等级（HR 已定的保留并计入名额）/ apply the forced distribution."""
-        _calibrate(master, rules, roster, department, period, today)
+        _calibrate(master, rules, roster, department, period, today,
+                   RecordArgs(store, year, allow_incomplete, discard_foreign))
 
     @app.command("rollup")
     def rollup_command(
         master: Path = typer.Option(..., "--master", help=master_help),
         year: int = typer.Option(..., "--year", min=2000, max=2100, help="年度 / year, e.g. 2026"),
         rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+        store: Optional[str] = store_option(),
+        allow_incomplete: bool = incomplete_option(),
+        discard_foreign: bool = discard_option(),
     ) -> None:
         """年度汇总：季度/年度得分、改进计划与连续D标记（仅标记）/ annual roll-up and flags (flags only)."""
-        _rollup(master, rules, year)
+        _rollup(master, rules, year, RecordArgs(store, year, allow_incomplete, discard_foreign))
 
     @app.command("appeals")
     def appeals_command(
@@ -299,9 +358,12 @@ def register(app: typer.Typer) -> None:
         published: Optional[str] = typer.Option(None, "--published", help="结果公布日期 / publication date, 2026-10-09"),
         today: Optional[str] = typer.Option(None, "--today", help="逾期按此日判断（默认今天）/ date for overdue"),
         rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+        store: Optional[str] = store_option(),
+        year: Optional[int] = year_option(),
+        discard_foreign: bool = discard_option(),
     ) -> None:
         """申诉：按工作日计算申诉期限、标记逾期，改定等级计入最终等级 / appeal deadlines, flags, revised grades."""
-        _appeals(master, rules, period, published, today)
+        _appeals(master, rules, period, published, today, RecordArgs(store, year, False, discard_foreign))
 
     @app.command("notices")
     def notices_command(
@@ -315,6 +377,10 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="覆盖本期已生成的通知书 / overwrite this period's notices",
                                    show_default=False),
         rules: Optional[Path] = typer.Option(None, "--rules", help=rules_help),
+        store: Optional[str] = store_option(),
+        allow_incomplete: bool = incomplete_option(),
+        discard_foreign: bool = discard_option(),
     ) -> None:
         """通知书：每位员工一份绩效结果通知书（xlsx，另有 PDF）/ one result notice per employee."""
-        _notices(master, rules, period, out, department, published, pdf, force)
+        _notices(master, rules, period, out, department, published, pdf, force,
+                 RecordArgs(store, None, allow_incomplete, discard_foreign))

@@ -61,6 +61,7 @@ GOALS = {
     "openpyxl_vs_validate": (">=", 8.0),
     "workers2_speedup": (">=", 1.7),
     "consolidate_vs_validate": ("<=", 1.5),
+    "reconsolidate_one_vs_full": ("<=", 0.1),
     "master_write_vs_xlsxwriter": ("<=", 1.2),
 }
 PER_FILE_SAMPLE = 100      # files timed one by one for validation vs calamine
@@ -126,6 +127,7 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
             _workers(results, corpus, rulebook, min(repeats, 3), progress)
             master = _consolidate_vs_validate(results, corpus, rulebook, folder / MASTERS_DIR, min(repeats, 3),
                                               progress)
+            _reconsolidate(results, corpus, rulebook, folder / MASTERS_DIR, min(repeats, 3), progress)
             _master_write(results, master, rulebook, folder / MASTERS_DIR, master_rows, min(repeats, 3), progress)
             _peak_rss(results, corpus, folder, progress)
             results.machine["load_average_end"] = _load_average()
@@ -318,7 +320,11 @@ def _consolidate_vs_validate(results: BenchResults, corpus: Corpus, rulebook: Ru
     masters: list[Path] = []
 
     def whole() -> float:
-        master = folder / f"master_{len(masters)}.xlsx"
+        # each round into an empty record of its own: the figure is a first consolidation
+        master = folder / f"master_{len(masters)}" / "master.xlsx"
+        master.parent.mkdir(parents=True, exist_ok=True)
+        for old in master.parent.iterdir():
+            old.unlink() if old.is_file() else shutil.rmtree(old)
         masters.append(master)
         took = _clock(lambda: consolidate([inbox], master, rulebook=rulebook, roster=roster, period=PERIOD))
         progress.advance(task)
@@ -329,6 +335,48 @@ def _consolidate_vs_validate(results: BenchResults, corpus: Corpus, rulebook: Ru
 
     _paired("consolidate_vs_validate", results, repeats, whole, alone, lambda a, b: a / b)
     return masters[-1]
+
+
+def changed_copy(source: Path, target: Path, stamp: str) -> None:
+    """``source`` saved again later: the same cells, a new docProps modified time (so a new SHA-256)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            new.writestr(info, data)
+
+
+def _reconsolidate(results: BenchResults, corpus: Corpus, rulebook: Rulebook, folder: Path, repeats: int,
+                   progress: Progress) -> None:
+    """Re-consolidation after one file of the inbox changed, against the first consolidation of that inbox."""
+    from kpisheet.xladdin.master.consolidate import consolidate
+
+    roster = list(corpus.roster)
+    task = progress.add_task(f"改一个文件后重新汇总 re-consolidate one changed file（× {repeats}）", total=repeats)
+    pairs = []
+    for r in range(repeats):
+        work = folder / f"reconsolidate_{r}"
+        if work.exists():
+            shutil.rmtree(work)
+        inbox = work / "inbox"
+        inbox.mkdir(parents=True)
+        for path in corpus.files:
+            os.link(path, inbox / path.name)  # the same files, no copying
+        master = work / "master.xlsx"
+        full = _clock(lambda: consolidate([inbox], master, rulebook=rulebook, roster=roster, period=PERIOD))
+        victim = inbox / corpus.files[r * 7 % len(corpus.files)].name
+        victim.unlink()
+        changed_copy(corpus.files[r * 7 % len(corpus.files)], victim, f"2099-01-0{r + 1}T09:00:00Z")
+        one = _clock(lambda: consolidate([inbox], master, rulebook=rulebook, roster=roster, period=PERIOD))
+        pairs.append([one, full])
+        progress.advance(task)
+        shutil.rmtree(work, ignore_errors=True)
+    results.pairs["reconsolidate_one_vs_full"] = [[round(a, 4), round(b, 4)] for a, b in pairs]
+    results.ratios["reconsolidate_one_vs_full"] = round(statistics.median(a / b for a, b in pairs), 3)
 
 
 # --- the master writer vs bare xlsxwriter ---------------------------------------------------------
@@ -452,10 +500,10 @@ def _child(mode: str, corpus_folder: str, teams: str, files: str, work: str) -> 
     if mode == "validate":
         validate_paths(chosen, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
     else:
-        master = Path(work) / f"rss_master_{files}.xlsx"
-        if master.exists():
-            master.unlink()
-        consolidate(chosen, master, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+        home = Path(work) / f"rss_{files}"  # a master and an empty record of its own
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        consolidate(chosen, home / "master.xlsx", rulebook=rulebook, roster=corpus.roster, period=PERIOD)
 
 
 # --- the machine --------------------------------------------------------------------------------
@@ -513,6 +561,7 @@ _RATIO_LABELS = {
     "openpyxl_vs_validate": "openpyxl 脚本 / kpisheet 校验 naive openpyxl / kpisheet",
     "workers2_speedup": "1 进程 / 2 进程 1 worker / 2 workers",
     "consolidate_vs_validate": "汇总 / 仅校验 consolidation / validation alone",
+    "reconsolidate_one_vs_full": "改一个文件后重新汇总 / 首次汇总 re-consolidation, one file changed / first run",
     "master_write_vs_xlsxwriter": "写汇总表 / 裸 xlsxwriter master writer / bare xlsxwriter",
     "validate_vs_calamine_whole_file": "校验 / calamine 读整个文件 validation / calamine reading every sheet",
     "validate_file_vs_calamine": "单文件接口 / calamine 读取 validate_file (single-file API) / calamine read",

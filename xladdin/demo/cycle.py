@@ -71,8 +71,10 @@ def demo_outputs(folder: Path) -> list[Path]:
     from kpisheet.xladdin.master.safety import BACKUP_DIR, lock_path
 
     master = folder / MASTER_FILE
+    from kpisheet.xladdin.record.store import STORE_FILE
+
     names = (RULEBOOK_FILE, ROSTER_FILE, MASTER_FILE, FORMS_DIR, INBOX_DIR, ANNOTATED_DIR, NOTICES_DIR,
-             ADDIN_DIR, BACKUP_DIR)
+             ADDIN_DIR, BACKUP_DIR, STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm")
     return [folder / name for name in names] + [lock_path(master)]
 
 

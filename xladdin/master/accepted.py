@@ -2,45 +2,33 @@
 
 Without a roster nothing in a submitted file can be checked against who
 really belongs to a team; the team's submission HR already accepted is the
-next best witness. Today it is read from the master's 总表 (each row whose
-source is the team's accepted file, 源文件状态 = 有效); once the cycle
-record (xladdin/record) is the system of record, this one function asks the
-record instead, and nothing else changes.
+next best witness. It is asked of the cycle record (the results whose source
+is the team's accepted file, 来源状态 = 有效).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from pathlib import Path
+from collections import defaultdict
+
+import sqlalchemy as sa
 
 from kpisheet.validators.checks.team import AcceptedTeam, AcceptedTeams
-from kpisheet.validators.rulebook.model import Rulebook
 
-from kpisheet.xladdin.master import layout as L
-from kpisheet.xladdin.master.io import read_master
-from kpisheet.xladdin.master.layout import MasterData
+from kpisheet.xladdin.record import schema as S, words as W
+from kpisheet.xladdin.record.store import Store
 
 
-def accepted_teams(data: MasterData) -> AcceptedTeams:
-    """(period, department, team) -> the employees and file of the team's accepted submission in ``data``."""
+def accepted_submissions(store: Store) -> AcceptedTeams:
+    """(period, department, team) -> the employees and file of the team's accepted submission in the record."""
+    r, s = S.results, S.submissions
     members: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    sources: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
-    for row in data.rows(L.SUMMARY):
-        if row.get("source_status") != L.SOURCE_PRESENT or not row.get("period") or not row.get("employee_id"):
-            continue
-        key = (str(row["period"]), str(row.get("department") or ""), str(row.get("team") or ""))
-        members[key].add(str(row["employee_id"]))
-        sources[key][str(row.get("source_file") or "")] += 1
-    return {key: AcceptedTeam(sources[key].most_common(1)[0][0], frozenset(ids)) for key, ids in members.items()}
-
-
-def accepted_submissions(master: Path, rulebook: Rulebook) -> AcceptedTeams:
-    """The accepted submissions the master at ``master`` holds (none when there is no master yet).
-
-    Raises :class:`~kpisheet.xladdin.master.io.MasterReadError` for a file that is not a master, before any
-    submission is validated.
-    """
-    master = Path(master)
-    if not master.is_file():
-        return {}
-    return accepted_teams(read_master(master, rulebook))
+    sources: dict[tuple[str, str, str], str] = {}
+    query = (sa.select(r.c.period, r.c.department, r.c.team, r.c.employee_id, s.c.path)
+             .join(s, s.c.id == r.c.submission_id)
+             .where(s.c.status == W.ACCEPTED, r.c.source_status == W.SOURCE_PRESENT))
+    with store.reading() as conn:
+        for row in conn.execute(query):
+            key = (str(row.period), str(row.department or ""), str(row.team or ""))
+            members[key].add(str(row.employee_id))
+            sources[key] = row.path
+    return {key: AcceptedTeam(sources[key], frozenset(ids)) for key, ids in members.items()}

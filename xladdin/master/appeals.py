@@ -164,7 +164,7 @@ def _refresh_row(row: dict, summary: dict[tuple, dict], meta: dict[str, str], ru
                                         "system_note": note}), estimated
 
 
-def _final_grade_reason(row: dict, appeal: dict | None) -> tuple[str, str]:
+def final_grade_reason(row: dict, appeal: dict | None) -> tuple[str, str]:
     """(action, reason) for a final grade that moved: which of appeal, calibration, system set it."""
     if appeal is not None and grade_text(appeal.get("revised_grade")) == row.get("final_grade"):
         outcome = clean_value(L.TEXT, appeal.get("outcome")) or "已改定 revised"
@@ -195,7 +195,7 @@ def refresh_final_grades(summary: list[dict], appeals: list[dict], rulebook: Rul
             row["updated_at"] = now.replace(microsecond=0)
         if row.get("final_grade") != before.get("final_grade"):
             key = (row.get("period"), row.get("employee_id"))
-            action, reason = _final_grade_reason(row, by_key.get(key))
+            action, reason = final_grade_reason(row, by_key.get(key))
             log.append(audit_row(now, action, f"{key[0]}/{key[1]}", "最终等级", before.get("final_grade"),
                                  row.get("final_grade"), reason, user))
         out.append(row)

@@ -24,6 +24,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from kpisheet import __version__
+from kpisheet.validators.errors import EXIT_USAGE, KpisheetError
 from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.reading.guard import MB, GuardLimits
 from kpisheet.validators.rulebook.model import Rulebook
@@ -51,6 +52,33 @@ class MasterReadError(KpisheetError):
     code = "master-unreadable"
     title_zh, title_en = "汇总表无法读取", "master unreadable"
     description = "The file named as the master is not a kpisheet master or is damaged; it is left untouched."
+
+
+class MasterTooLarge(KpisheetError):
+    """A sheet of the view would hold more rows than a worksheet can: nothing is written."""
+
+    code = "master-too-large"
+    exit_code = EXIT_USAGE
+    title_zh, title_en = "汇总表超出工作表行数上限", "master over the sheet row limit"
+    description = ("A sheet of the master would exceed Excel's 1,048,576 rows. kpisheet refuses to write it rather "
+                   "than drop rows; choose fewer periods (--period, --year) or use kpisheet export.")
+
+
+# Excel, WPS and LibreOffice all stop at 1,048,576 rows; xlsxwriter ignores a row beyond it silently.
+SHEET_MAX_ROWS = 1_048_576
+
+
+def check_row_limits(tables: list["SheetTable"]) -> None:
+    """Refuse (before any byte is written) a view with a sheet that would not fit."""
+    for table in tables:
+        needed = len(table.rows) + L.FIRST_DATA_ROW
+        if needed > SHEET_MAX_ROWS:
+            raise MasterTooLarge(
+                f"汇总表的“{table.name}”将有 {needed:,} 行，超过工作表上限 {SHEET_MAX_ROWS:,} 行；未写入任何内容。"
+                "请用 --period 或 --year 选择较少的期间，或用 kpisheet export 导出明细",
+                f"the master's sheet {table.name} would have {needed:,} rows, over the worksheet limit of "
+                f"{SHEET_MAX_ROWS:,}; nothing was written. Choose fewer periods with --period or --year, or use "
+                "kpisheet export for the detail")
 
 
 # --- reading -----------------------------------------------------------------
@@ -90,7 +118,9 @@ def _match_header(cells: list, lookup: dict[str, str]) -> tuple[dict[int, str], 
     return known, extra
 
 
-def _table(values: list[list], columns: tuple[MasterColumn, ...]) -> tuple[list[dict], list[str]]:
+def _table(values: list[list], columns: tuple[MasterColumn, ...],
+           positions: list[int] | None = None) -> tuple[list[dict], list[str]]:
+    """The rows under the header (blank rows skipped); ``positions`` gets each row's 0-based sheet row."""
     lookup = _header_lookup(columns)
     best, header_at = ({}, {}), None
     for r, cells in enumerate(values[:_HEADER_SEARCH_ROWS]):
@@ -104,9 +134,11 @@ def _table(values: list[list], columns: tuple[MasterColumn, ...]) -> tuple[list[
     plan = list(known.items())
     extra_plan = [(i, header) for i, header in extra.items() if header not in keys]
     rows = []
-    for cells in values[header_at + 1:]:
+    for at, cells in enumerate(values[header_at + 1:], start=header_at + 1):
         if not any(cell != "" and cell is not None for cell in cells):
             continue
+        if positions is not None:
+            positions.append(at)
         width = len(cells)
         row = {key: cells[i] for i, key in plan if i < width}
         for i, header in extra_plan:
@@ -143,15 +175,18 @@ def guarded_master_read(path: Path, sheets) -> WorkbookRead:
     return read
 
 
-def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
+def read_master(path: str | Path, rulebook: Rulebook, *, computed: bool = False) -> MasterData:
     """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else.
 
     The file goes through the same pre-read guard as a submission (a master
     HR re-saved, a damaged one or a hostile file at the master's path must not
-    take the process down), with limits sized for a master.
+    take the process down), with limits sized for a master. ``computed`` also
+    reads 分布 and 分析 (to tell whether HR changed them). ``sheet_names`` of the
+    result lists every sheet of the file.
     """
     path = Path(path)
-    read = guarded_master_read(path, (*L.STORED_SHEETS, L.META))
+    wanted = (*L.STORED_SHEETS, *((L.DISTRIBUTION, L.ANALYSIS) if computed else ()))
+    read = guarded_master_read(path, (*wanted, L.META))
     names = read.sheet_names
     if L.SUMMARY not in names:
         raise MasterReadError(
@@ -161,11 +196,13 @@ def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
     data = L.empty_master()
     missing = []
     try:
-        for sheet in L.STORED_SHEETS:
+        for sheet in wanted:
             if sheet not in read.sheets:
                 missing.append(sheet)
                 continue
-            data.sheets[sheet], data.extra_headers[sheet] = _table(read.sheets[sheet], columns[sheet])
+            data.positions[sheet] = []
+            data.sheets[sheet], data.extra_headers[sheet] = _table(read.sheets[sheet], columns[sheet],
+                                                                   data.positions[sheet])
         if L.META in read.sheets:
             for cells in read.sheets[L.META]:
                 if len(cells) >= 2 and cells[0] not in (None, ""):
@@ -176,6 +213,7 @@ def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
         raise MasterReadError(f"汇总表 {path.name} 内容损坏：{error}",
                               f"the master {path.name} is damaged: {error}") from None
     data.missing_sheets = tuple(missing)
+    data.sheet_names = tuple(names)
     return data
 
 
@@ -194,7 +232,9 @@ def master_tables(data: MasterData, rulebook: Rulebook) -> list[SheetTable]:
     columns = L.sheet_columns(rulebook)
     computed = {
         L.DISTRIBUTION: distribution_rows(data.rows(L.SUMMARY), rulebook),
-        L.ANALYSIS: analysis_rows(data.rows(L.DETAIL), rulebook),
+        # the record's view brings 分析 computed from a DataFrame read from the store
+        L.ANALYSIS: data.sheets[L.ANALYSIS] if L.ANALYSIS in data.sheets else analysis_rows(data.rows(L.DETAIL),
+                                                                                            rulebook),
     }
     return [
         SheetTable(name, columns[name], computed[name] if name in computed else data.rows(name),
@@ -409,6 +449,7 @@ def _hr_inputs(book, sheet, table: SheetTable, rulebook: Rulebook, summary: Shee
 def write_tables(path: str | Path, tables: list[SheetTable], meta: dict[str, str], rulebook: Rulebook, *,
                  checkpoint: Callable[[str], None] = lambda point: None) -> None:
     """Write the master's sheets to ``path`` (a new file: the caller makes it atomic)."""
+    check_row_limits(tables)
     book = xlsxwriter.Workbook(str(path), {
         "constant_memory": True,          # rows are streamed to disk: memory stays flat
         "strings_to_formulas": False,     # belt and braces: text is never a formula
@@ -445,9 +486,11 @@ def write_tables(path: str | Path, tables: list[SheetTable], meta: dict[str, str
 
 
 def write_master(path: str | Path, data: MasterData, rulebook: Rulebook, *, now: dt.datetime,
-                 checkpoint: Callable[[str], None] = lambda point: None) -> None:
-    """Write ``data`` as a complete master at ``path``."""
+                 checkpoint: Callable[[str], None] = lambda point: None,
+                 tables: list[SheetTable] | None = None) -> None:
+    """Write ``data`` as a complete master at ``path`` (``tables``: its sheets, when already made)."""
     meta = {**data.meta, "kpisheet_version": __version__, "written_at": now.replace(microsecond=0).isoformat(" "),
             "log_rows": str(len(data.rows(L.LOG)))}
     meta.setdefault("created_at", meta["written_at"])
-    write_tables(path, master_tables(data, rulebook), meta, rulebook, checkpoint=checkpoint)
+    write_tables(path, master_tables(data, rulebook) if tables is None else tables, meta, rulebook,
+                 checkpoint=checkpoint)

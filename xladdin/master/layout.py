@@ -19,10 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.rulebook.model import Rulebook
+
+# the record's own words (a file's standing, a row's source, audit actions) are shown as stored
+from kpisheet.xladdin.record.words import (  # noqa: F401  (re-exported: the master's words in one place)
+    LOG_FINAL, LOG_INTEGRITY, LOG_REVIEW, LOG_SOURCE, LOG_SUBMISSION, LOG_UPDATE, REVIEW, SOURCE_DROPPED,
+    SOURCE_MISSING, SOURCE_PRESENT, SUB_ACCEPTED, SUB_MISSING, SUB_REJECTED, SUB_SUPERSEDED,
+)
 
 MASTER_ID = "kpisheet.master"
 # Bump when a column's meaning changes; the reader maps old headers by name anyway.
@@ -86,29 +92,16 @@ def _col(key, zh, en, width, kind=TEXT, owner=SOURCE, fit=True) -> MasterColumn:
 # Values kpisheet writes into flag and status cells; later commands filter on them.
 YES = "是 yes"
 NO = "否 no"
-REVIEW = "待复核 review"
-SOURCE_PRESENT = "有效 present"
-SOURCE_MISSING = "源文件缺失 source missing"
-SOURCE_DROPPED = "不在最新提交 not in latest file"
-# 提交 status is a file's standing, which a second identical run leaves as it is;
-# "unchanged" is what a run did with a file already accepted, so it is reported
-# by the run (summary, JSON), never written into 提交 (it would flip the cell).
-SUB_ACCEPTED = "已接受 accepted"
-SUB_REJECTED = "已拒绝 rejected"
-SUB_SUPERSEDED = "已替代 superseded"
-SUB_MISSING = "源文件缺失 missing"
 LEVEL_DEPARTMENT = "部门 department"
 LEVEL_TEAM = "团队 team"
 KIND_INDICATOR = "指标 indicator"
 KIND_CATEGORY = "类别 category"
 
-# 日志 actions
-LOG_SUBMISSION = "提交 submission"
-LOG_UPDATE = "更新 update"
-LOG_REVIEW = "待复核 review"
-LOG_SOURCE = "来源状态 source status"
-LOG_FINAL = "最终等级 final grade"
-LOG_INTEGRITY = "日志完整性 log integrity"
+class _NoCategories:
+    categories: tuple = ()
+
+
+_NO_CATEGORIES = _NoCategories()
 
 
 def summary_columns(rulebook: Rulebook) -> tuple[MasterColumn, ...]:
@@ -159,6 +152,11 @@ def summary_columns(rulebook: Rulebook) -> tuple[MasterColumn, ...]:
 
 SUMMARY_KEY = ("period", "employee_id")
 
+
+def summary_columns_kept() -> tuple[MasterColumn, ...]:
+    """总表's KEPT columns (flags kpisheet sets and HR may clear); they do not depend on the rulebook."""
+    return tuple(c for c in summary_columns(_NO_CATEGORIES) if c.owner == KEPT)
+
 DETAIL_COLUMNS: tuple[MasterColumn, ...] = (
     _col("period", "考核期间", "Period", 10, PERIOD),
     _col("employee_id", "工号", "ID", 10),
@@ -194,6 +192,7 @@ SUBMISSION_COLUMNS: tuple[MasterColumn, ...] = (
     _col("warnings", "警告数", "Warnings", 7, INT),
     _col("first_seen", "首次收到", "First seen", 18, DATETIME),
     _col("modified", "文件修改时间", "File modified", 18, DATETIME),
+    _col("saved_by", "保存人", "Saved by", 12),
     _col("note", "说明", "Note", 40, fit=False),
 )
 
@@ -372,6 +371,11 @@ META_KEYS = (
     "created_at",
     "written_at",
     "log_rows",
+    # the cycle record this master is a view of: its identity, the generation shown, this view's identity
+    "store_id",
+    "record_generation",
+    "view_id",
+    "scope",
 )
 
 
@@ -411,6 +415,9 @@ class MasterData:
     meta: dict[str, str]
     extra_headers: dict[str, list[str]]
     missing_sheets: tuple[str, ...] = ()
+    # sheet -> the 0-based sheet row of each row read from a file (to name the cells of a finding)
+    positions: dict[str, list[int]] = field(default_factory=dict)
+    sheet_names: tuple[str, ...] = ()  # every sheet of the file read (HR's own included)
 
     def rows(self, sheet: str) -> list[dict]:
         return self.sheets.setdefault(sheet, [])

@@ -40,7 +40,7 @@ from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.apply_calibration import is_system_reason
 from kpisheet.xladdin.master.io import display_width
 from kpisheet.xladdin.master.layout import MasterData
-from kpisheet.xladdin.master.merge import canonical_period, grade_text
+from kpisheet.xladdin.master.merge import canonical_period, grade_text, is_pending
 
 SHEET_NAME = "绩效结果通知书"
 # Column widths of the notice grid (A4 portrait, fitted to one page wide).
@@ -80,7 +80,7 @@ def build_notices(data: MasterData, rulebook: Rulebook, period: str, published: 
     for row in data.rows(L.SUMMARY):
         if row.get("period") != period or (department and row.get("department") != department):
             continue
-        if not row.get("final_grade"):
+        if not row.get("final_grade") or is_pending(row):  # a pending override stops the notice until resolved
             skipped.append(row)
             continue
         notices.append(Notice(period, row, tuple(detail.get(str(row.get("employee_id")), ())), deadlines))

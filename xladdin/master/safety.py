@@ -28,6 +28,7 @@ from typing import Callable, Iterator
 from kpisheet.validators.errors import KpisheetError
 from kpisheet.validators.reading.file_checks import owner_files
 from kpisheet.xladdin.kit.files import copy_atomically, remove_stale_temps, write_atomically
+from kpisheet.xladdin.kit.files import temp_path as files_temp_path
 from kpisheet.xladdin.kit.run_lock import LockTimeout, lock_file_of, run_lock
 
 BACKUP_DIR = "backups"
@@ -146,3 +147,42 @@ def replace_atomically(master: Path, write: Callable[[Path], None], *, now: dt.d
                      extra_space=master.stat().st_size if master.exists() else 0)
     _prune(master, keep)
     return made[0] if made else None
+
+
+def temp_path(master: Path) -> Path:
+    """Where a new master is written before it is swapped in (the atomic writer's temporary file)."""
+    return files_temp_path(Path(master))
+
+
+def install(master: Path, temp: Path, *, now: dt.datetime, keep: int = KEEP_BACKUPS,
+            checkpoint: Callable[[str], None] = fault_point) -> Path | None:
+    """Swap the finished ``temp`` (at :func:`temp_path`) in for ``master``: synced, the old master backed up,
+    renamed in one step; returns the backup made. The record has committed before this is called."""
+    master = Path(master)
+    if Path(temp) != temp_path(master):
+        raise ValueError(f"{temp} is not the temporary file of {master}")
+    made: list[Path] = []
+
+    def backup_then_check() -> None:
+        if master.exists():
+            made.append(_backup(master, now))
+        checkpoint("backed-up")
+        refuse_if_open(master)
+
+    write_atomically(master, lambda _temp: None, before_replace=backup_then_check, checkpoint=checkpoint)
+    _prune(master, keep)
+    return made[0] if made else None
+
+
+def keep_copy(master: Path, now: dt.datetime, tag: str) -> Path:
+    """A copy of the master in backups/ that pruning never removes (``<stem>-<tag>-<time>.xlsx``)."""
+    folder = master.parent / BACKUP_DIR
+    folder.mkdir(exist_ok=True)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{master.stem}-{tag}-{stamp}{master.suffix}"
+    n = 2
+    while target.exists():
+        target = folder / f"{master.stem}-{tag}-{stamp}-{n}{master.suffix}"
+        n += 1
+    copy_atomically(master, target)
+    return target

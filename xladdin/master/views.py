@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
+import pandas as pd
+
 from kpisheet.validators.policy.calibration import eligibility, quota
 from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.policy.periods import PeriodError, parse_period
@@ -199,48 +201,70 @@ def distribution_rows(summary: list[dict], rulebook: Rulebook) -> list[dict]:
     return out
 
 
-# --- 分析 ---------------------------------------------------------------------
-
 def _mean(values: list[float], decimals: int) -> float | None:
     return round_half_up(sum(values) / len(values), decimals) if values else None
 
 
-def analysis_rows(detail: list[dict], rulebook: Rulebook) -> list[dict]:
+# --- 分析 ---------------------------------------------------------------------
+
+_DETAIL_FIELDS = ("period", "department", "team", "employee_id", "code", "category", "weight", "score")
+
+
+def detail_frame(detail) -> pd.DataFrame:
+    """指标明细 as a DataFrame of the columns 分析 needs (rows as dicts, or a frame read from the record)."""
+    frame = detail if isinstance(detail, pd.DataFrame) else pd.DataFrame.from_records(
+        [{k: row.get(k) for k in _DETAIL_FIELDS} for row in detail], columns=list(_DETAIL_FIELDS))
+    frame = frame[frame["score"].map(lambda v: isinstance(v, float) and v == v).astype(bool)].copy()
+    frame["department"] = frame["department"].fillna("")
+    frame["team"] = frame["team"].fillna("")
+    return frame
+
+
+def _means(frame: pd.DataFrame, by: list[str], value: str, decimals: int) -> pd.DataFrame:
+    """Mean (half-up at the score precision, summed in row order as a person would) and count per group."""
+    grouped = frame.groupby(by, sort=False)[value]
+    out = grouped.agg(mean=lambda s: _mean(list(s), decimals), people="size").reset_index()
+    return out
+
+
+def analysis_rows(detail, rulebook: Rulebook) -> list[dict]:
     """Mean score per indicator and per category, by department and by team, per period,
-    with the change against the previous period of the same kind."""
+    with the change against the previous period of the same kind (pandas over 指标明细)."""
     decimals = rulebook.scoring.decimals
     order = {ind.code: i for i, ind in enumerate(rulebook.indicators)}
     cat_order = {c.code: i for i, c in enumerate(rulebook.categories)}
-    cat_by_name = {c.name_zh: c for c in rulebook.categories}
+    cat_by_name = {c.name_zh: c.code for c in rulebook.categories}
     names = {ind.code: ind.name_zh for ind in rulebook.indicators}
+    frame = detail_frame(detail)
+    if frame.empty:
+        return []
 
-    # indicator scores, and per employee the weighted category score
-    ind_scores: dict[tuple, list[float]] = defaultdict(list)
-    cat_parts: dict[tuple, list[tuple[float, float]]] = defaultdict(list)
-    for row in detail:
-        score = row.get("score")
-        if not isinstance(score, float):
-            continue
-        period, dept, team, code = row.get("period"), row.get("department") or "", row.get("team") or "", row.get("code")
-        for scope in ((dept, None), (dept, team)):
-            ind_scores[(period, *scope, code)].append(score)
-        weight = row.get("weight")
-        category = cat_by_name.get(row.get("category"))
-        if category is not None and isinstance(weight, float) and weight > 0:
-            cat_parts[(period, dept, team, row.get("employee_id"), category.code)].append((score, weight))
+    parts = []
+    for scope in (["period", "department"], ["period", "department", "team"]):
+        found = _means(frame, scope + ["code"], "score", decimals)
+        parts.append(found.assign(kind=KIND_INDICATOR))
+    # per employee the weighted category score, then its mean per group
+    weighted = frame.assign(cat=frame["category"].map(cat_by_name))
+    weighted = weighted[(weighted["cat"].notna() & weighted["weight"].map(lambda w: isinstance(w, float) and w > 0)).astype(bool)]
+    if not weighted.empty:
+        weighted = weighted.assign(product=weighted["score"] * weighted["weight"])
+        people = weighted.groupby(["period", "department", "team", "employee_id", "cat"], sort=False).agg(
+            product=("product", "sum"), weight=("weight", "sum")).reset_index()
+        people["value"] = people["product"] / people["weight"]
+        for scope in (["period", "department"], ["period", "department", "team"]):
+            found = _means(people, scope + ["cat"], "value", decimals).rename(columns={"cat": "code"})
+            parts.append(found.assign(kind=KIND_CATEGORY))
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if table.empty:
+        return []
+    if "team" not in table:
+        table["team"] = None
 
-    cat_scores: dict[tuple, list[float]] = defaultdict(list)
-    for (period, dept, team, _emp, cat), parts in cat_parts.items():
-        value = sum(s * w for s, w in parts) / sum(w for _s, w in parts)
-        for scope in ((dept, None), (dept, team)):
-            cat_scores[(period, *scope, cat)].append(value)
+    def text(value):  # pandas gives NaN for a department row's team: the key says None
+        return value if isinstance(value, str) else None
 
-    means: dict[tuple, tuple[float | None, int]] = {}
-    for (period, dept, team, code), values in ind_scores.items():
-        means[(period, dept, team, KIND_INDICATOR, code)] = (_mean(values, decimals), len(values))
-    for (period, dept, team, code), values in cat_scores.items():
-        means[(period, dept, team, KIND_CATEGORY, code)] = (_mean(values, decimals), len(values))
-
+    means = {(r.period, r.department, text(r.team), r.kind, r.code): (r.mean, int(r.people))
+             for r in table.itertuples(index=False)}
     periods = {key[0] for key in means}
     previous = {p: previous_period(p, periods) for p in periods}
 

@@ -69,6 +69,7 @@ def test_consolidate_real_workbooks(inbox, tmp_path):
     ws = book[L.SUMMARY]
     head = {str(c.value).split("\n")[0]: c.column for c in ws[1]}
     ws.cell(2, head["校准等级"]).value = "B"
+    ws.cell(2, head["调整理由"]).value = "部门复核"
     ws.cell(2, head["HR备注"]).value = "绩效面谈已完成"
     book.save(master)
     rerun = run_cli("consolidate", "inbox", "--master", "master.xlsx", "--format", "json", cwd=work)

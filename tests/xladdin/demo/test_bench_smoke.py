@@ -113,3 +113,23 @@ def test_a_folder_that_is_not_a_corpus_is_never_deleted(tmp_path, rulebook):
     result = CliRunner().invoke(app, ["bench", "--teams", "2", "--work", str(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "--work" in result.output
     assert (folder / "mine.xlsx").read_bytes() == b"keep me"
+
+
+def test_the_changed_copy_is_one_new_file_that_supersedes_its_base(corpus, rulebook, tmp_path):
+    """What reconsolidate_one_vs_full changes: one file, same cells, saved later, so re-read and accepted."""
+    from kpisheet.xladdin.demo.bench import changed_copy
+    from kpisheet.xladdin.master.consolidate import consolidate
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in corpus.files:
+        (inbox / path.name).write_bytes(path.read_bytes())
+    master = tmp_path / "master.xlsx"
+    first = consolidate([inbox], master, rulebook=rulebook, roster=corpus.roster, period=bench_corpus.PERIOD)
+    base = next(p for p in corpus.files if f"inbox/{p.name}" in first.merge.files["accepted"])
+    victim = inbox / base.name
+    changed_copy(base, victim, "2099-01-01T09:00:00Z")
+    again = consolidate([inbox], master, rulebook=rulebook, roster=corpus.roster, period=bench_corpus.PERIOD)
+    assert again.merge.files["accepted"] == [f"inbox/{victim.name}"]
+    assert len(again.merge.files["unchanged"]) == len(first.merge.files["accepted"]) - 1  # not re-read
+    assert again.merge.files["superseded"] == [f"inbox/{victim.name}"]  # the same path, its old content

@@ -270,8 +270,7 @@ def twin_masters(tmp_path, rulebook) -> tuple[Path, Path]:
     roster = [person(e.employee_id, "一组") for e in big] + [person(e.employee_id, "二组") for e in small]
     a = build_master(tmp_path / "a" / "master.xlsx", rulebook, {"一组": big, "二组": small}, CAL_PERIOD, roster=roster)
     b = tmp_path / "b" / "master.xlsx"
-    b.parent.mkdir()
-    shutil.copy2(a, b)
+    shutil.copytree(a.parent, b.parent)  # the master with its cycle record (kpisheet.db) beside it
     return a, b
 
 

@@ -120,11 +120,13 @@ def test_hr_decisions_stand_and_count_against_the_quota(master, rulebook):
     assert after["A00"]["final_grade"] == "S"
     assert (after["A01"]["calibrated_grade"], after["A01"]["override_reason"]) == ("A", None)  # untouched
 
+    # A01's grade without a reason is pending: its final grade stays the system grade until HR resolves it
+    assert after["A01"]["final_grade"] == after["A01"]["system_grade"] and after["A01"]["review"].startswith("待定")
     # HR's S took 一组's only S place: the best system S (A11) is moved down
-    team = [r for r in after.values() if r["team"] == "一组"]
+    team = [r for r in after.values() if r["team"] == "一组" and r["employee_id"] != "A01"]
     assert sum(r["final_grade"] == "S" for r in team) == quota(rulebook.distribution.s_max, 12) == 1
     assert after["A11"]["calibrated_grade"] != "S"
-    eligible = [r for pid, r in after.items() if pid not in ("P01", "P02")]
+    eligible = [r for pid, r in after.items() if pid not in ("P01", "P02", "A01")]
     assert sum(r["final_grade"] == "S" for r in eligible) <= quota(rulebook.distribution.s_max, 20)
     assert "HR 决定" in result.output
 

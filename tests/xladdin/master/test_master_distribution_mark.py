@@ -17,7 +17,7 @@ from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.apply_calibration import calibrate_master
 from kpisheet.xladdin.master.consolidate import merge_into_master
 from kpisheet.xladdin.master.io import read_master
-from kpisheet.xladdin.master.merge import merge
+from kpisheet.xladdin.master.legacy import merge
 
 T1 = dt.datetime(2026, 4, 1, 9, 0, 0)
 T2 = dt.datetime(2026, 4, 2, 10, 0, 0)

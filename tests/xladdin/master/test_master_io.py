@@ -15,7 +15,8 @@ from tests.support.master_fakes import make_employee, make_report, team_employee
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.io import FORMULA_LEADS, MasterReadError, read_master, write_master
 from kpisheet.xladdin.master.layout import empty_master
-from kpisheet.xladdin.master.merge import merge, sheets_differ
+from kpisheet.xladdin.master.legacy import merge
+from kpisheet.xladdin.master.merge import sheets_differ
 
 NOW = dt.datetime(2026, 4, 1, 9, 30, 15)
 HOSTILE = ('=HYPERLINK("http://x","y")', "=1+1", "+1", "-1", "@SUM(A1)", "\tTAB", "\rCR")

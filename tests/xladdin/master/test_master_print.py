@@ -20,7 +20,7 @@ from kpisheet.xladdin.master import hr_inputs
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.io import chart_height, write_master
 from kpisheet.xladdin.master.layout import empty_master
-from kpisheet.xladdin.master.merge import merge
+from kpisheet.xladdin.master.legacy import merge
 from kpisheet.xladdin.master.printout import print_columns, sections
 
 NOW = dt.datetime(2026, 4, 1, 9, 30)

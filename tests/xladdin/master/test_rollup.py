@@ -152,7 +152,10 @@ def test_cli_rollup_on_a_master(tmp_path, rulebook):
     summary = {(r["period"], r["employee_id"]): r for r in rows(master, rulebook)}
     assert summary[("2026-Q2", "W01")]["final_grade"] == summary[("2026-Q3", "W01")]["final_grade"] == "D"
 
-    result = run("rollup", "--master", str(master), "--year", "2026")
+    # Q1 and Q4 hold nothing: the roll-up names them and stops unless HR goes on
+    refused = run("rollup", "--master", str(master), "--year", "2026")
+    assert refused.exit_code == 1 and "2026-Q1" in refused.output and "2026-Q4" in refused.output
+    result = run("rollup", "--master", str(master), "--year", "2026", "--allow-incomplete")
     assert result.exit_code == 0, result.output
     assert "no decision is automated" in result.output and "王弱" in result.output
     year = {r["employee_id"]: r for r in rows(master, rulebook, L.ANNUAL)}
@@ -163,11 +166,11 @@ def test_cli_rollup_on_a_master(tmp_path, rulebook):
     assert after[("2026-Q3", "W01")]["consecutive_d"] and after[("2026-Q2", "W01")]["consecutive_d"] is None
 
     before = digest(master)
-    again = run("rollup", "--master", str(master), "--year", "2026")
+    again = run("rollup", "--master", str(master), "--year", "2026", "--allow-incomplete")
     assert again.exit_code == 0 and "无变化" in again.output and digest(master) == before
 
     # HR clears the flag after the review (a kept column): the next roll-up leaves it cleared
     hr_edit(master, L.SUMMARY, ("2026-Q3", "W01"), {"连续D": None})
-    assert run("rollup", "--master", str(master), "--year", "2026").exit_code == 0
+    assert run("rollup", "--master", str(master), "--year", "2026", "--allow-incomplete").exit_code == 0
     assert {(r["period"], r["employee_id"]): r for r in rows(master, rulebook)}[("2026-Q3", "W01")][
         "consecutive_d"] is None

@@ -1,0 +1,304 @@
+"""The master as a view of the cycle record: the record's rows for the periods HR works on, as MasterData.
+
+:func:`load_view` reads one scope (a year, or chosen periods) and derives what
+the record does not store as such: HR's current decisions laid over the
+results, final grades, coefficients, ranks and distribution marks (by the one
+rule in :mod:`kpisheet.xladdin.master.merge`), the pending-override flag and
+the rows of an incomplete period. :func:`save_derived` writes the derived
+values back to ``results`` when they moved, with a 日志 entry for a final
+grade that changed, so that the record answers questions (export, status,
+pandas) without the master.
+
+Rows are sorted in SQL with byte-order collation, so that SQLite and
+PostgreSQL give the same master.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+
+from kpisheet.validators.policy.periods import PeriodError, parse_period
+from kpisheet.validators.rulebook.model import Rulebook
+
+from kpisheet.xladdin.master import layout as L
+from kpisheet.xladdin.master.appeals import final_grade_reason
+from kpisheet.xladdin.master.layout import MasterData, clean_row
+from kpisheet.xladdin.master.merge import (
+    PENDING_MARK, appeal_grades, derive_rows, is_pending, master_meta, summary_sort_key,
+)
+from kpisheet.xladdin.master.views import analysis_rows, mark_distribution, period_sort_key
+from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
+from kpisheet.xladdin.record.store import Tx
+
+PUBLISHED_PREFIX = "published:"
+INCOMPLETE_MARK = "数据不完整 incomplete：{teams} 未提交，HR 以 --allow-incomplete 继续 / went on without them"
+
+# 总表 columns kept in the record's results table (HR's are decisions; subtotals are one JSON column)
+HR_SUMMARY = ("calibrated_grade", "override_reason", "appeal_status", "hr_notes")
+DERIVED_SUMMARY = ("in_distribution", "excluded_why", "final_grade", "coefficient", "dept_rank", "pip")
+SHEET_OF_DECISIONS = {L.SUMMARY: W.DECISION_SUMMARY, L.APPEALS: W.DECISION_APPEALS, L.ANNUAL: W.DECISION_ANNUAL,
+                      L.SETTINGS: W.DECISION_SETTINGS}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a master shows: the periods (canonical) and the years of its 年度 rows."""
+
+    periods: tuple[str, ...]
+    years: tuple[str, ...]
+    label: str
+
+    def to_json(self) -> str:
+        return json.dumps({"periods": list(self.periods), "years": list(self.years)}, ensure_ascii=False)
+
+
+def _year_of(period: str) -> int | None:
+    try:
+        return parse_period(period).year
+    except (PeriodError, ValueError, TypeError):
+        return None
+
+
+def known_periods(conn: sa.Connection) -> list[str]:
+    found = set(conn.execute(sa.select(S.periods.c.period)).scalars())
+    found |= set(conn.execute(sa.select(S.results.c.period).distinct()).scalars())
+    return sorted(found, key=period_sort_key)
+
+
+def scope_for(conn: sa.Connection, *, year: int | None = None, periods: Sequence[str] | None = None,
+              hint: Iterable[str] = ()) -> Scope:
+    """``periods`` when given; else every period of ``year``; else of the year of the newest period the
+    record holds (or of ``hint``, the periods this run touched): the current appraisal year."""
+    if periods:
+        chosen = tuple(sorted({str(p) for p in periods}, key=period_sort_key))
+        years = tuple(sorted({str(y) for p in chosen if (y := _year_of(p))}))
+        return Scope(chosen, years, "、".join(chosen))
+    held = known_periods(conn)
+    if year is None:
+        years = [y for p in list(hint) + held if (y := _year_of(p))]
+        year = max(years) if years else None
+    if year is None:
+        return Scope((), (), "")
+    chosen = tuple(p for p in held if _year_of(p) == year)
+    for p in hint:
+        if _year_of(p) == year and p not in chosen:
+            chosen += (p,)
+    return Scope(tuple(sorted(chosen, key=period_sort_key)), (str(year),), str(year))
+
+
+def ordered(conn: sa.Connection, column):
+    """ORDER BY in byte order on every server (PostgreSQL's default collation follows the locale)."""
+    return sa.collate(column, "C") if conn.dialect.name == "postgresql" else column
+
+
+@dataclass
+class View:
+    data: MasterData
+    scope: Scope
+    issues: list[dict] = field(default_factory=list)            # 问题 rows about the master itself
+    stored: dict[tuple, dict] = field(default_factory=dict)     # derived values as the record holds them
+
+
+def _summary_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> tuple[list[dict], dict, list[str]]:
+    r = S.results
+    hr = D.values_as_of(conn, W.DECISION_SUMMARY, periods=scope.periods)
+    rows, stored, extra = [], {}, []
+    query = sa.select(r).where(r.c.period.in_(scope.periods))
+    for record in conn.execute(query).mappings():
+        row = dict(record)
+        subtotals = json.loads(row.pop("subtotals") or "{}")
+        for category in rulebook.categories:
+            row[f"subtotal_{category.code}"] = subtotals.get(category.code)
+        key = (row["period"], row["employee_id"])
+        stored[key] = {k: row.get(k) for k in DERIVED_SUMMARY}
+        for name, value in hr.get(key, {}).items():
+            if name.startswith(D.EXTRA_PREFIX):
+                header = name[len(D.EXTRA_PREFIX):]
+                row[header] = value
+                if header not in extra:
+                    extra.append(header)
+            else:
+                row[name] = value
+        rows.append(row)
+    rows.sort(key=summary_sort_key)
+    keys = [c.key for c in L.summary_columns(rulebook)] + extra
+    return [{k: row.get(k) for k in keys} for row in rows], stored, extra
+
+
+def _appeal_rows(conn: sa.Connection, scope: Scope) -> tuple[list[dict], list[str]]:
+    held = {(r.period, r.employee_id): json.loads(r.row) for r in
+            conn.execute(sa.select(S.appeals).where(S.appeals.c.period.in_(scope.periods)))}
+    hr = D.values_as_of(conn, W.DECISION_APPEALS, periods=scope.periods)
+    rows, extra = [], []
+    for key in sorted(set(held) | set(hr), key=lambda k: (period_sort_key(k[0]), k[1])):
+        row = {"period": key[0], "employee_id": key[1], **held.get(key, {})}
+        for name, value in hr.get(key, {}).items():
+            if name.startswith(D.EXTRA_PREFIX):
+                name = name[len(D.EXTRA_PREFIX):]
+                if name not in extra:
+                    extra.append(name)
+            row[name] = value
+        rows.append(clean_row(L.APPEAL_COLUMNS, row))
+    return rows, extra
+
+
+def _annual_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> list[dict]:
+    hr = D.values_as_of(conn, W.DECISION_ANNUAL, periods=scope.years)
+    rows = []
+    for record in conn.execute(sa.select(S.annual).where(S.annual.c.year.in_(scope.years))):
+        row = {**json.loads(record.row), "year": record.year, "employee_id": record.employee_id}
+        row.update(hr.get((record.year, record.employee_id), {}))
+        rows.append(clean_row(L.annual_columns(rulebook), row))
+    rows.sort(key=lambda r: (str(r.get("year")), r.get("department") or "", r.get("team") or "",
+                             str(r.get("employee_id"))))
+    return rows
+
+
+def detail_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
+    """指标明细 for the scope, in 总表's order (period, department, team, ID), each employee's indicators in
+    their form order."""
+    i = S.indicators
+    keys = [c.key for c in L.DETAIL_COLUMNS]
+    out = []
+    for period in scope.periods:
+        query = (sa.select(*(i.c[k] for k in keys)).where(i.c.period == period)
+                 .order_by(ordered(conn, i.c.department), ordered(conn, i.c.team), ordered(conn, i.c.employee_id),
+                           i.c.position))
+        out += [clean_row(L.DETAIL_COLUMNS, dict(zip(keys, row))) for row in conn.execute(query)]
+    return out
+
+
+def submission_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
+    s = S.submissions
+    query = (sa.select(s).where(sa.or_(s.c.period.in_(scope.periods), s.c.period.is_(None)))
+             .order_by(s.c.received_at, s.c.id))
+    res = S.results
+    gone = set(conn.execute(sa.select(res.c.submission_id).where(
+        res.c.period.in_(scope.periods), res.c.source_status == W.SOURCE_MISSING).distinct()).scalars())
+    rows = []
+    for r in conn.execute(query).mappings():
+        status = W.SUB_MISSING if r["status"] == W.ACCEPTED and r["id"] in gone else \
+            W.STATUS_SHOWN.get(r["status"], r["status"])
+        rows.append(clean_row(L.SUBMISSION_COLUMNS, {
+            "path": r["path"], "sha256": r["sha256"], "department": r["department"], "team": r["team"],
+            "period": r["period"], "status": status, "errors": r["errors"],
+            "warnings": r["warnings"], "first_seen": r["received_at"], "modified": r["saved_at"] or r["file_mtime"],
+            "saved_by": r["saved_by"], "note": r["note"]}))
+    return rows
+
+
+def issue_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
+    """The findings of every file of the scope that stands (accepted or rejected), by file."""
+    s, f = S.submissions, S.findings
+    query = (sa.select(s.c.path, f).join(f, f.c.submission_id == s.c.id)
+             .where(sa.or_(s.c.period.in_(scope.periods), s.c.period.is_(None)),
+                    s.c.status.in_((W.ACCEPTED, W.REJECTED)))
+             .order_by(ordered(conn, s.c.path), f.c.id))
+    return [clean_row(L.ISSUE_COLUMNS, {**{c.key: r[c.key] for c in L.ISSUE_COLUMNS if c.key in r}, "file": r["path"]})
+            for r in conn.execute(query).mappings()]
+
+
+def settings_rows(conn: sa.Connection) -> list[dict]:
+    values = {key[1]: fields.get("value") for key, fields in D.values_as_of(conn, W.DECISION_SETTINGS).items()}
+    return L.settings_rows(values)
+
+
+def incomplete_periods(conn: sa.Connection, periods: Iterable[str]) -> dict[str, str]:
+    return {r.period: r.incomplete for r in conn.execute(
+        sa.select(S.periods.c.period, S.periods.c.incomplete).where(
+            S.periods.c.period.in_(list(periods)), S.periods.c.incomplete.is_not(None)))}
+
+
+def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: bool = True) -> View:
+    """The master's stored sheets for ``scope`` from the record, derived columns computed."""
+    summary, stored, extra_summary = _summary_rows(conn, rulebook, scope)
+    appeals, extra_appeals = _appeal_rows(conn, scope)
+    memo: dict = {}
+    for row in summary:
+        mark_distribution(row, rulebook, memo=memo)
+    issues = derive_rows(summary, appeal_grades(appeals), rulebook)
+    incomplete = incomplete_periods(conn, scope.periods)
+    for row in summary:
+        if is_pending(row):
+            row["review"] = PENDING_MARK
+        elif row.get("period") in incomplete and not row.get("review"):
+            row["review"] = INCOMPLETE_MARK.format(teams=incomplete[row["period"]])
+    columns = L.summary_columns(rulebook)
+    summary = [clean_row(columns, row) for row in summary]
+    meta = {**master_meta(rulebook)}
+    for r in conn.execute(sa.select(S.periods.c.period, S.periods.c.published).where(
+            S.periods.c.period.in_(scope.periods), S.periods.c.published.is_not(None))):
+        meta[PUBLISHED_PREFIX + r.period] = r.published.isoformat()
+    data = MasterData(
+        sheets={
+            L.SUMMARY: summary,
+            L.DETAIL: detail_rows(conn, scope) if detail else [],
+            L.SUBMISSIONS: submission_rows(conn, scope),
+            L.ISSUES: issue_rows(conn, scope) + [clean_row(L.ISSUE_COLUMNS, i) for i in issues],
+            L.APPEALS: appeals,
+            L.ANNUAL: _annual_rows(conn, rulebook, scope),
+            L.LOG: [clean_row(L.LOG_COLUMNS, row) for row in audit.log_rows(conn, scope.periods)],
+            L.SETTINGS: settings_rows(conn),
+        },
+        meta=meta,
+        extra_headers={**{name: [] for name in L.STORED_SHEETS}, L.SUMMARY: extra_summary, L.APPEALS: extra_appeals},
+    )
+    if detail:
+        data.sheets[L.ANALYSIS] = analysis_rows(indicator_frame(conn, scope), rulebook)
+    return View(data, scope, issues, stored)
+
+
+def indicator_frame(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
+    """The scope's indicator rows as a DataFrame read from the record (the input of 分析)."""
+    i = S.indicators
+    columns = ("period", "department", "team", "employee_id", "code", "category", "weight", "score")
+    query = sa.select(*(i.c[c] for c in columns)).where(i.c.period.in_(scope.periods))
+    return pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+
+
+def save_derived(tx: Tx, view: View) -> int:
+    """Write derived 总表 values that moved back into ``results``; 日志 for each final grade that changed."""
+    r = S.results
+    log, changed = [], 0
+    appeals = {(a.get("period"), a.get("employee_id")): a for a in view.data.rows(L.APPEALS)}
+    for row in view.data.rows(L.SUMMARY):
+        key = (row.get("period"), row.get("employee_id"))
+        before = view.stored.get(key)
+        if before is None:
+            continue
+        values = {k: row.get(k) for k in DERIVED_SUMMARY}
+        if values == before:
+            continue
+        if before.get("final_grade") is not None and values["final_grade"] != before["final_grade"]:
+            action, reason = final_grade_reason(row, appeals.get(key))
+            log.append({"time": tx.now, "action": action, "key": f"{key[0]}/{key[1]}", "column": "最终等级",
+                        "old": before["final_grade"], "new": values["final_grade"], "reason": reason, "by": tx.user})
+        row["updated_at"] = tx.now
+        tx.conn.execute(sa.update(r).where(r.c.period == key[0], r.c.employee_id == key[1])
+                        .values(**values, updated_at=tx.now))
+        view.stored[key] = values
+        changed += 1
+    if log:
+        audit.append(tx, log)
+        view.data.sheets[L.LOG] = view.data.rows(L.LOG) + [clean_row(L.LOG_COLUMNS, row) for row in log]
+    if changed:
+        tx.touch()
+    return changed
+
+
+def stale_kind(meta: dict, store_id: str, generation: int) -> str | None:
+    """Why a master read from disk is not the view of the record's current state (None: it is)."""
+    if meta.get("store_id") and meta.get("store_id") != store_id:
+        return "foreign"
+    try:
+        shown = int(float(meta.get("record_generation") or ""))
+    except ValueError:
+        return "legacy"
+    return None if shown == generation else "stale"
