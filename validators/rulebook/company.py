@@ -33,6 +33,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from kpisheet.validators.errors import KpisheetError
 from kpisheet.validators.rulebook.model import Rulebook, Strict
 
 # The sections of a rulebook that are the company's; a department inherits them.
@@ -59,6 +60,23 @@ class CompanyMeta(Strict):
     departments: list[str] = []
     # key paths of company settings a department may set for itself, e.g. comments.self_gap or categories
     overridable: list[str] = []
+
+
+class DepartmentWithoutRules(KpisheetError):
+    """A team's department has no rulebook in the company's set."""
+
+    code = "department-without-rules"
+    title_zh, title_en = "部门没有规则表", "department without a rulebook"
+    description = ("A department named by the roster has no department rulebook in the company's set; nothing was "
+                   "written. Add its rulebook (and list it in company.departments) or leave its people out.")
+
+    def __init__(self, department: str, known: list[str], source: str):
+        names = "、".join(known)
+        super().__init__(f"部门“{department}”在公司规则表 {source} 中没有部门规则表（已有：{names}）；未写出任何文件",
+                         f"department '{department}' has no rulebook in {source} (it has: {names}); nothing was written",
+                         hint_zh="为该部门添加部门规则表并列入 company.departments，或从花名册中删去其人员",
+                         hint_en="add a rulebook for the department to company.departments, or leave its people out")
+        self.department = department
 
 
 def department_key(name: str) -> str:
@@ -131,6 +149,13 @@ class Company:
     def rulebook_for(self, department: str) -> Rulebook | None:
         found = self.department(department)
         return found.rulebook if found is not None else None
+
+    def require(self, department: str) -> Rulebook:
+        """The rules of ``department``; :class:`DepartmentWithoutRules` when it has none."""
+        found = self.rulebook_for(department)
+        if found is None:
+            raise DepartmentWithoutRules(department, self.names_zh(), self.source)
+        return found
 
     def team_owner(self, team: str) -> Department | None:
         """The department that claims ``team`` by name in its ``teams`` list, if any does."""

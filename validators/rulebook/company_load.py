@@ -77,12 +77,6 @@ def load_company(paths: Sequence[str | Path] | str | Path | None = None) -> Comp
     return _load_set(paths)
 
 
-def is_company_set(path: str | Path) -> bool:
-    """Whether ``path`` is a folder or a company file (rather than one rulebook)."""
-    path = Path(path)
-    return path.is_dir() or (path.is_file() and _is_company_file(path))
-
-
 # --- which files --------------------------------------------------------------------------
 
 
