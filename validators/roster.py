@@ -83,6 +83,8 @@ STATUSES: tuple[str, ...] = ("正式", "试用", "长假")
 # Cells that may be blank; every other column must be filled on every row.
 OPTIONAL_FIELDS = frozenset({"manager_id", "post_start"})
 DATE_FIELDS = ("hire_date", "post_start")
+# texts that repeat down the roster: kept once (a file with inline strings gives every cell its own copy)
+_REPEATED_FIELDS = frozenset({"department", "team", "manager_id"})
 _HEADER_OF = {field: header for header, field in ROSTER_COLUMNS.items()}
 
 # Bounds that keep a garbage file from costing minutes or gigabytes. The rows
@@ -418,6 +420,7 @@ def _read_records(sheet, rows, header_row, columns, company: Company, problems: 
     """Each data row as an employee; rows with a problem are reported, not returned."""
     records = []
     complete = len(columns) == len(ROSTER_COLUMNS)
+    repeated: dict[str, str] = {}  # one string object per department, team and manager, however many rows
     for number, values in rows:
         where = _Cells(sheet, columns, number)
         found = len(problems)
@@ -452,6 +455,9 @@ def _read_records(sheet, rows, header_row, columns, company: Company, problems: 
                         where[field], "unknown-status", f"状态“{status}”无效", f"status '{status}' is not known",
                         f"改为以下之一：{'、'.join(STATUSES)}", "use one of 正式 (regular), 试用 (probation), 长假 (long leave)"))
                 fields[field] = status
+            elif field in _REPEATED_FIELDS:
+                text = _text(value)
+                fields[field] = repeated.setdefault(text, text)
             else:
                 fields[field] = _text(value)
         if role_text or fields.get("department"):
