@@ -36,7 +36,9 @@ from kpisheet.validators.rulebook.company_checks import check_departments
 from kpisheet.validators.rulebook.from_data import rulebook_from_data
 from kpisheet.validators.rulebook.load import default_rulebook, load_rulebook, read_yaml, with_line
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.rulebook.problems import RuleProblem, RulebookError, key_path, problems_from_validation
+from kpisheet.validators.rulebook.problems import (
+    RuleProblem, RulebookError, key_path, locate, problems_from_validation,
+)
 
 COMPANY_KEY = "company"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -184,7 +186,8 @@ def _load(company_path: Path, given: list[Path]) -> Company:
     by_label = {f.label: f for f in files}
     for problem in check_departments(departments):
         problems.append(by_label[problem.file].located(problem) if problem.file in by_label else problem)
-    problems = _unique(problems, company.label)
+    order = [company.label] + [_label(path, base) for path in department_paths]
+    problems = _unique(problems, order)
     if problems:
         raise RulebookError(str(company_path), problems)
     return Company(tuple(departments), meta, str(company_path))
@@ -324,12 +327,12 @@ def _department(file: RulesFile, company: RulesFile, settings: dict, meta: Compa
                 continue  # a copy of the company's own value: not an override
             if not _covered(path, declared):
                 allowed = "、".join(declared) or "无 none"
+                theirs_zh, theirs_en = _company_value(company, path, _at(settings, path))
                 found.append(file.located(RuleProblem(
                     key_path(path),
-                    f"公司规则表不允许部门自行设置 {key_path(path)}（公司的值为 {_shown(_at(settings, path))}）；"
-                    f"允许设置的只有：{allowed}",
-                    f"the company rulebook does not let a department set {key_path(path)} (the company's value is "
-                    f"{_shown(_at(settings, path))}); overridable: {', '.join(declared) or 'none'}")))
+                    f"公司规则表不允许部门自行设置 {key_path(path)}（{theirs_zh}）；允许设置的只有：{allowed}",
+                    f"the company rulebook does not let a department set {key_path(path)} ({theirs_en}); "
+                    f"overridable: {', '.join(declared) or 'none'}")))
                 continue
             _put(merged, path, value)
             overrides.append(key_path(path))
@@ -351,11 +354,15 @@ def _department(file: RulesFile, company: RulesFile, settings: dict, meta: Compa
     return Department(rulebook, file.label, teams, tuple(overrides))
 
 
-def _shown(value: object) -> str:
+def _company_value(company: RulesFile, path: tuple, value: object) -> tuple[str, str]:
+    """Where or what the company's own setting is, for a department told it may not change it."""
     if value is _MISSING:
-        return "未设置 unset"
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= 60 else text[:57] + "..."
+        return "公司未设置此项", "the company does not set it"
+    if isinstance(value, (list, dict)):
+        line, _ = locate(key_path(path), company.lines)
+        where = f"{company.label} line {line}" if line else company.label
+        return f"公司的设置见 {where}", f"the company's is at {where}"
+    return f"公司的值为 {value}", f"the company's value is {value}"
 
 
 def _teams(value: object, file: RulesFile, found: list[RuleProblem]) -> tuple[str, ...]:
@@ -396,8 +403,9 @@ def _attributed(problem: RuleProblem, file: RulesFile, company: RulesFile, overr
     return file.located(problem)
 
 
-def _unique(problems: list[RuleProblem], company_label: str) -> list[RuleProblem]:
-    """Each problem once (a company setting's problem is found again in every department), the company file's first."""
+def _unique(problems: list[RuleProblem], order: list[str]) -> list[RuleProblem]:
+    """Each problem once (a company setting's problem is found again in every department), the company file's
+    first, then each department file's in the set's order."""
     seen: set = set()
     out = []
     for p in problems:
@@ -405,4 +413,5 @@ def _unique(problems: list[RuleProblem], company_label: str) -> list[RuleProblem
         if key not in seen:
             seen.add(key)
             out.append(p)
-    return sorted(out, key=lambda p: p.file != company_label)  # stable: departments keep their order
+    rank = {label: i for i, label in enumerate(order)}
+    return sorted(out, key=lambda p: rank.get(p.file, len(rank)))  # stable within a file

@@ -168,7 +168,8 @@ def test_a_standalone_rulebook_copy_is_a_department_while_it_agrees(company_dir)
     _edit(company_dir.parent.parent / "default.yaml", "coefficient: 1.3", "coefficient: 1.4")
     (problem,) = _problems(company_dir)
     assert problem.file.endswith("default.yaml") and problem.location == "grades"
-    assert "1.3" in problem.message_en  # the company's list, shown
+    company = company_dir / "company.yaml"
+    assert f"company.yaml line {_line_of(company, 'grades:')}" in problem.message_en  # where the company's list is
 
 
 def test_an_allowed_override_of_one_key_keeps_the_rest_of_the_section(company_dir):
