@@ -113,6 +113,9 @@ class Company:
     departments: tuple[Department, ...]
     meta: CompanyMeta | None = None
     source: str = ""
+    # the company's settings with every department's roles and indicators: what one master across the
+    # departments shows (its columns, grade bands, indicator names); None for a company of one
+    view: Rulebook | None = field(default=None, repr=False, compare=False)
     _names: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -135,6 +138,15 @@ class Company:
     @property
     def first(self) -> Rulebook:
         return self.departments[0].rulebook
+
+    @property
+    def whole(self) -> Rulebook:
+        """The rules one master across every department shows: the company's view, or the one rulebook."""
+        return self.view if self.view is not None else self.first
+
+    def rules_of(self, department: str) -> Rulebook:
+        """A department's own rules where it has them (its distribution, eligibility...), else the whole's."""
+        return self.rulebook_for(department) or self.whole
 
     @property
     def rulebooks(self) -> tuple[Rulebook, ...]:

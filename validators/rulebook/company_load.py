@@ -187,10 +187,16 @@ def _load(company_path: Path, given: list[Path]) -> Company:
     for problem in check_departments(departments):
         problems.append(by_label[problem.file].located(problem) if problem.file in by_label else problem)
     order = [company.label] + [_label(path, base) for path in department_paths]
+    view = None
+    if meta is not None and departments:
+        try:
+            view = company_view(meta, settings, departments)
+        except ValidationError as error:  # a company setting every department overrides, broken in the company file
+            problems += [company.located(p) for p in problems_from_validation(error)]
     problems = _unique(problems, order)
     if problems:
         raise RulebookError(str(company_path), problems)
-    return Company(tuple(departments), meta, str(company_path))
+    return Company(tuple(departments), meta, str(company_path), view)
 
 
 def _company_part(company: RulesFile, problems: list[RuleProblem]) -> tuple[CompanyMeta | None, dict]:
@@ -415,3 +421,23 @@ def _unique(problems: list[RuleProblem], order: list[str]) -> list[RuleProblem]:
             out.append(p)
     rank = {label: i for i, label in enumerate(order)}
     return sorted(out, key=lambda p: rank.get(p.file, len(rank)))  # stable within a file
+
+
+def company_view(meta: CompanyMeta, settings: dict, departments: Sequence[Department]) -> Rulebook:
+    """The company's own settings with every department's roles and indicators, each code once (the
+    conflict checks made sure one code means one thing): the rules one master across departments shows.
+
+    Not a rulebook any form is made from, so the cross-field checks of a single rulebook (each role's
+    weights against the company's category weights) do not apply to it; its structure is checked.
+    """
+    roles: dict[str, object] = {}
+    indicators: dict[str, object] = {}
+    for department in departments:
+        for role in department.rulebook.roles:
+            roles.setdefault(role.code, role.model_dump(mode="json"))
+        for indicator in department.rulebook.indicators:
+            indicators.setdefault(indicator.code, indicator.model_dump(mode="json"))
+    data = {**copy.deepcopy(settings), "roles": list(roles.values()), "indicators": list(indicators.values()),
+            "meta": {"id": meta.id, "version": meta.version, "name_zh": meta.name_zh, "name_en": meta.name_en,
+                     "department_zh": "全公司", "department_en": "Company-wide"}}
+    return Rulebook.model_validate(data)

@@ -274,3 +274,35 @@ def test_one_department_given_by_two_rulebooks(company_dir):
     problems = _problems(company_dir / "company.yaml", company_dir / "departments" / "rd2.yaml")
     assert {p.location for p in problems} == {"meta.department_zh", "meta.department_en"}
     assert all(p.file == "departments/rd2.yaml" for p in problems)
+
+
+# --- the view one master across departments shows ---------------------------------------------
+
+
+def test_the_company_view_holds_every_department_indicator_once_and_the_company_settings():
+    company = load_company(SAMPLE_COMPANY)
+    view = company.whole
+    assert view.meta.id == "example-company"
+    codes = [i.code for i in view.indicators]
+    assert len(codes) == len(set(codes)) and {"ENG_FIX_RATE", "SALES_REV", "RD_DEFECT", "CSAT"} <= set(codes)
+    assert {r.code for r in view.roles} == {r.code for d in company.departments for r in d.rulebook.roles}
+    # the company's own settings, not a department's overrides
+    assert [c.weight for c in view.categories] == [60, 25, 15]
+    assert view.eligibility.min_months_in_post == 2 and view.grades == default_rulebook().grades
+    assert company.rules_of("研发中心").eligibility.min_months_in_post == 3
+    assert company.rules_of("不存在的部门") is view
+
+
+def test_a_company_setting_every_department_overrides_is_still_checked(company_dir):
+    _edit(company_dir / "company.yaml", "    - comments.self_gap ", "    - comments ")
+    _edit(company_dir / "company.yaml", "  self_gap: 2\n", "  self_gap: -1\n")
+    for name in ("aftersales", "sales", "rd"):
+        _edit(company_dir / "departments" / f"{name}.yaml", "\nroles:\n",
+              "\ncomments: {extreme_high: 110, extreme_low: 40, self_gap: 2}\n\nroles:\n")
+    (problem,) = _problems(company_dir)
+    assert problem.file == "company.yaml" and problem.location == "comments.self_gap"
+
+
+def test_a_single_rulebook_is_its_own_whole():
+    company = load_company(None)
+    assert company.whole is company.first and company.rules_of("任何部门") is company.first
