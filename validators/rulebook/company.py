@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from kpisheet.validators.errors import KpisheetError
 from kpisheet.validators.rulebook.model import Rulebook, Strict
@@ -79,6 +79,23 @@ class DepartmentWithoutRules(KpisheetError):
         self.department = department
 
 
+class CompanyRulebook(Rulebook):
+    """The company's view: its own settings with every department's roles and indicators (what one master
+    across departments shows), which knows each department's own rules (:meth:`rules_of`)."""
+
+    _departments: dict = PrivateAttr(default_factory=dict)  # department_key(name) -> that department's Rulebook
+
+    def rules_of(self, department: str) -> Rulebook:
+        return self._departments.get(department_key(department or ""), self)
+
+    def knowing(self, departments: "tuple[Department, ...]") -> CompanyRulebook:
+        """This view, told each department's rules (by its Chinese and English name)."""
+        for department in departments:
+            for name in (department.name_zh, department.name_en):
+                self._departments.setdefault(department_key(name), department.rulebook)
+        return self
+
+
 def department_key(name: str) -> str:
     """A department's name as compared: full-width forms folded, spaces ignored (' 售后服务部 ' = '售后服务部')."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or ""))
@@ -115,7 +132,7 @@ class Company:
     source: str = ""
     # the company's settings with every department's roles and indicators: what one master across the
     # departments shows (its columns, grade bands, indicator names); None for a company of one
-    view: Rulebook | None = field(default=None, repr=False, compare=False)
+    view: CompanyRulebook | None = field(default=None, repr=False, compare=False)
     _names: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -146,7 +163,7 @@ class Company:
 
     def rules_of(self, department: str) -> Rulebook:
         """A department's own rules where it has them (its distribution, eligibility...), else the whole's."""
-        return self.rulebook_for(department) or self.whole
+        return self.whole.rules_of(department)
 
     @property
     def rulebooks(self) -> tuple[Rulebook, ...]:

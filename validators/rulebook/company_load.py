@@ -30,7 +30,8 @@ from typing import Iterator, Sequence
 from pydantic import BaseModel, ValidationError
 
 from kpisheet.validators.rulebook.company import (
-    COMPANY_SECTIONS, DEPARTMENT_SECTIONS, NEVER_OVERRIDABLE, TEAMS_KEY, Company, CompanyMeta, Department,
+    COMPANY_SECTIONS, DEPARTMENT_SECTIONS, NEVER_OVERRIDABLE, TEAMS_KEY, Company, CompanyMeta, CompanyRulebook,
+    Department,
 )
 from kpisheet.validators.rulebook.company_checks import check_departments
 from kpisheet.validators.rulebook.from_data import rulebook_from_data
@@ -380,16 +381,19 @@ def _teams(value: object, file: RulesFile, found: list[RuleProblem]) -> tuple[st
 
 
 def _category_codes(file: RulesFile, mine: object, company: object) -> list[RuleProblem]:
-    """A department may weigh the categories differently, but they stay the company's (the master's columns)."""
-    def codes(items):
-        return [c.get("code") for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+    """A department may weigh the categories differently, but they stay the company's: codes, names and
+    order (the master's columns and its 分析 compare categories across departments)."""
+    def identity(items):
+        return [(c.get("code"), c.get("name_zh"), c.get("name_en")) for c in items if isinstance(c, dict)] \
+            if isinstance(items, list) else []
 
-    if codes(mine) == codes(company):
+    if identity(mine) == identity(company):
         return []
+    shown = ", ".join(f"{code} {zh}" for code, zh, _en in identity(company))
     return [file.located(RuleProblem(
-        "categories", f"部门可调整类别权重，但类别代码及顺序须与公司一致：{', '.join(map(str, codes(company)))}",
-        f"a department may change category weights, but the codes and their order must be the company's: "
-        f"{', '.join(map(str, codes(company)))}"))]
+        "categories", f"部门可调整类别权重，但类别的代码、名称及顺序须与公司一致：{shown}",
+        f"a department may change category weights, but the codes, names and their order must be the "
+        f"company's: {shown}"))]
 
 
 def _touches(location: str, paths: list[str]) -> bool:
@@ -423,7 +427,7 @@ def _unique(problems: list[RuleProblem], order: list[str]) -> list[RuleProblem]:
     return sorted(out, key=lambda p: rank.get(p.file, len(rank)))  # stable within a file
 
 
-def company_view(meta: CompanyMeta, settings: dict, departments: Sequence[Department]) -> Rulebook:
+def company_view(meta: CompanyMeta, settings: dict, departments: Sequence[Department]) -> CompanyRulebook:
     """The company's own settings with every department's roles and indicators, each code once (the
     conflict checks made sure one code means one thing): the rules one master across departments shows.
 
@@ -440,4 +444,4 @@ def company_view(meta: CompanyMeta, settings: dict, departments: Sequence[Depart
     data = {**copy.deepcopy(settings), "roles": list(roles.values()), "indicators": list(indicators.values()),
             "meta": {"id": meta.id, "version": meta.version, "name_zh": meta.name_zh, "name_en": meta.name_en,
                      "department_zh": "全公司", "department_en": "Company-wide"}}
-    return Rulebook.model_validate(data)
+    return CompanyRulebook.model_validate(data).knowing(tuple(departments))

@@ -181,7 +181,7 @@ def test_an_allowed_override_of_one_key_keeps_the_rest_of_the_section(company_di
 def test_categories_keep_the_company_codes(company_dir):
     _edit(company_dir / "departments" / "sales.yaml", "{code: attitude, name_zh: 工作态度", "{code: behaviour, name_zh: 工作态度")
     problems = _problems(company_dir)
-    assert any(p.file == "departments/sales.yaml" and p.location == "categories" and "codes" in p.message_en
+    assert any(p.file == "departments/sales.yaml" and p.location == "categories" and "names" in p.message_en
                for p in problems)
 
 
@@ -306,3 +306,10 @@ def test_a_company_setting_every_department_overrides_is_still_checked(company_d
 def test_a_single_rulebook_is_its_own_whole():
     company = load_company(None)
     assert company.whole is company.first and company.rules_of("任何部门") is company.first
+
+
+def test_categories_keep_the_company_names(company_dir):
+    _edit(company_dir / "departments" / "sales.yaml", "name_zh: 工作业绩, name_en: Results, weight: 70",
+          "name_zh: 销售业绩, name_en: Results, weight: 70")
+    (problem,) = _problems(company_dir)
+    assert problem.location == "categories" and "工作业绩" in problem.message_zh
