@@ -17,18 +17,27 @@ from tests.support.paths import SAMPLE_COMPANY
 ROSTER = SAMPLE_COMPANY / "roster.xlsx"
 
 
-def run(*args: str):
-    result = CliRunner().invoke(app, list(map(str, args)), env={"COLUMNS": "240"})
+def run(*args: str, key: Path | None = None):
+    env = {"COLUMNS": "240", **({"KPISHEET_KEY": str(key)} if key else {})}
+    result = CliRunner().invoke(app, list(map(str, args)), env=env)
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
 
 @pytest.fixture(scope="module")
-def forms(tmp_path_factory) -> Path:
+def key(tmp_path_factory) -> Path:
+    """HR's signing key for this module's forms (made by the first `kpisheet forms`)."""
+    return tmp_path_factory.mktemp("key") / "kpisheet.key"
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory, key) -> Path:
     out = tmp_path_factory.mktemp("company") / "forms"
-    result = run("forms", "--rules", SAMPLE_COMPANY, "--roster", ROSTER, "--period", "2026-Q4", "--out", out)
+    result = run("forms", "--rules", SAMPLE_COMPANY, "--roster", ROSTER, "--period", "2026-Q4", "--out", out,
+                 key=key)
     assert result.exit_code == 0, result.output
+    assert key.is_file()
     return out
 
 
@@ -38,9 +47,9 @@ def test_forms_one_per_team_of_every_department(forms):
     assert {n.split("_")[1] for n in names} == {"售后服务部", "销售部", "研发中心"}
 
 
-def test_validate_routes_each_form_to_its_department(forms):
+def test_validate_routes_each_form_to_its_department(forms, key):
     result = run("validate", forms, "--rules", SAMPLE_COMPANY, "--roster", ROSTER, "--period", "2026-Q4",
-                 "--format", "json")
+                 "--format", "json", key=key)
     assert result.exit_code == 1  # blank forms: inputs are missing, nothing else
     document = json.loads(result.stdout)
     codes = set(document["summary"]["by_code"])
@@ -48,14 +57,27 @@ def test_validate_routes_each_form_to_its_department(forms):
     assert {f["department"] for f in document["files"]} == {"售后服务部", "销售部", "研发中心"}
 
 
-def test_validate_a_workbook_of_a_department_without_rules(forms, tmp_path):
+def test_validate_a_workbook_of_a_department_without_rules(forms, tmp_path, key):
     source = next(forms.glob("*销售部*"))
     book = openpyxl.load_workbook(source)
     book["_meta"]["B4"].value = "财务部"
     book.save(tmp_path / "x.xlsx")
-    result = run("validate", tmp_path / "x.xlsx", "--rules", SAMPLE_COMPANY, "--no-roster", "--details")
+    result = run("validate", tmp_path / "x.xlsx", "--rules", SAMPLE_COMPANY, "--no-roster", "--details", key=key)
     assert result.exit_code == 1
     assert "template-department-unknown" in result.output and "财务部" in result.output
+
+
+def test_a_workbook_moved_to_another_department_is_caught_by_its_signature(forms, tmp_path, key):
+    """Routing follows _meta's department; a department edited there no longer matches the signature."""
+    source = next(forms.glob("*研发中心_测试二组*"))
+    book = openpyxl.load_workbook(source)
+    book["_meta"]["B4"].value = "销售部"
+    book.save(tmp_path / "moved.xlsx")
+    result = run("validate", tmp_path / "moved.xlsx", "--rules", SAMPLE_COMPANY, "--no-roster", "--format", "json",
+                 key=key)
+    assert result.exit_code == 1
+    codes = {f["code"] for f in json.loads(result.stdout)["files"][0]["findings"]}
+    assert {"template-signature-mismatch", "template-rulebook-mismatch"} <= codes
 
 
 def test_forms_for_a_roster_department_without_rules_writes_nothing(tmp_path):
