@@ -249,6 +249,19 @@ _KINDS: tuple[FindingKind, ...] = (
         {"value": "aftersales-default 2025.2 (3f9c…)", "expected": "aftersales-default 2026.1 (a41d…)"},
     ),
     _kind(
+        "template-department-unknown", "error",
+        ("部门没有规则表", "Department without rules"),
+        ("本表属于部门“{value}”，但公司规则表中没有该部门的规则表（已有：{expected}），无法校验。",
+         "The workbook belongs to department '{value}', which has no rulebook in the company's rules (they have: "
+         "{expected}); it cannot be checked."),
+        ("请确认这是本公司 HR 下发的考核表；若是新部门，请 HR 先为其添加部门规则表。",
+         "Make sure HR sent this workbook; for a new department, HR first adds its department rulebook."),
+        ("按公司规则表校验时，每个考核表按 _meta 中的部门使用该部门的规则表；此部门没有规则表。",
+         "With a company's rulebooks, each workbook is checked against the rules of the department its _meta names; "
+         "this department has none."),
+        {"value": "财务部", "expected": "售后服务部、销售部、研发中心"},
+    ),
+    _kind(
         "template-structure-changed", "error",
         ("表格结构被改动", "Workbook structure changed"),
         ("{sheet}：表格结构被改动{about_zh}，{detail_zh}。",

@@ -15,6 +15,17 @@ What the reader accepts, so HR need not retype a roster exported elsewhere:
 - a blank 任职开始日期 means "in this post since hiring";
 - a blank 上级工号 only for the department head: in each department, the one
   person with a blank 上级工号 whom others report to.
+
+With a company's rules (:class:`~kpisheet.validators.rulebook.company.Company`),
+each row's 岗位 is read by the rules of its 部门: a department without a
+rulebook, a role its rulebook does not have, and a team that another
+department's rulebook claims are problems at their cells. A single rulebook
+reads every row, whatever its 部门, as before.
+
+Any real company's roster is read: rows are streamed from the sheet (the file
+is never held as a whole), so memory grows only with the employees returned;
+a sheet has at most Excel's 1,048,576 rows. A file with a problem in every row
+lists its first problems and counts the rest.
 """
 
 from __future__ import annotations
@@ -27,10 +38,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
 from kpisheet.validators.names import clean_text
+from kpisheet.validators.rulebook.company import Company
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.problems import RuleProblem
 from kpisheet.validators.errors import KpisheetError
@@ -49,7 +64,7 @@ ROSTER_COLUMNS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a roster of 100,000 people is 100,000 of these
 class Employee:
     employee_id: str
     name: str
@@ -68,14 +83,18 @@ STATUSES: tuple[str, ...] = ("正式", "试用", "长假")
 # Cells that may be blank; every other column must be filled on every row.
 OPTIONAL_FIELDS = frozenset({"manager_id", "post_start"})
 DATE_FIELDS = ("hire_date", "post_start")
+# texts that repeat down the roster: kept once (a file with inline strings gives every cell its own copy)
+_REPEATED_FIELDS = frozenset({"department", "team", "manager_id"})
 _HEADER_OF = {field: header for header, field in ROSTER_COLUMNS.items()}
 
-# Bounds that keep a garbage file from costing minutes or gigabytes; a real
-# roster of one company is far below them.
+# Bounds that keep a garbage file from costing minutes or gigabytes. The rows
+# are not bounded beyond Excel's own limit: they are streamed. A full sheet of
+# 1,048,575 employees unpacks to well under the size limit (about 130 bytes a cell).
 HEADER_SEARCH_ROWS = 10
 MAX_COLUMNS = 200
-MAX_EMPLOYEE_ROWS = 20_000
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 2 * 1024 ** 3
+# Problems listed by a RosterError; more are counted, not listed (a wrong file has one in every cell).
+MAX_LISTED_PROBLEMS = 500
 # An Excel serial or typed year outside this range is a typo, not a date.
 EARLIEST_YEAR, LATEST_YEAR = 1950, 2100
 
@@ -109,19 +128,17 @@ class RosterError(KpisheetError):
 # ---------------------------------------------------------------- public API
 
 
-def read_roster(path: str | Path, rulebook: Rulebook | None = None) -> list[Employee]:
-    """Every employee of the roster at ``path``, in roster order; roles as rulebook codes."""
-    if rulebook is None:
-        from kpisheet.validators.rulebook.load import default_rulebook
-
-        rulebook = default_rulebook()
+def read_roster(path: str | Path, rules: Rulebook | Company | None = None) -> list[Employee]:
+    """Every employee of the roster at ``path``, in roster order; roles as the codes of each person's department
+    rules (one rulebook: the rulebook's roles for everyone). Raises :class:`RosterError` listing the problems."""
+    company = _as_company(rules)
     source = str(path)
-    sheet, rows = _read_rows(Path(path))
-    problems: list[RosterProblem] = []
-    header_row, columns = _find_header(sheet, rows, problems)
-    if header_row is None:
-        raise RosterError(source, problems)
-    records = _read_records(sheet, rows, header_row, columns, rulebook, problems)
+    problems = _Found()
+    with _sheet_rows(Path(path)) as (sheet, rows):
+        header_row, columns = _find_header(sheet, rows, problems)
+        if header_row is None:
+            raise RosterError(source, problems.listed())
+        records = _read_records(sheet, rows, header_row, columns, company, problems)
     if not records and not problems:
         problems.append(_problem(
             f"{sheet}!A{header_row + 2}", "no-employees",
@@ -130,8 +147,44 @@ def read_roster(path: str | Path, rulebook: Rulebook | None = None) -> list[Empl
     _check_duplicates(sheet, records, columns, problems)
     _check_managers(sheet, records, columns, problems)
     if problems:
-        raise RosterError(source, sorted(problems, key=_sheet_order))
+        raise RosterError(source, problems.listed())
     return [record.employee for record in records]
+
+
+def _as_company(rules: Rulebook | Company | None) -> Company:
+    if isinstance(rules, Company):
+        return rules
+    if rules is None:
+        from kpisheet.validators.rulebook.load import default_rulebook
+
+        rules = default_rulebook()
+    return Company.of_one(rules)
+
+
+class _Found:
+    """The problems found: the first MAX_LISTED_PROBLEMS kept, every one counted."""
+
+    def __init__(self):
+        self.kept: list[RosterProblem] = []
+        self.count = 0
+
+    def append(self, problem: RosterProblem) -> None:
+        self.count += 1
+        if len(self.kept) < MAX_LISTED_PROBLEMS:
+            self.kept.append(problem)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def listed(self) -> list[RosterProblem]:
+        out = sorted(self.kept, key=_sheet_order)
+        hidden = self.count - len(self.kept)
+        if hidden:
+            out.append(_problem(
+                "…", "more-problems", f"另有 {hidden} 个问题未列出", f"{hidden} more problem(s) not listed",
+                "先改正以上问题（或检查是否选错了文件），再运行一次", "fix the ones above (or check this is the right "
+                "file) and run again"))
+        return out
 
 
 def teams(employees: list[Employee]) -> dict[tuple[str, str], list[Employee]]:
@@ -247,8 +300,9 @@ def _check_container(path: Path) -> None:
                             "只保留花名册工作表后另存", "keep only the roster sheet and save again")
 
 
-def _read_rows(path: Path) -> tuple[str, list[tuple[int, tuple]]]:
-    """The roster sheet's name and its non-blank rows as (Excel row number, values)."""
+@contextmanager
+def _sheet_rows(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, tuple]]]]:
+    """The roster sheet's name and its non-blank rows as (Excel row number, values), streamed."""
     from openpyxl import load_workbook
 
     _check_container(path)
@@ -264,27 +318,26 @@ def _read_rows(path: Path) -> tuple[str, list[tuple[int, tuple]]]:
         sheet = book[ROSTER_SHEET] if ROSTER_SHEET in book.sheetnames else book.worksheets[0]
         # The declared dimension may be absent, stale or absurd; read what is there.
         sheet.reset_dimensions()
-        rows: list[tuple[int, tuple]] = []
-        # Without a max column, rows come back only as wide as their last cell
-        # and gaps as empty rows, so a stray far-corner cell costs next to nothing.
+        # A1 references quote sheet names holding spaces or punctuation
+        name = f"'{sheet.title}'" if re.search(r"[^\w]", sheet.title) else sheet.title
+        yield name, _non_blank_rows(path, sheet)
+    finally:
+        book.close()
+
+
+def _non_blank_rows(path: Path, sheet) -> Iterator[tuple[int, tuple]]:
+    # Without a max column, rows come back only as wide as their last cell and gaps as empty rows,
+    # so a stray far-corner cell costs next to nothing.
+    try:
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             values = values[:MAX_COLUMNS]
             if any(not _is_blank(v) for v in values):
-                rows.append((number, values))
-                if len(rows) > MAX_EMPLOYEE_ROWS:
-                    raise _file_problem(path, f"工作表“{sheet.title}”超过 {MAX_EMPLOYEE_ROWS} 行，不像花名册",
-                                        f"sheet {sheet.title} has more than {MAX_EMPLOYEE_ROWS} rows; not a roster",
-                                        "检查是否选错了文件", "check that this is the right file")
-        # A1 references quote sheet names holding spaces or punctuation
-        name = f"'{sheet.title}'" if re.search(r"[^\w]", sheet.title) else sheet.title
-        return name, rows
+                yield number, values
     except RosterError:
         raise
     except Exception:  # a damaged sheet part surfaces only while iterating
         raise _file_problem(path, "工作表内容已损坏，无法读取", "the sheet's content is damaged and cannot be read",
                             "在 Excel 或 WPS 中打开后另存为 .xlsx", "open it in Excel or WPS and save as .xlsx") from None
-    finally:
-        book.close()
 
 
 def _is_blank(value: object) -> bool:
@@ -307,9 +360,13 @@ def _header_key(value: object) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", first_line))
 
 
-def _find_header(sheet: str, rows: list[tuple[int, tuple]], problems: list[RosterProblem]):
-    """(header row number, {field: 0-based column}) or (None, {}) with the problem recorded."""
-    for number, values in rows[:HEADER_SEARCH_ROWS]:
+def _find_header(sheet: str, rows: Iterator[tuple[int, tuple]], problems: _Found):
+    """(header row number, {field: 0-based column}) or (None, {}) with the problem recorded.
+
+    Reads ``rows`` up to the header row (among the first HEADER_SEARCH_ROWS non-blank ones), so that
+    what is left of them are the employees.
+    """
+    for _, (number, values) in zip(range(HEADER_SEARCH_ROWS), rows):
         keys = [_header_key(v) for v in values]
         if sum(key in ROSTER_COLUMNS for key in keys) < 2:
             continue
@@ -341,25 +398,36 @@ def _find_header(sheet: str, rows: list[tuple[int, tuple]], problems: list[Roste
     return None, {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Record:
     row: int  # Excel row number
     employee: Employee
 
 
-def _read_records(sheet, rows, header_row, columns, rulebook, problems) -> list[_Record]:
+class _Cells:
+    """Where one row's fields are, made only when a problem names one (most rows have none)."""
+
+    __slots__ = ("sheet", "columns", "number")
+
+    def __init__(self, sheet: str, columns: dict[str, int], number: int):
+        self.sheet, self.columns, self.number = sheet, columns, number
+
+    def __getitem__(self, field: str) -> str:
+        return f"{self.sheet}!{get_column_letter(self.columns[field] + 1)}{self.number}"
+
+
+def _read_records(sheet, rows, header_row, columns, company: Company, problems: _Found) -> list[_Record]:
     """Each data row as an employee; rows with a problem are reported, not returned."""
-    role_names = "、".join(role.name_zh for role in rulebook.roles)
-    role_names_en = ", ".join(role.name_en for role in rulebook.roles)
     records = []
+    complete = len(columns) == len(ROSTER_COLUMNS)
+    repeated: dict[str, str] = {}  # one string object per department, team and manager, however many rows
     for number, values in rows:
-        if number <= header_row:
-            continue
-        cell = {field: values[index] if index < len(values) else None for field, index in columns.items()}
-        where = {field: f"{sheet}!{get_column_letter(index + 1)}{number}" for field, index in columns.items()}
+        where = _Cells(sheet, columns, number)
         found = len(problems)
         fields: dict[str, object] = {}
-        for field, value in cell.items():
+        role_text = ""
+        for field, index in columns.items():
+            value = values[index] if index < len(values) else None
             header = _HEADER_OF[field]
             if _is_blank(value):
                 if field not in OPTIONAL_FIELDS:
@@ -378,13 +446,8 @@ def _read_records(sheet, rows, header_row, columns, rulebook, problems) -> list[
                         "enter a real date such as 2026-03-01, 2026/3/1 or 2026年3月1日"))
                     fields[field] = None
             elif field == "role":
-                role = rulebook.role_by_name(_text(value))
-                if role is None:
-                    problems.append(_problem(
-                        where[field], "unknown-role", f"岗位“{_text(value)}”不在规则表中",
-                        f"role '{_text(value)}' is not in the rulebook",
-                        f"改为以下之一：{role_names}", f"use one of: {role_names_en} ({role_names})"))
-                fields[field] = role.code if role else None
+                role_text = _text(value)  # read once the department is known: its rules name the roles
+                fields[field] = None
             elif field == "status":
                 status = _text(value)
                 if status not in STATUSES:
@@ -392,15 +455,20 @@ def _read_records(sheet, rows, header_row, columns, rulebook, problems) -> list[
                         where[field], "unknown-status", f"状态“{status}”无效", f"status '{status}' is not known",
                         f"改为以下之一：{'、'.join(STATUSES)}", "use one of 正式 (regular), 试用 (probation), 长假 (long leave)"))
                 fields[field] = status
+            elif field in _REPEATED_FIELDS:
+                text = _text(value)
+                fields[field] = repeated.setdefault(text, text)
             else:
                 fields[field] = _text(value)
+        if role_text or fields.get("department"):
+            fields["role"] = _role(company, fields, role_text, where, problems)
         hire, post = fields.get("hire_date"), fields.get("post_start")
         if isinstance(hire, dt.date) and isinstance(post, dt.date) and post < hire:
             problems.append(_problem(
                 where["post_start"], "bad-date",
                 f"任职开始日期 {post} 早于入职日期 {hire}", f"post start {post} is before hire date {hire}",
                 "任职开始日期应不早于入职日期；未调岗可留空", "the post start cannot precede the hire date; leave it blank if never moved"))
-        if len(problems) == found and len(columns) == len(ROSTER_COLUMNS):
+        if len(problems) == found and complete:
             fields["post_start"] = fields["post_start"] or fields["hire_date"]
             fields["manager_id"] = fields["manager_id"] or None
             records.append(_Record(number, Employee(**fields)))
@@ -408,6 +476,64 @@ def _read_records(sheet, rows, header_row, columns, rulebook, problems) -> list[
             # Keep the row for the duplicate and manager checks, which need every ID.
             records.append(_Record(number, _partial(fields)))
     return records
+
+
+def _role(company: Company, fields: dict, role_text: str, where: _Cells, problems: _Found) -> str | None:
+    """The row's role code, read by its department's rules; a department without rules, a role they lack,
+    and a team another department claims are problems at their cells."""
+    department_name = fields.get("department")
+    if "department" in where.columns and department_name:
+        department = company.department(department_name)
+        if department is None:
+            names = "、".join(company.names_zh())
+            problems.append(_problem(
+                where["department"], "unknown-department", f"部门“{department_name}”没有部门规则表",
+                f"department '{department_name}' has no rulebook in the company's rules",
+                f"改为以下部门之一：{names}，或为该部门加一个部门规则表（或从花名册中删去其人员）",
+                f"use one of: {names}; or add a rulebook for the department (or leave its people out of the roster)"))
+            return None
+        if not company.single:
+            _team_claim(company, department, fields.get("team"), where, problems)
+        rulebook = department.rulebook
+    elif company.single:
+        rulebook = company.first
+    else:
+        return None  # the blank 部门 is the problem reported
+    if not role_text:
+        return None  # reported as blank
+    role = rulebook.role_by_name(role_text)
+    if role is None:
+        where_zh = f"{rulebook.meta.department_zh}的规则表" if not company.single else "规则表"
+        where_en = f"the rulebook of {rulebook.meta.department_en}" if not company.single else "the rulebook"
+        role_names = "、".join(r.name_zh for r in rulebook.roles)
+        role_names_en = ", ".join(r.name_en for r in rulebook.roles)
+        problems.append(_problem(
+            where["role"], "unknown-role", f"岗位“{role_text}”不在{where_zh}中",
+            f"role '{role_text}' is not in {where_en}",
+            f"改为以下之一：{role_names}", f"use one of: {role_names_en} ({role_names})"))
+        return None
+    return role.code
+
+
+def _team_claim(company: Company, department, team, where: _Cells, problems: _Found) -> None:
+    if not team or "team" not in where.columns:
+        return
+    owner = company.team_owner(team)
+    if owner is not None and owner is not department:
+        problems.append(_problem(
+            where["team"], "team-claimed-elsewhere",
+            f"团队“{team}”由{owner.name_zh}的规则表认领（{owner.source}），花名册却把它放在{department.name_zh}",
+            f"team '{team}' is claimed by the rulebook of {owner.name_en} ({owner.source}) but the roster puts it "
+            f"in {department.name_en}",
+            "改正此行的部门或团队，或修改规则表中的 teams 列表", "correct this row's department or team, or the "
+            "rulebooks' teams lists"))
+    elif department.teams and team not in department.teams:
+        problems.append(_problem(
+            where["team"], "team-not-claimed",
+            f"{department.name_zh}的规则表只认领团队 {'、'.join(department.teams)}，不含“{team}”",
+            f"the rulebook of {department.name_en} claims only the teams {', '.join(department.teams)}, not '{team}'",
+            "改正此行的团队，或把该团队加入部门规则表的 teams 列表", "correct this row's team, or add it to the "
+            "department rulebook's teams list"))
 
 
 def _partial(fields: dict) -> Employee:

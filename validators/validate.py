@@ -29,14 +29,17 @@ from kpisheet.validators.approved_goals import load_approved_goals
 from kpisheet.validators.findings import Finding, Names, make_finding, with_names
 from kpisheet.validators.reading.file_search import find_files
 from kpisheet.validators.reading.guard import read_guarded
-from kpisheet.validators.layout import ACTUALS
+from kpisheet.validators.layout import ACTUALS, META
 from kpisheet.validators.policy.outcomes import employee_outcomes, recompute
 from kpisheet.validators.policy.periods import Period, parse_period
 from kpisheet.validators.report import FileReport, status_of
 from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.company import Company
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.signature import SigningKey
-from kpisheet.validators.reading.submission import REQUIRED_SHEETS, NotATeamWorkbook, read_team_workbook
+from kpisheet.validators.reading.submission import (
+    REQUIRED_SHEETS, NotATeamWorkbook, read_identity, read_team_workbook,
+)
 from kpisheet.validators.reading.workbook_facts import WorkbookFacts, workbook_facts
 
 # the sheets validation reads: the team workbook's own, plus the source-system record when prefilled
@@ -46,6 +49,8 @@ PHASES = ("goals", "scoring")
 
 # (department, team, period) -> the approved goals of that workbook, see checks_goals.ApprovedGoals
 ApprovedIndex = Mapping[tuple[str, str, str], checks_goals.ApprovedGoals]
+# one rulebook, or a company's: each workbook is then checked against its own department's rules
+Rules = Rulebook | Company
 RosterArg = Sequence[Employee] | Mapping[str, Employee] | None
 Progress = Callable[[int, int], None]
 
@@ -63,23 +68,48 @@ class ValidationSettings:
     cross_file: bool = False  # the batch checks missing roster members across files
     fingerprint: str = ""  # the rulebook's, hashed once for every file
     signing_key: SigningKey | None = None  # HR's: each workbook's signature is verified; None: nothing to verify with
+    # a company's departments: each workbook is routed to the rules of the department its _meta names
+    company: Company | None = None
 
     @classmethod
-    def make(cls, rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
+    def make(cls, rulebook: Rules, roster: RosterArg = None, period: str | Period | None = None,
              phase: str = "scoring", approved: ApprovedIndex | None = None, cross_file: bool = False,
              signing_key: SigningKey | None = None) -> ValidationSettings:
         if phase not in PHASES:
             raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
         if roster is not None and not isinstance(roster, Mapping):
             roster = {e.employee_id: e for e in roster}
+        company = None
+        if isinstance(rulebook, Company):
+            company = None if rulebook.single else rulebook
+            for department in rulebook.departments:
+                department.fingerprint  # hashed once here, not in every worker
+            rulebook = rulebook.first
         return cls(rulebook, roster, parse_period(period) if period is not None else None, phase, approved,
-                   cross_file, rulebook.fingerprint(), signing_key)
+                   cross_file, rulebook.fingerprint(), signing_key, company)
+
+    def routed(self, values: dict[str, list[list]]) -> tuple[ValidationSettings, Finding | None]:
+        """These settings with the rules of the workbook's own department (a company's), or the finding
+        saying its department has none. A workbook whose _meta cannot be read goes on as it is: the
+        template- checks say why."""
+        if self.company is None:
+            return self, None
+        try:
+            identity = read_identity(values.get(META) or [], source="")
+        except NotATeamWorkbook:
+            return self, None
+        department = self.company.department(identity.department)
+        if department is None:
+            return self, make_finding("template-department-unknown", sheet=META,
+                                      cell=checks_template.meta_cell("department"), value=identity.department,
+                                      expected="、".join(self.company.names_zh()))
+        return replace(self, rulebook=department.rulebook, fingerprint=department.fingerprint), None
 
 
 # --- values -------------------------------------------------------------------------------
 
 
-def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rulebook, roster: RosterArg = None,
+def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rules, roster: RosterArg = None,
                     period: str | Period | None = None, phase: str = "scoring",
                     approved_goals: ApprovedIndex | None = None, calculated: bool = True,
                     properties: Mapping[str, str] | None = None, sha256: str | None = None,
@@ -100,6 +130,7 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
 
 def _validate(values, source: str, settings: ValidationSettings, facts: WorkbookFacts, sha256, modified,
               file_findings: tuple[Finding, ...]) -> FileReport:
+    settings, unrouted = settings.routed(values)
     rulebook = settings.rulebook
     findings: list[Finding] = list(file_findings)
 
@@ -121,6 +152,9 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     except NotATeamWorkbook as error:
         findings.append(make_finding("template-unknown", reason_zh=error.message_zh, reason_en=error.message_en))
         return report()
+    if unrouted is not None:
+        findings.append(unrouted)
+        return report(book)  # no rules to check it against
     identity_problems = checks_template.check_identity(book.identity, rulebook, settings.fingerprint)
     findings += identity_problems
     if any(f.code in ("template-unknown", "template-version") for f in identity_problems):
@@ -202,7 +236,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 # --- one file -----------------------------------------------------------------------------
 
 
-def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = None,
+def validate_file(path: str | Path, *, rulebook: Rules, roster: RosterArg = None,
                   period: str | Period | None = None, phase: str = "scoring",
                   approved_goals: ApprovedIndex | str | Path | None = None,
                   signing_key: SigningKey | None = None) -> FileReport:
@@ -212,9 +246,15 @@ def validate_file(path: str | Path, *, rulebook: Rulebook, roster: RosterArg = N
     index made by :func:`kpisheet.validators.approved_goals.load_approved_goals`.
     """
     if isinstance(approved_goals, (str, Path)):
-        approved_goals = load_approved_goals(approved_goals, rulebook=rulebook).index
+        approved_goals = load_approved_goals(approved_goals, rulebook=_reading_rules(rulebook)).index
     settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, signing_key=signing_key)
     return validate_batch_file(settings, str(path))
+
+
+def _reading_rules(rules: Rules) -> Rulebook:
+    """A rulebook to read workbooks by (its categories name the summary's columns): a company's departments
+    share the company's categories, so any department's rules read any workbook."""
+    return rules.first if isinstance(rules, Company) else rules
 
 
 def validate_batch_file(settings: ValidationSettings, path: str) -> FileReport:
@@ -268,7 +308,7 @@ def _validate_in_worker(path: str) -> FileReport:
     return validate_batch_file(_worker_settings, path)
 
 
-def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: RosterArg = None,
+def validate_paths(paths: Iterable[str | Path], *, rulebook: Rules, roster: RosterArg = None,
                    period: str | Period | None = None, phase: str = "scoring",
                    approved_goals: ApprovedIndex | str | Path | None = None, jobs: int | None = None,
                    progress: Progress | None = None, signing_key: SigningKey | None = None,
@@ -292,15 +332,15 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rulebook, roster: R
         if progress is not None:
             progress(done, total)
     ordered = [reports[str(path)] for path in files]
-    return add_cross_file_findings(ordered, settings.roster, rulebook, accepted)
+    return add_cross_file_findings(ordered, settings.roster, settings.rulebook, accepted)
 
 
-def batch_settings(rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
+def batch_settings(rulebook: Rules, roster: RosterArg = None, period: str | Period | None = None,
                    phase: str = "scoring", approved_goals: ApprovedIndex | str | Path | None = None,
                    jobs: int | None = None, *, signing_key: SigningKey | None = None) -> ValidationSettings:
     """The settings of a batch whose cross-file checks are made after the per-file ones."""
     if isinstance(approved_goals, (str, Path)):
-        approved_goals = load_approved_goals(approved_goals, rulebook=rulebook, jobs=jobs).index
+        approved_goals = load_approved_goals(approved_goals, rulebook=_reading_rules(rulebook), jobs=jobs).index
     return ValidationSettings.make(rulebook, roster, period, phase, approved_goals, cross_file=True,
                                    signing_key=signing_key)
 

@@ -279,6 +279,8 @@ class _Filler:
             return
         else:
             step = (c - f) / 20
+            if line.indicator.unit is Unit.count:  # a count's target is a whole number too
+                step = (1 if step > 0 else -1) * max(1, round(abs(step)))
             new = round(t + self.rng.choice((-1, 1)) * step, 4)
             if not min(f, c) < new < max(f, c):
                 return
@@ -367,6 +369,8 @@ class _Filler:
         if ind.unit is Unit.percent:
             value = min(1.0, max(0.0, value)) if not edge else max(0.0, value)
             return round(value, 4), ""
+        if ind.unit is Unit.count:  # things are counted whole, whichever way the indicator scores them
+            return float(max(0, round(value))), ""
         return round(max(0.0, value), 2), ""
 
     def _deduction(self, ind: Indicator) -> tuple[float, str]:

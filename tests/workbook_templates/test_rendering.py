@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.support.environment import require
 from kpisheet.validators import layout as L
 from kpisheet.validators.roster import read_roster, teams
 from kpisheet.workbook_templates.filler import fill_team_workbook

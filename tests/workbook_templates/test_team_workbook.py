@@ -174,7 +174,7 @@ def test_score_formulas_follow_each_method(book, rulebook):
         text = scores.cell(r, SCORE["score"]).value
         actual, manager = f"L{r}", f"N{r}"
         assert text.startswith("=IF(OR(")
-        assert f"ROUND(" in text and names.DECIMALS in text
+        assert "ROUND(" in text and names.DECIMALS in text
         if ind.method is Method.rating:
             assert f"INDEX({names.RATING_POINTS},{manager})" in text and actual not in text
         elif ind.method is Method.deduction:

@@ -6,6 +6,7 @@ and the error are in :mod:`kpisheet.validators.rulebook.problems`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,23 @@ DEFAULT_RULEBOOK = "default_rulebook.yaml"
 
 def load_yaml(path: Path) -> Rulebook:
     source = str(path)
+    data, lines, duplicates = read_yaml(path)
+    try:
+        rulebook = rulebook_from_data(data, source)
+    except RulebookError as error:
+        located = [with_line(p, lines) for p in duplicates + error.problems]
+        raise RulebookError(source, located, error.unreadable) from None
+    if duplicates:
+        raise RulebookError(source, [with_line(p, lines) for p in duplicates])
+    return rulebook
+
+
+def read_yaml(path: Path) -> tuple[object, dict[str, int], list[RuleProblem]]:
+    """A YAML rulebook file's data, the line of every key path, and each key given twice.
+
+    A file that cannot be read or is not YAML raises :class:`RulebookError` (unreadable).
+    """
+    source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -33,28 +51,21 @@ def load_yaml(path: Path) -> Rulebook:
         raise RulebookError(source, [RuleProblem(source, f"无法读取文件：{reason}",
                                                  f"cannot read the file: {reason}")], unreadable=True) from None
     try:
-        data, lines, duplicates = _parse_yaml(text)
+        return _parse_yaml(text)
     except (yaml.YAMLError, RecursionError) as error:  # absurd nesting exhausts PyYAML's recursion
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else source
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise RulebookError(source, [RuleProblem(where, f"不是有效的 YAML：{reason}",
                                                  f"not valid YAML: {reason}")], unreadable=True) from None
-    try:
-        rulebook = rulebook_from_data(data, source)
-    except RulebookError as error:
-        located = [_with_line(p, lines) for p in duplicates + error.problems]
-        raise RulebookError(source, located, error.unreadable) from None
-    if duplicates:
-        raise RulebookError(source, [_with_line(p, lines) for p in duplicates])
-    return rulebook
 
 
-def _with_line(problem: RuleProblem, lines: Mapping[str, int]) -> RuleProblem:
+def with_line(problem: RuleProblem, lines: Mapping[str, int]) -> RuleProblem:
+    """``problem`` with the YAML line of its key path (or of the nearest key above it)."""
     if problem.line is not None:
         return problem
     line, _ = locate(problem.location, lines)
-    return RuleProblem(problem.location, problem.message_zh, problem.message_en, line)
+    return replace(problem, line=line)
 
 
 def _parse_yaml(text: str) -> tuple[object, dict[str, int], list[RuleProblem]]:

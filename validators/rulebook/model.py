@@ -298,6 +298,13 @@ class Rulebook(Strict):
     def grade_band(self, grade: str) -> GradeBand:
         return {g.grade: g for g in self.grades}[grade]
 
+    def rules_of(self, department: str) -> Rulebook:
+        """The rules ``department``'s people are appraised by: a rulebook's own. A company's view
+        (:class:`kpisheet.validators.rulebook.company.CompanyRulebook`) answers with the department's, so
+        code that shows every department (the master) asks here for a department's distribution and
+        eligibility."""
+        return self
+
     def fingerprint(self) -> str:
         """A short, stable hash of the rules: team workbooks carry it.
 

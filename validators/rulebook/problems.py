@@ -27,10 +27,12 @@ class RuleProblem:
     message_zh: str
     message_en: str
     line: int | None = None  # 1-based line in a YAML file, when known
+    file: str | None = None  # in a company's set of rulebooks: the file (company or department) it is in
 
     @property
     def where(self) -> str:
-        return f"{self.location} (line {self.line})" if self.line else self.location
+        place = f"{self.location} (line {self.line})" if self.line else self.location
+        return f"{self.file}: {place}" if self.file else place
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message_zh} / {self.message_en}"

@@ -18,7 +18,7 @@ from kpisheet.validators.actuals import actual_files, read_actuals
 from kpisheet.validators.errors import UsageError
 from kpisheet.xladdin.forms.service import FormsExist, write_forms
 from kpisheet.xladdin.kit.console import make_console
-from kpisheet.xladdin.kit.inputs import date_option, load_roster_option, load_rules_option, period_option
+from kpisheet.xladdin.kit.inputs import date_option, load_company_option, load_roster_option, period_option
 from kpisheet.xladdin.kit.progress import progress_bar
 from kpisheet.xladdin.kit.signing_key import created_notice, key_path, load_or_create_key
 
@@ -41,8 +41,10 @@ def register(app: typer.Typer) -> None:
                                    help="考核期间 period: 2026-Q4, 2026-11, 2026-H2, 2026（或 2026年第4季度）",
                                    show_default=False),
         out: Path = typer.Option(..., "--out", help="输出目录 output folder", show_default=False),
-        rules: Optional[Path] = typer.Option(None, "--rules", help="规则表 rulebook .yaml/.xlsx；默认内置 / default: built-in",
-                                             show_default=False),
+        rules: Optional[Path] = typer.Option(
+            None, "--rules", help="规则表 rulebook .yaml/.xlsx，或公司规则表（文件或文件夹：每个部门用自己的规则）；默认内置 / "
+            "a rulebook, or a company's rulebooks (file or folder: each department's forms from its own rules); "
+            "default: built-in", show_default=False),
         deadline: Optional[str] = typer.Option(
             None, "--deadline", help="提交截止日期，写入填写说明 / submission deadline, e.g. 2027-01-08", show_default=False),
         force: bool = typer.Option(False, "--force", help="覆盖已有的考核表 / overwrite existing workbooks",
@@ -62,9 +64,13 @@ def register(app: typer.Typer) -> None:
         console = make_console()
         canonical = period_option(period)
         due = date_option(deadline, "--deadline")
-        rulebook = load_rules_option(rules)
-        employees = load_roster_option(roster, rulebook)
-        imported = _actuals(list(actuals or []), rulebook, employees, canonical)
+        company = load_company_option(rules)
+        employees = load_roster_option(roster, company)
+        if actuals and not company.single:
+            raise UsageError("--actuals 暂不支持公司规则表：请按部门分别生成（kpisheet rules export --department 导出部门规则）",
+                             "--actuals does not take a company's rulebooks yet: make each department's forms with "
+                             "its own rules (kpisheet rules export --department)")
+        imported = _actuals(list(actuals or []), company.first, employees, canonical)
         where = key_path(key)
         signing_key, created = load_or_create_key(where)
         if created:
@@ -73,7 +79,7 @@ def register(app: typer.Typer) -> None:
         with progress_bar(console) as bar:
             task = bar.add_task("生成考核表 writing workbooks", total=None)
             try:
-                written = write_forms(rulebook, employees, canonical, out, deadline=due, overwrite=force,
+                written = write_forms(company, employees, canonical, out, deadline=due, overwrite=force,
                                       actuals=imported, signing_key=signing_key,
                                       progress=lambda done, total: bar.update(task, completed=done, total=total),
                                       current=lambda label: bar.update(task, description=label))

@@ -25,7 +25,7 @@ from kpisheet.xladdin.kit.files import make_output_folder
 from kpisheet.validators.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from kpisheet.validators.summary import STATUS_WORDS
 from kpisheet.xladdin.kit.console import make_console, write_json
-from kpisheet.xladdin.kit.inputs import load_roster_option, load_rules_option, period_option
+from kpisheet.xladdin.kit.inputs import load_company_option, load_roster_option, period_option
 from kpisheet.xladdin.kit.progress import counting
 from kpisheet.xladdin.kit.signing_key import checking_key
 
@@ -39,7 +39,10 @@ def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate(
         paths: List[Path] = typer.Argument(..., help="考核表文件或文件夹（递归查找）/ workbooks or folders (searched recursively)"),
-        rules: Optional[Path] = typer.Option(None, "--rules", help="规则表 .yaml/.xlsx（默认内置）/ rulebook (default: built in)"),
+        rules: Optional[Path] = typer.Option(
+            None, "--rules", help="规则表 .yaml/.xlsx，或公司规则表（文件或文件夹：每个考核表按其部门的规则校验）；默认内置 / "
+            "a rulebook, or a company's rulebooks (file or folder: each workbook checked by its department's rules); "
+            "default: built in"),
         roster: Optional[Path] = typer.Option(None, "--roster", help="花名册 roster.xlsx"),
         no_roster: bool = typer.Option(False, "--no-roster", help="不查找花名册 / do not look for a roster"),
         period: Optional[str] = typer.Option(None, "--period", help="本次收取的考核期间，如 2026-Q1 / the period being collected"),
@@ -90,7 +93,7 @@ def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_for
     for path in paths:
         if not path.exists():
             raise UsageError(f"找不到 {path}", f"no such file or folder: {path}")
-    rulebook = load_rules_option(rules)
+    company = load_company_option(rules)
     collecting = period_option(period)
     if roster is None and not no_roster:
         roster = _beside(paths, ROSTER_NAMES, Path.is_file)
@@ -99,7 +102,7 @@ def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_for
                            "the submissions; --roster picks another, --no-roster skips it)", style="dim"))
     people = None
     if roster is not None and not no_roster:
-        people = load_roster_option(roster, rulebook)
+        people = load_roster_option(roster, company)
     if approved is None and phase == "scoring":
         approved = _beside(paths, APPROVED_NAMES, Path.is_dir)
         if approved is not None:
@@ -107,10 +110,10 @@ def _inputs(paths, rules, roster, no_roster, period, phase, approved, output_for
                            style="dim"))
     index = None
     if approved is not None:
-        index = _approved(approved, rulebook, err)
+        index = _approved(approved, company, err)
     if annotate is not None:
         _check_writable(annotate, paths)
-    return {"rulebook": rulebook, "roster": people, "period": collecting, "phase": phase, "approved": index}
+    return {"rulebook": company, "roster": people, "period": collecting, "phase": phase, "approved": index}
 
 
 def _beside(paths: list[Path], names: tuple[str, ...], kind) -> Path | None:
@@ -124,12 +127,12 @@ def _beside(paths: list[Path], names: tuple[str, ...], kind) -> Path | None:
     return None
 
 
-def _approved(folder: Path, rulebook, err: Console):
+def _approved(folder: Path, company, err: Console):
     from kpisheet.validators.approved_goals import load_approved_goals
 
     if not folder.is_dir():
         raise UsageError(f"找不到已批准目标文件夹 {folder}", f"no such approved-goals folder: {folder}")
-    load = load_approved_goals(folder, rulebook=rulebook)
+    load = load_approved_goals(folder, rulebook=company.first)  # read by the company's shared categories
     for path, why in load.problems.items():
         reason = why if isinstance(why, str) else "; ".join(f.message_zh for f in why)
         err.print(Text(f"! 已批准目标中的 {path} 未使用 / not used: {reason}", style="yellow"))

@@ -120,7 +120,7 @@ def make_corpus(folder: Path, teams: int, rulebook: Rulebook, *, progress: Calla
         progress("copies", i + 1, teams)
     (folder / MANIFEST).write_text(json.dumps({
         "version": CORPUS_VERSION, "teams": teams, "rulebook": rulebook.fingerprint(), "bases": count, "saved_by": saved_by,
-        "files": [p.name for p in files], "roster": [_employee_json(p) for p in roster]}, ensure_ascii=False), encoding="utf-8")
+        "files": [p.name for p in files], "roster": [employee_json(p) for p in roster]}, ensure_ascii=False), encoding="utf-8")
     return Corpus(folder, files, roster, saved_by, count)
 
 
@@ -135,15 +135,15 @@ def _reuse(folder: Path, teams: int, rulebook: Rulebook) -> Corpus | None:
     files = [folder / "files" / name for name in manifest["files"]]
     if not all(p.is_file() for p in files):
         return None
-    roster = [_employee_from_json(p) for p in manifest["roster"]]
+    roster = [employee_from_json(p) for p in manifest["roster"]]
     return Corpus(folder, files, roster, manifest["saved_by"], manifest["bases"])
 
 
-def _employee_json(p: Employee) -> dict:
+def employee_json(p: Employee) -> dict:
     return {**asdict(p), "hire_date": p.hire_date.isoformat(), "post_start": p.post_start.isoformat()}
 
 
-def _employee_from_json(d: dict) -> Employee:
+def employee_from_json(d: dict) -> Employee:
     import datetime as dt
 
     return Employee(**{**d, "hire_date": dt.date.fromisoformat(d["hire_date"]),

@@ -113,9 +113,10 @@ def build_people(rng: random.Random) -> list[dict]:
     return sorted(people, key=lambda p: (team_order[p["team"]], not p["lead"], p["employee_id"]))
 
 
-def write_roster(people: list[dict], out: Path) -> None:
-    book = xlsxwriter.Workbook(str(out))
-    book.set_properties({"title": f"{DEPARTMENT}花名册", "author": "人力资源部", "company": "示例公司",
+def write_roster(people: list[dict], out: Path, *, title: str = f"{DEPARTMENT}花名册") -> None:
+    # a company-sized roster is streamed to disk row by row instead of held in memory
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": len(people) > 20_000})
+    book.set_properties({"title": title, "author": "人力资源部", "company": "示例公司",
                          "created": CREATED})
     sheet = book.add_worksheet(ROSTER_SHEET)
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "valign": "vcenter"})

@@ -18,6 +18,7 @@ from kpisheet.validators.actuals import Actuals
 from kpisheet.validators.errors import KpisheetError
 from kpisheet.validators.names import distinct_file_names, inside
 from kpisheet.validators.roster import Employee, teams
+from kpisheet.validators.rulebook.company import Company
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.signature import SigningKey
 from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_parts
@@ -55,18 +56,23 @@ def plan_forms(employees: list[Employee], period: str, out: Path) -> dict[tuple[
     return {key: (members, inside(out, name)) for (key, members), name in zip(grouped.items(), names)}
 
 
-def write_forms(rulebook: Rulebook, employees: list[Employee], period: str, out: Path, *,
+def write_forms(rules: Rulebook | Company, employees: list[Employee], period: str, out: Path, *,
                 deadline: dt.date | None = None, overwrite: bool = False, actuals: Actuals | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 current: Callable[[str], None] | None = None, signing_key: SigningKey | None = None) -> list[TeamForm]:
-    """One team workbook per team of ``employees`` in ``out``, signed with ``signing_key``; the forms written.
+    """One team workbook per team of ``employees`` in ``out``, each from its department's rules and signed with
+    ``signing_key``; the forms written.
 
     Everything that could stop the run is checked before the first file is
-    written: the folder, existing workbooks (:class:`FormsExist` unless
-    ``overwrite``) and workbooks open in a spreadsheet program.
+    written: every team's department has rules (a company's set routes each
+    department to its own; one rulebook takes them all), the folder, existing
+    workbooks (:class:`FormsExist` unless ``overwrite``) and workbooks open in
+    a spreadsheet program.
     """
-    make_output_folder(out)
+    company = rules if isinstance(rules, Company) else Company.of_one(rules)
     plan = plan_forms(employees, period, out)
+    rulebooks = {key: company.require(key[0]) for key in plan}
+    make_output_folder(out)
     clashes = [target for _members, target in plan.values() if target.exists()]
     if clashes and not overwrite:
         raise FormsExist(clashes)
@@ -77,8 +83,8 @@ def write_forms(rulebook: Rulebook, employees: list[Employee], period: str, out:
         if current is not None:
             current(f"{team}（{len(members)} 人）")
         write_atomically(target, lambda temp: build_team_workbook(
-            temp, rulebook, period, department, team, members, deadline=deadline, actuals=actuals,
-            signing_key=signing_key))
+            temp, rulebooks[department, team], period, department, team, members, deadline=deadline,
+            actuals=actuals, signing_key=signing_key))
         written.append(TeamForm(department, team, len(members), target))
         if progress is not None:
             progress(n, len(plan))

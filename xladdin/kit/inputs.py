@@ -15,7 +15,8 @@ from pathlib import Path
 from kpisheet.validators.errors import UsageError
 from kpisheet.validators.policy.periods import PeriodError, parse_period
 from kpisheet.validators.roster import Employee, read_roster
-from kpisheet.validators.rulebook.load import load_rulebook
+from kpisheet.validators.rulebook.company import Company
+from kpisheet.validators.rulebook.company_load import load_company
 from kpisheet.validators.rulebook.model import Rulebook
 
 # dates as HR types them: 2027-01-15, 2027/1/15, 2027.1.15, 2027年1月15日
@@ -31,14 +32,38 @@ def existing_file(path: Path, what_zh: str, what_en: str) -> Path:
 
 
 def load_rules_option(rules: Path | None) -> Rulebook:
-    """The rulebook at --rules, or the built-in default; a broken one raises RulebookError (exit 2)."""
-    if rules is not None:
-        existing_file(rules, "规则表", "rulebook")
-    return load_rulebook(rules)
+    """The rulebook at --rules, or the built-in default; a broken one raises RulebookError (exit 2).
+
+    For a command that works on one department's rules: a company's set of rulebooks with more than
+    one department is a usage error that says how to get one department's rules.
+    """
+    company = load_company_option(rules)
+    if len(company.departments) == 1:
+        return company.first
+    names = "、".join(company.names_zh())
+    raise UsageError(
+        f"--rules {rules} 是公司规则表（{len(company.departments)} 个部门：{names}），此命令一次只用一个部门的规则；"
+        f"请先导出该部门的完整规则：kpisheet rules export 部门.yaml --rules {rules} --department 部门名",
+        f"--rules {rules} is a company's set of rulebooks ({len(company.departments)} departments); this command "
+        f"takes one department's rules: export them with kpisheet rules export DEPT.yaml --rules {rules} "
+        "--department NAME")
 
 
-def load_roster_option(roster: Path, rulebook: Rulebook) -> list[Employee]:
-    """The roster at --roster; a broken one raises RosterError (exit 2)."""
+def load_company_option(rules: Path | list[Path] | None) -> Company:
+    """The rules at --rules as a company: a company file or folder with its departments, or one rulebook
+    (a company of one); the built-in default when not given. A broken set raises RulebookError (exit 2).
+
+    The one loader of rules every command goes through.
+    """
+    paths = [] if rules is None else [rules] if isinstance(rules, Path) else list(rules)
+    for path in paths:
+        if not path.is_dir():
+            existing_file(path, "规则表", "rulebook")
+    return load_company(paths)
+
+
+def load_roster_option(roster: Path, rulebook: Rulebook | Company) -> list[Employee]:
+    """The roster at --roster, roles read by each person's department rules; a broken one raises RosterError (exit 2)."""
     existing_file(roster, "花名册", "roster")
     return read_roster(roster, rulebook)
 

@@ -1,6 +1,7 @@
 """Applying calibration to the master: the forced distribution (kpisheet.validators.policy.calibration) on 总表.
 
-Per period and department, the core gets every row as an appraisee: team,
+Per period and department (by that department's own rules when the master is a
+company's, ``rulebook.rules_of``), the core gets every row as an appraisee: team,
 total, system grade, eligibility (probation, long leave, under the minimum
 months in post: from the roster when given, else the status and start date the
 master already holds) and HR's decision. With a roster, the rows' 员工状态 and
@@ -167,11 +168,12 @@ def calibrate_master(data: MasterData, rulebook: Rulebook, *, now: dt.datetime,
     memo: dict = {}
     for (row_period, dept) in sorted(groups, key=lambda k: (period_sort_key(k[0]), k[1])):
         rows = {str(r.get("employee_id")): r for r in groups[(row_period, dept)]}
+        rules = rulebook.rules_of(dept)  # a company's department: its own quotas and months in post
         for pid, row in rows.items():
-            log += _refresh_eligibility(row, (roster or {}).get(pid), rulebook, now, user, memo)
-        people = [_appraisee(r, appeal_grades.get((row_period, pid)), rulebook, roster, row_period)
+            log += _refresh_eligibility(row, (roster or {}).get(pid), rules, now, user, memo)
+        people = [_appraisee(r, appeal_grades.get((row_period, pid)), rules, roster, row_period)
                   for pid, r in rows.items()]
-        result = calibrate(rulebook, people, department=dept)
+        result = calibrate(rules, people, department=dept)
         departments.append(DepartmentResult(row_period, dept, result,
                                             sum(1 for p in people if p.override_grade and p.eligible)))
         for emp in result.employees:

@@ -30,7 +30,7 @@ import functools
 import hashlib
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence, TypeVar
 
@@ -57,7 +57,7 @@ from kpisheet.xladdin.master.views import distribution_rows
 from kpisheet.xladdin.master.write_back import persist
 from kpisheet.xladdin.record import schema as S
 from kpisheet.xladdin.record.ingest import Incoming, incoming, ingest
-from kpisheet.xladdin.record.store import Store, Tx, now_local as _now, open_store, os_user
+from kpisheet.xladdin.record.store import Store, Tx, now_local as _now, open_store
 
 T = TypeVar("T")
 

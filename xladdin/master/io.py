@@ -36,7 +36,6 @@ from kpisheet.xladdin.master.safety import BACKUP_DIR
 from kpisheet.xladdin.master import hr_inputs
 from kpisheet.xladdin.master.printout import write_print_sheet
 from kpisheet.xladdin.master.views import analysis_rows, distribution_rows, period_sort_key
-from kpisheet.validators.errors import KpisheetError
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_SEARCH_ROWS = 10

@@ -21,18 +21,16 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping
 
 from kpisheet.validators.findings import make_finding
 from kpisheet.validators.layout import a1
 from kpisheet.validators.policy.periods import canonical_text
-from kpisheet.validators.report import FileReport
-from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.model import Rulebook
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import MasterData
-from kpisheet.xladdin.master.views import parsed_period, period_sort_key
+from kpisheet.xladdin.master.views import period_sort_key
 
 # 复核标记 of a row whose 校准等级 waits for its reason (shown, not stored: it goes when the reason comes)
 PENDING_MARK = "待定 pending：校准等级缺少调整理由 / calibrated grade without a reason"

@@ -15,9 +15,7 @@ PostgreSQL give the same master.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 

@@ -77,10 +77,11 @@ def distribution_eligibility(row: dict, rulebook: Rulebook, roster: Mapping[str,
     if period is None:
         return None
     person = employee_of(row, roster)
-    key = ((person.status or "").strip(), person.post_start, period)
+    rules = rulebook.rules_of(row.get("department") or "")  # a company's departments may set their own months
+    key = ((person.status or "").strip(), person.post_start, period, id(rules))
     if memo is not None and key in memo:
         return memo[key]
-    verdict = eligibility(person, period, rulebook)
+    verdict = eligibility(person, period, rules)
     if memo is not None:
         memo[key] = verdict
     return verdict
@@ -159,7 +160,6 @@ def distribution_rows(summary: list[dict], rulebook: Rulebook) -> list[dict]:
     """Per period: each department, then its teams, with counts, shares and the quota check."""
     grades = [band.grade for band in bands_best_first(rulebook)]
     top, top2, mid, low = grade_groups(rulebook)
-    d = rulebook.distribution
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in summary:
         if not row.get("final_grade"):
@@ -180,8 +180,10 @@ def distribution_rows(summary: list[dict], rulebook: Rulebook) -> list[dict]:
         counts = {g: sum(1 for r in counted if r["final_grade"] == g) for g in grades}
         eligible = len(counted)
         is_team = team is not None
+        rules = rulebook.rules_of(dept)  # a company's department may have quotas of its own
+        d = rules.distribution
         pooled = is_team and eligible < d.pool_below
-        check = quota_check(counts, eligible, rulebook, small_team=is_team and eligible <= d.small_team_max,
+        check = quota_check(counts, eligible, rules, small_team=is_team and eligible <= d.small_team_max,
                             own_quota=not pooled)
         row = {
             "period": period,

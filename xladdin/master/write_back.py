@@ -22,7 +22,7 @@ from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import MasterData
 from kpisheet.xladdin.master.merge import canonical_period, grade_text
 from kpisheet.xladdin.master.record_view import (
-    DERIVED_SUMMARY, HR_SUMMARY, INCOMPLETE_MARK, PUBLISHED_PREFIX, SHEET_OF_DECISIONS,
+    DERIVED_SUMMARY, HR_SUMMARY, INCOMPLETE_MARK, PUBLISHED_PREFIX,
 )
 from kpisheet.xladdin.master.merge import PENDING_MARK
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W

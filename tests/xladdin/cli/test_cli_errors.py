@@ -75,7 +75,7 @@ def test_an_unexpected_failure_is_one_line_with_the_log_and_exit_2_in_every_comm
         raise RuntimeError("something nobody expected")
 
     # the rulebook loader every command goes through, and the two commands that load none
-    monkeypatch.setattr("kpisheet.xladdin.kit.inputs.load_rulebook", explode)
+    monkeypatch.setattr("kpisheet.xladdin.kit.inputs.load_company", explode)
     monkeypatch.setattr("kpisheet.xladdin.demo.cycle.run_demo", explode)
     monkeypatch.setattr("kpisheet.xladdin.addin.build.build_addin", explode)
     rules = SAMPLES.parent / "validators" / "rulebook" / "data" / "default_rulebook.yaml"

@@ -18,7 +18,6 @@ import csv
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest

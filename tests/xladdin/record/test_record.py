@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from tests.support.master_fakes import make_employee, make_report, team_employees
+from tests.support.master_fakes import make_report, team_employees
 from tests.support.master_builders import cell_values, hr_edit
 
 from kpisheet.xladdin.master import layout as L
