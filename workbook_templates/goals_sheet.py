@@ -115,14 +115,14 @@ def _highlights(sheet, formats: Formats, plan: TeamPlan, rows_by: dict) -> None:
 
 
 def _order_highlight(sheet, formats: Formats, block) -> None:
-    """Floor, target and challenge out of order (floor < target < challenge, or
-    the reverse for lower-better) on rows whose targets the manager may edit."""
+    """Floor, target and challenge out of order (floor < target <= challenge, or
+    the mirror for lower-better) on rows whose targets the manager may edit."""
     f, t, c = COL["floor"], COL["target"], COL["challenge"]
     for offset, (ind, _) in enumerate(block.lines):
         if not ind.editable_targets or targets_used(ind) != TARGET_KEYS:
             continue
         row = block.first_row + offset
         fr, tr, cr = ref(f, row, True), ref(t, row, True), ref(c, row, True)
-        ordered = f"AND({fr}<{tr},{tr}<{cr})" if ind.method is Method.higher_better else f"AND({fr}>{tr},{tr}>{cr})"
+        ordered = formulas.targets_in_order(fr, tr, cr, ind.method is Method.higher_better)
         sheet.conditional_format(row, f, row, c, formula_rule(f"AND(COUNT({fr}:{cr})=3,NOT({ordered}))",
                                                               formats.error))

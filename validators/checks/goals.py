@@ -184,12 +184,13 @@ def _targets(goal: GoalRow, ind: Indicator, consequence: dict[str, str]) -> list
 
 def _order(goal: GoalRow, ind: Indicator, v: dict[str, float]) -> list[Finding]:
     f, t, c = v["floor"], v["target"], v["challenge"]
+    # a target equal to the challenge is allowed (e.g. 100% / 100%): the sheet's formulas score it
     if ind.method is Method.higher_better:
-        ok, wrong = f < t < c, "target" if f >= t else "challenge"
-        order_zh, order_en = "底线值 < 目标值 < 挑战值（越高越好）", "floor < target < challenge (higher is better)"
+        ok, wrong = f < t <= c, "target" if f >= t else "challenge"
+        order_zh, order_en = "底线值 < 目标值 ≤ 挑战值（越高越好）", "floor < target ≤ challenge (higher is better)"
     else:
-        ok, wrong = f > t > c, "target" if f <= t else "challenge"
-        order_zh, order_en = "底线值 > 目标值 > 挑战值（越低越好）", "floor > target > challenge (lower is better)"
+        ok, wrong = f > t >= c, "target" if f <= t else "challenge"
+        order_zh, order_en = "底线值 > 目标值 ≥ 挑战值（越低越好）", "floor > target ≥ challenge (lower is better)"
     if ok:
         return []
     shown = " / ".join(format(x, "g") for x in (f, t, c))
