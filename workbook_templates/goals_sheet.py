@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
 
 from kpisheet.validators.layout import GOAL_COLUMNS, GOALS
@@ -9,7 +10,7 @@ from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Indic
 
 from kpisheet.workbook_templates import formulas, input_rules
 from kpisheet.workbook_templates.frame import (
-    blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref, validate,
+    blank_rule, column_range, data_widths, formula, formula_rule, highlight, protect, put, ref, runs, validate,
     write_frame, mark_employee_starts, paginate_blocks, ROW_HEIGHT,
 )
 from kpisheet.workbook_templates.plan import TeamPlan
@@ -103,26 +104,35 @@ def _highlights(sheet, formats: Formats, plan: TeamPlan, rows_by: dict) -> None:
     for key, rows in rows_by["editable"].items():
         highlight(sheet, rows, COL[key], blank_rule(formats.missing))
     # a percent typed as 95 instead of 95%
-    for row, col in rows_by["percent"]:
-        sheet.conditional_format(row, col, row, col, formula_rule(f"AND(ISNUMBER({ref(col, row)}),"
-                                                                  f"{ref(col, row)}>1)", formats.error))
+    for col in sorted({col for _, col in rows_by["percent"]}):
+        rows = [row for row, c in rows_by["percent"] if c == col]
+        highlight(sheet, rows, col, lambda row, col=col: formula_rule(
+            f"AND(ISNUMBER({ref(col, row)}),{ref(col, row)}>1)", formats.error))
     sum_col = COL["weight_sum"]
-    for block in plan.blocks:
-        cell = ref(sum_col, block.first_row)
-        sheet.conditional_format(block.first_row, sum_col, block.last_row, sum_col,
-                                 formula_rule(f"ROUND({cell},6)<>100", formats.error))
-        _order_highlight(sheet, formats, block)
+    all_rows = [r for b in plan.blocks for r in range(b.first_row, b.last_row + 1)]
+    # every row of a block holds the block's sum
+    highlight(sheet, all_rows, sum_col, lambda row: formula_rule(f"ROUND({ref(sum_col, row)},6)<>100", formats.error))
+    _order_highlight(sheet, formats, plan)
 
 
-def _order_highlight(sheet, formats: Formats, block) -> None:
+def _order_highlight(sheet, formats: Formats, plan: TeamPlan) -> None:
     """Floor, target and challenge out of order (floor < target <= challenge, or
-    the mirror for lower-better) on rows whose targets the manager may edit."""
+    the mirror for lower-better) on rows whose targets the manager may edit:
+    one rule per direction over all such rows."""
     f, t, c = COL["floor"], COL["target"], COL["challenge"]
-    for offset, (ind, _) in enumerate(block.lines):
-        if not ind.editable_targets or targets_used(ind) != TARGET_KEYS:
+    by_direction: dict[bool, list[int]] = {True: [], False: []}
+    for block in plan.blocks:
+        for offset, (ind, _) in enumerate(block.lines):
+            if ind.editable_targets and targets_used(ind) == TARGET_KEYS:
+                by_direction[ind.method is Method.higher_better].append(block.first_row + offset)
+    for higher, rows in by_direction.items():
+        spans = runs(rows)
+        if not spans:
             continue
-        row = block.first_row + offset
+        row = spans[0][0]
         fr, tr, cr = ref(f, row, True), ref(t, row, True), ref(c, row, True)
-        ordered = formulas.targets_in_order(fr, tr, cr, ind.method is Method.higher_better)
-        sheet.conditional_format(row, f, row, c, formula_rule(f"AND(COUNT({fr}:{cr})=3,NOT({ordered}))",
-                                                              formats.error))
+        ordered = formulas.targets_in_order(fr, tr, cr, higher)
+        rule = formula_rule(f"AND(COUNT({fr}:{cr})=3,NOT({ordered}))", formats.error)
+        if len(spans) > 1:
+            rule["multi_range"] = " ".join(xl_range(a, f, b, c) for a, b in spans)
+        sheet.conditional_format(row, f, spans[0][1], c, rule)
