@@ -321,6 +321,23 @@ _KINDS: tuple[FindingKind, ...] = (
          "role_en": "Technical support specialist", "source_zh": "花名册", "source_en": "per the roster",
          "name_zh": "知识库内容贡献与更新", "name_en": "Knowledge base contributions"},
     ),
+    _kind(
+        "template-formula-replaced", "error",
+        ("公式被数值覆盖", "Formula replaced by a value"),
+        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}应由公式计算，现在却是{value}，公式已被覆盖或删除（即使数值相同，也不会再随输入更新）。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} should be computed by its formula but holds {value}: "
+         "the formula was overwritten or deleted (even with the same number it no longer follows the inputs)."),
+        ("不要在灰色计算单元格中输入或粘贴数值；请从 HR 下发的原表复制该单元格（含公式）粘贴回来，或在新表中重新填写。",
+         "Do not type or paste values into the grey computed cells; copy the cell (with its formula) from the "
+         "workbook HR sent and paste it back, or fill in a fresh workbook."),
+        ("计算单元格（权重与目标的引用、指标得分、加权得分、小计、加分、总分、等级、系数、排名、权重合计）中没有公式，"
+         "只有输入或粘贴的数值，或被清空。按工作表 XML 判断，只在读取文件时检查。",
+         "A computed cell (the weight and target copies, indicator score, weighted score, subtotals, bonus, total, "
+         "grade, coefficient, rank, weight sum) holds a typed or pasted value, or nothing, instead of its formula. "
+         "Read from the sheet XML, so checked when a file is read."),
+        {"sheet": "汇总", "cell": "J4", "employee_id": "E1003", "field_zh": "总分", "field_en": "total",
+         "value": 82.4},
+    ),
     # --- goal- : the 目标设定 sheet ------------------------------------------------------
     _kind(
         "goal-weight-sum", "error",
@@ -587,6 +604,20 @@ _KINDS: tuple[FindingKind, ...] = (
         {"sheet": "汇总", "cell": "P5", **_WHO, "field_zh": "员工签字日期", "field_en": "employee sign-off date",
          "problem_zh": "为 2026-07-20，不在 2026-07-01 至 2026-07-10 的签字期限内",
          "problem_en": "is 2026-07-20, outside the sign-off window 2026-07-01 to 2026-07-10"},
+    ),
+    _kind(
+        "team-feedback-missing", "warning",
+        ("缺少面谈记录或改进计划", "Feedback or improvement plan missing"),
+        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}为空{reason_zh}。",
+         "{sheet}!{cell}: employee {employee_id}'s {field_en} is empty{reason_en}."),
+        ("面谈反馈后填写反馈面谈记录；等级为改进计划等级（默认 C、D）的员工还须填写待改进问题、改进措施、辅导人和完成日期。",
+         "After the feedback interview, record it; for a grade that needs an improvement plan (C and D by default) "
+         "also fill in the shortfalls, actions, coach and due date."),
+        ("汇总表中被标为缺失的反馈面谈记录为空，或需要绩效改进计划的员工缺少改进计划内容。",
+         "A feedback interview record the summary sheet marks as missing is empty, or an employee whose grade needs "
+         "an improvement plan lacks part of it."),
+        {"sheet": "汇总", "cell": "R5", "employee_id": "E1003", "field_zh": "改进措施", "field_en": "PIP actions",
+         "reason_zh": "（等级 C 须制定绩效改进计划）", "reason_en": " (grade C needs an improvement plan)"},
     ),
     _kind(
         "team-distribution-over-quota", "warning",

@@ -27,6 +27,7 @@ from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.policy.grading import LineResult, bonus_exact, coefficient_for, grade_for
 from kpisheet.validators.layout import SCORES, SUMMARY, VETO_NONE
 from kpisheet.validators.policy.outcomes import Recomputed
+from kpisheet.validators.policy.input_limits import plausible_rate, shown_range, within
 from kpisheet.validators.policy.rounding import accepts, decimal_value, round_rule, working
 from kpisheet.validators.policy.scoring import indicator_raw
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
@@ -161,8 +162,7 @@ def _rating(row: ScoreRow, key: str, scale: int, *, required: bool) -> list[Find
 def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None, consequence: dict[str, str]) -> list[Finding]:
     raw = row.actual
     percent = ind.unit is Unit.percent
-    if is_number(raw) and (0 <= raw <= 1 if percent else raw >= 0) \
-            and (ind.unit is not Unit.count or float(raw).is_integer()) \
+    if is_number(raw) and within(ind, raw) \
             and not (percent and ind.method is Method.higher_better and raw * 100 <= 1):
         return []  # the common case, decided before any message is made
     zh, en = _NAMES["actual"]
@@ -178,30 +178,35 @@ def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None, consequence: di
     where = {**where, **consequence}
     if percent:
         return _percent_actual(value, ind, goal, where)
-    if value < 0:
-        return [make_finding("score-out-of-range", value=raw, expected="≥ 0", field_zh=zh, field_en=en, **where)]
-    if ind.unit is Unit.count and not value.is_integer():
-        return [make_finding("score-out-of-range", value=raw, expected="0, 1, 2, …", field_zh=zh, field_en=en,
+    if not within(ind, value):
+        return [make_finding("score-out-of-range", value=raw, expected=shown_range(ind), field_zh=zh, field_en=en,
                              **where)]
     return []
 
 
 def _percent_actual(value: float, ind: Indicator, goal: GoalRow | None, where: dict) -> list[Finding]:
-    """A rate is a fraction of 1: 95 typed for 95% is a scale slip, and so is 0.0095
-    for 95% where the rate could never be that low (the cell showed 0.95%)."""
+    """A rate is a fraction of 1: 95 typed for 95% is a scale slip, and so is 0.0095 for 95%
+    where the rate could never be that low (the cell showed 0.95%). A number over 1 that read as a
+    percentage would still be implausible (1.35: 135% typed, 1.35% is far below any floor) is a
+    rate out of range, as the catalogue's example says."""
     zh, en = _NAMES["actual"]
-    if 1 < value <= 100:
+    floor, target = _goal_number(goal, "floor", ind), _goal_number(goal, "target", ind)
+    if 1 < value <= 100 and plausible_rate(value / 100, ind, floor, target):
         return [make_finding("score-percent-scale", value=value, expected=show_number(value / 100, percent=True),
                              unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where)]
     if value < 0 or value > 1:
-        return [make_finding("score-out-of-range", value=value, expected="0%–100%", field_zh=zh, field_en=en,
+        return [make_finding("score-out-of-range", value=value, expected=shown_range(ind), field_zh=zh, field_en=en,
                              **where)]
-    floor = number(goal.floor) if goal is not None else ind.floor
     if (ind.method is Method.higher_better and floor is not None and 0 < value < floor
             and floor <= value * 100 <= 1):
         return [make_finding("score-percent-scale", value=value, expected=show_number(value * 100, percent=True),
                              unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where)]
     return []
+
+
+def _goal_number(goal: GoalRow | None, key: str, ind: Indicator) -> float | None:
+    found = number(getattr(goal, key)) if goal is not None else None
+    return found if found is not None else getattr(ind, key)
 
 
 def _comment(row: ScoreRow, score: float | None, rulebook: Rulebook) -> list[Finding]:
@@ -235,7 +240,9 @@ def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
     where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id)  # noqa: E731
     zh, en = _NAMES["commendations"]
     raw = s.commendations
-    if not is_blank(raw) and not is_number(raw):
+    if is_blank(raw):  # the form marks it missing: none is typed as 0
+        findings.append(make_finding("score-missing", field_zh=zh, field_en=en, **where("commendations")))
+    elif not is_number(raw):
         parsed = read_text_number(raw, percent=False)
         findings.append(make_finding(
             "score-not-number", value=raw,
@@ -246,10 +253,12 @@ def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
         findings.append(make_finding("score-out-of-range", value=raw, expected="0, 1, 2, …", field_zh=zh,
                                      field_en=en, **where("commendations")))
     veto = s.veto
-    if not is_blank(veto):
-        names = [VETO_NONE] + [v.name_zh for v in rulebook.scoring.vetoes]
-        allowed = {str(n) for v in rulebook.scoring.vetoes for n in (v.code, v.name_zh, v.name_en)} | {VETO_NONE}
-        if str(veto).strip() not in allowed:
+    if is_blank(veto):  # the guide says to choose 无; the form marks it missing
+        zh, en = _NAMES["veto"]
+        findings.append(make_finding("score-missing", field_zh=zh, field_en=en, **where("veto")))
+    else:
+        names = [VETO_NONE] + [v.name_zh for v in rulebook.scoring.vetoes]  # the form's dropdown
+        if str(veto).strip() not in names:
             zh, en = _NAMES["veto"]
             findings.append(make_finding("score-out-of-range", value=veto, expected="、".join(names),
                                          field_zh=zh, field_en=en, **where("veto")))
