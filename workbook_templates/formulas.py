@@ -22,8 +22,8 @@ from kpisheet.validators.rulebook.model import Method
 from kpisheet.workbook_templates import lists_sheet as n
 
 ALLOWED_FUNCTIONS = frozenset({
-    "ABS", "AND", "COUNT", "COUNTIF", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LOOKUP", "MATCH", "MAX",
-    "MIN", "NOT", "OR", "RANK", "ROUND", "ROWS", "SUM", "SUMPRODUCT", "TEXT",
+    "ABS", "AND", "COUNT", "COUNTIF", "DATE", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LEN", "LOOKUP", "MATCH",
+    "MAX", "MIN", "NOT", "OR", "RANK", "ROUND", "ROWS", "SUM", "SUMPRODUCT", "TEXT", "TRIM",
 })
 
 
@@ -121,6 +121,51 @@ def weighted(score: str, weight: str) -> str:
     score is a number and the weight a number from 0 to 100."""
     usable = f"AND(ISNUMBER({score}),ISNUMBER({weight}))"
     return f'=IF({usable},IF(AND({weight}>=0,{weight}<=100),{score}*{weight}/100,""),"")'
+
+
+# --- conditional-format tests of input cells, as validation reads them (checks.scores, checks.goals) ----
+# Each is true for text where a number belongs and for a number validation reports; blank is
+# the "missing" format's business. IF keeps INT() and comparisons away from text.
+
+
+def slip(cell: str, numeric_test: str) -> str:
+    return f"IF(ISNUMBER({cell}),{numeric_test},LEN(TRIM({cell}))>0)"
+
+
+def outside(cell: str, low: float, high: float | None, whole: bool = False) -> str:
+    """A number below ``low``, above ``high`` or, for whole numbers, with a fraction."""
+    tests = [f"{cell}<{low:g}"] + ([f"{cell}>{high:g}"] if high is not None else [])
+    if whole:
+        tests.append(f"{cell}<>INT({cell})")
+    return slip(cell, f"OR({','.join(tests)})")
+
+
+def rate_off_scale(actual: str, floor: str, higher: bool) -> str:
+    """A rate cell outside 0%..100% (95 typed for 95%, 135%, a negative rate), or, for a higher-better
+    rate, a value below the floor that would be at or above it a hundred times larger (0.93% for 93%)."""
+    off = f"{actual}<0,{actual}>1"
+    if higher:
+        off += f",AND({actual}>0,{actual}<{floor},{actual}*100>={floor},{actual}*100<=1)"
+    return slip(actual, f"OR({off})")
+
+
+def rating_off_scale(cell: str) -> str:
+    return slip(cell, f"OR({cell}<>INT({cell}),{cell}<1,{cell}>ROWS({n.RATING_POINTS}))")
+
+
+def outside_dates(cell: str, first, last) -> str:
+    """A date cell holding text, or a date outside [first, last] (both datetime.date)."""
+    return slip(cell, f"OR({cell}<DATE({first.year},{first.month},{first.day}),"
+                      f"{cell}>DATE({last.year},{last.month},{last.day}))")
+
+
+def not_a_date(cell: str) -> str:
+    return slip(cell, "FALSE")
+
+
+def not_a_choice(cell: str, choices: str) -> str:
+    """Text that is not one of a dropdown's choices (a named range)."""
+    return f"AND(LEN(TRIM({cell}))>0,COUNTIF({choices},{cell})=0)"
 
 
 def copy_of(ref: str) -> str:

@@ -235,10 +235,19 @@ def formula_rule(text: str, fmt) -> dict:
     return {"type": "formula", "criteria": text, "format": fmt}
 
 
-def mark_employee_starts(sheet: Worksheet, formats: Formats, plan: TeamPlan, last_col: int) -> None:
-    """A rule above each employee's first row, so blocks read apart on screen and paper."""
-    if not plan.blocks:
+def mark_employee_starts(sheet: Worksheet, formats: Formats, plan: TeamPlan, columns: list[int]) -> None:
+    """A rule above each employee's first row, so blocks read apart on screen and paper.
+
+    Only over ``columns``, the ones no warning format paints: LibreOffice applies the first
+    conditional format that matches a cell, so a line drawn over an input cell would hide its red
+    or yellow fill on every employee's first row.
+    """
+    if not plan.blocks or not columns:
         return
     first, last = plan.blocks[0].first_row, plan.last_line_row
-    sheet.conditional_format(first, 0, last, last_col, formula_rule(
-        f"{ref(0, first, absolute_col=True)}<>{ref(0, first - 1, absolute_col=True)}", formats.block_start))
+    spans = runs(columns)
+    rule = formula_rule(f"{ref(0, first, absolute_col=True)}<>{ref(0, first - 1, absolute_col=True)}",
+                        formats.block_start)
+    if len(spans) > 1:
+        rule["multi_range"] = " ".join(xl_range(first, a, last, b) for a, b in spans)
+    sheet.conditional_format(first, spans[0][0], last, spans[0][1], rule)
