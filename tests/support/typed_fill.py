@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from kpisheet.validators.layout import GOALS, SCORES, SUMMARY, VETO_NONE
-from kpisheet.validators.policy.grading import IndicatorLine, score_line
+from kpisheet.validators.policy.grading import IndicatorLine, score_employee, score_line
 from kpisheet.validators.reading.submission import TeamWorkbook, number
 from kpisheet.validators.rulebook.model import Rulebook
 
@@ -49,14 +49,16 @@ class EmployeeTyped:
     commendations: str = "0"
     veto: str = VETO_NONE
     manager_sign: str = "刘经理"
-    manager_date: str = ""  # "" -> a day inside the sign-off window, typed as ISO
-    employee_sign: str = ""  # "" -> the employee's name
-    employee_date: str = ""
+    manager_date: str | None = ""  # "" -> a day inside the sign-off window, typed as ISO; None -> left empty
+    employee_sign: str | None = ""  # "" -> the employee's name; None -> left empty
+    employee_date: str | None = ""
     feedback: str = "面谈已完成，员工认可考核结果，下期重点改进短板指标。"
+    plan: bool | None = None  # the improvement plan: None -> typed when the grade needs one; False -> never
 
 
 def typed_number(text: str) -> Decimal | None:
-    """What LibreOffice's input parsing makes of text we type (en-US): "95.13%" -> 0.9513."""
+    """What LibreOffice's input parsing makes of text we type (en-US): "95.13%" -> 0.9513
+    (decimal.InvalidOperation for text it keeps as text)."""
     body = text.strip()
     if not body:
         return None
@@ -69,10 +71,14 @@ def entries_for(blank: TeamWorkbook, rulebook: Rulebook, people: Mapping[str, Em
                 sign_day: dt.date) -> list[Entry]:
     """Every keystroke of the fill, column by column. ``blank`` is the unfilled workbook as read."""
     by_employee_goals = {(g.employee_id, g.code): g for g in blank.goals}
+    goals_of: dict[str, list] = {}
+    for g in blank.goals:
+        goals_of.setdefault(g.employee_id, []).append(g)
     columns: dict[tuple[str, str], list[Entry]] = {}
 
     def put(sheet: str, key: str, cell: str, text: str, how: str = "type") -> None:
-        columns.setdefault((sheet, key), []).append(Entry(sheet, cell, text, how))
+        # typing nothing over a prefilled cell (veto 无, commendations 0) is the Delete key
+        columns.setdefault((sheet, key), []).append(Entry(sheet, cell, text, how if text else "clear"))
 
     for g in blank.goals:
         person = people.get(g.employee_id)
@@ -101,22 +107,39 @@ def entries_for(blank: TeamWorkbook, rulebook: Rulebook, people: Mapping[str, Em
         person = people.get(row.employee_id)
         if person is None:
             continue
+        if person.plan is not False and \
+                _grade(rulebook, person, goals_of.get(row.employee_id, [])) in rulebook.outcomes.pip_grades:
+            # the improvement plan a C or D needs
+            put(SUMMARY, "pip_shortfalls", row.address("pip_shortfalls"), "得分偏低的指标未达目标", "text")
+            put(SUMMARY, "pip_actions", row.address("pip_actions"), "每周复盘；参加专项培训", "text")
+            put(SUMMARY, "pip_owner", row.address("pip_owner"), person.manager_sign or "刘经理", "text")
+            put(SUMMARY, "pip_due", row.address("pip_due"), (sign_day + dt.timedelta(days=90)).isoformat())
         put(SUMMARY, "commendations", row.address("commendations"), person.commendations)
         put(SUMMARY, "veto", row.address("veto"), person.veto)
         put(SUMMARY, "manager_sign", row.address("manager_sign"), person.manager_sign, "text")
-        put(SUMMARY, "manager_date", row.address("manager_date"), person.manager_date or sign_day.isoformat())
-        put(SUMMARY, "employee_sign", row.address("employee_sign"), person.employee_sign or str(row.name), "text")
-        put(SUMMARY, "employee_date", row.address("employee_date"), person.employee_date or sign_day.isoformat())
+        put(SUMMARY, "manager_date", row.address("manager_date"), _or(person.manager_date, sign_day.isoformat()))
+        put(SUMMARY, "employee_sign", row.address("employee_sign"), _or(person.employee_sign, str(row.name)), "text")
+        put(SUMMARY, "employee_date", row.address("employee_date"), _or(person.employee_date, sign_day.isoformat()))
         put(SUMMARY, "feedback", row.address("feedback"), person.feedback, "text")
     return [entry for run in columns.values() for entry in run]
 
 
-def _comment_required(rulebook: Rulebook, typed: Typed, goal) -> bool:
-    c = rulebook.comments
-    own, boss = typed_number(typed.self_rating), typed_number(typed.manager)
-    if own is not None and boss is not None and abs(own - boss) > Decimal(str(c.self_gap)):
-        return True
-    line = IndicatorLine(
+def _or(given: str | None, default: str) -> str:
+    """'' means the default, None means nothing (the cell left empty)."""
+    if given is None:
+        return ""
+    return given or default
+
+
+def _grade(rulebook: Rulebook, person: EmployeeTyped, goals) -> str | None:
+    """The grade the typed inputs give (None while incomplete), to know whether a plan is needed."""
+    lines = [_line(person.lines.get(g.code, Typed()), g) for g in goals]
+    veto = None if person.veto in ("", VETO_NONE) else person.veto
+    return score_employee(rulebook, lines, _float(person.commendations), veto).grade
+
+
+def _line(typed: Typed, goal) -> IndicatorLine:
+    return IndicatorLine(
         code=goal.code,
         weight=_given(typed.weight, goal.weight),
         actual=_float(typed.actual),
@@ -126,12 +149,22 @@ def _comment_required(rulebook: Rulebook, typed: Typed, goal) -> bool:
         self_rating=_float(typed.self_rating),
         manager=_float(typed.manager),
     )
-    score = score_line(rulebook, line).score
+
+
+def _comment_required(rulebook: Rulebook, typed: Typed, goal) -> bool:
+    c = rulebook.comments
+    own, boss = _float(typed.self_rating), _float(typed.manager)
+    if own is not None and boss is not None and abs(own - boss) > c.self_gap:
+        return True
+    score = score_line(rulebook, _line(typed, goal)).score
     return score is not None and (score >= c.extreme_high or score <= c.extreme_low)
 
 
 def _float(text: str) -> float | None:
-    value = typed_number(text)
+    try:
+        value = typed_number(text)
+    except ArithmeticError:  # not a number as typed (a slip): the engine sees no number either
+        return None
     return float(value) if value is not None else None
 
 

@@ -26,7 +26,9 @@ rule's value itself; a value changed by a cent is rejected.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from contextlib import nullcontext
+from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
+from functools import lru_cache
 
 # places of the first rounding: far above binary noise (about 1e-13 at 100),
 # far below a cent, and within the 15 significant digits spreadsheets keep
@@ -37,7 +39,9 @@ NOISE_DECIMALS = 10
 NOISE_RELATIVE = Decimal("1e-14")
 NOISE_ABSOLUTE = Decimal("1e-12")
 SIGNIFICANT_DIGITS = 15
-_PRECISION = 40  # working precision of Decimal arithmetic: quotients are carried far past 10 places
+# working precision of Decimal arithmetic: quotients of scores near 100 keep 26 places, far past 10
+# (Python's default context has 28 digits; a context with fewer is widened for the engine's sums)
+_PRECISION = 28
 
 
 def decimal_value(value: float | int | Decimal) -> Decimal:
@@ -51,19 +55,32 @@ def decimal_value(value: float | int | Decimal) -> Decimal:
         return Decimal(value)
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
+    return _of_float(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _of_float(value: float) -> Decimal:
+    # a workbook repeats its targets, weights and rounded scores thousands of times
     return Decimal(format(value, f".{SIGNIFICANT_DIGITS}g"))
 
 
 def working():
-    """A Decimal context for the engine's arithmetic (precision far past the rounding places)."""
+    """A Decimal context for the engine's arithmetic (precision far past the rounding places):
+    the current one when it is precise enough, as it is by default."""
+    if getcontext().prec >= _PRECISION:
+        return nullcontext()
     return localcontext(prec=_PRECISION)
+
+
+_NOISE_QUANTUM = Decimal(1).scaleb(-NOISE_DECIMALS)
+_QUANTA = {d: Decimal(1).scaleb(-d) for d in range(0, NOISE_DECIMALS + 1)}
 
 
 def round_rule(value: Decimal, decimals: int) -> Decimal:
     """The rule: half-up to NOISE_DECIMALS places, then half-up to ``decimals`` places."""
     with working():
-        cleaned = value.quantize(Decimal(1).scaleb(-NOISE_DECIMALS), rounding=ROUND_HALF_UP)
-        return cleaned.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        cleaned = value.quantize(_NOISE_QUANTUM, rounding=ROUND_HALF_UP)
+        return cleaned.quantize(_QUANTA.get(decimals) or Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def round_half_up(value: float | int | Decimal, decimals: int = 2) -> float:
@@ -84,10 +101,12 @@ def accepts(cached: float | int, value: Decimal, decimals: int | None = None) ->
         found = decimal_value(cached)
     except ValueError:
         return False
+    if decimals is not None and found == round_rule(value, decimals):
+        return True  # the common case: the rule's own value
     margin = noise(value)
     with working():
         if decimals is None:
             return abs(found - value) <= margin + noise(found)
         low, high = round_rule(value - margin, decimals), round_rule(value + margin, decimals)
-        return low <= found <= high and found == found.quantize(Decimal(1).scaleb(-decimals),
+        return low <= found <= high and found == found.quantize(_QUANTA.get(decimals) or Decimal(1).scaleb(-decimals),
                                                                 rounding=ROUND_HALF_UP)
