@@ -338,9 +338,11 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "template-formula-replaced", "error",
         ("公式被数值覆盖", "Formula replaced by a value"),
-        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}应由公式计算，现在却是{value}，公式已被覆盖或删除（即使数值相同，也不会再随输入更新）。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} should be computed by its formula but holds {value}: "
-         "the formula was overwritten or deleted (even with the same number it no longer follows the inputs)."),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}应由公式计算，现在却是{value}，公式已被覆盖或删除"
+         "（即使数值相同，也不会再随输入更新）。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} should be computed by its formula but "
+         "holds {value}: the formula was overwritten or deleted (even with the same number it no longer follows the "
+         "inputs)."),
         ("不要在灰色计算单元格中输入或粘贴数值；请从 HR 下发的原表复制该单元格（含公式）粘贴回来，或在新表中重新填写。",
          "Do not type or paste values into the grey computed cells; copy the cell (with its formula) from the "
          "workbook HR sent and paste it back, or fill in a fresh workbook."),
@@ -349,8 +351,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "A computed cell (the weight and target copies, indicator score, weighted score, subtotals, bonus, total, "
          "grade, coefficient, rank, weight sum) holds a typed or pasted value, or nothing, instead of its formula. "
          "Read from the sheet XML, so checked when a file is read."),
-        {"sheet": "汇总", "cell": "J4", **_WHO, "field_zh": "总分", "field_en": "total",
-         "value": 75},
+        {"sheet": "汇总", "cell": "J4", **_WHO, "field_zh": "总分", "field_en": "total", "value": 75},
     ),
     # --- goal- : the 目标设定 sheet ------------------------------------------------------
     _kind(
@@ -497,11 +498,14 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "score-missing", "error",
         ("缺少评分输入", "Scoring input missing"),
-        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}未填写{field_zh}。",
-         "{sheet}!{cell}: employee {employee}'s {indicator_label} has no {field_en}."),
+        # a summary input (表彰次数, 一票否决) left empty is no indicator's: its field names it alone
+        ("{sheet}!{cell}：员工 {employee} {indicator_subject_zh}未填写{field_zh}。",
+         "{sheet}!{cell}: employee {employee}{indicator_subject_en} has no {field_en}."),
         ("填写该单元格；确实没有数据的，请与 HR 确认处理办法并在“说明/依据”栏注明。",
          "Fill in this cell; if there is really no data, agree with HR how to handle it and say so in the comment column."),
-        ("计算得分所需的实际值或评分为空。", "An actual value or rating needed to compute the score is empty."),
+        ("计算得分所需的实际值或评分为空，或汇总表的表彰次数、一票否决为空（无表彰填 0，无否决事项选“无”）。",
+         "An actual value or rating needed to compute the score is empty, or the summary sheet's commendations or "
+         "veto is (type 0 for none; pick the no-veto choice)."),
         {**_CELL, "field_zh": "实际值", "field_en": "actual value"},
     ),
     _kind(
@@ -624,8 +628,8 @@ _KINDS: tuple[FindingKind, ...] = (
     _kind(
         "team-feedback-missing", "warning",
         ("缺少面谈记录或改进计划", "Feedback or improvement plan missing"),
-        ("{sheet}!{cell}：员工 {employee_id} 的{field_zh}为空{reason_zh}。",
-         "{sheet}!{cell}: employee {employee_id}'s {field_en} is empty{reason_en}."),
+        ("{sheet}!{cell}：员工 {employee} 的{field_zh}为空{reason_zh}。",
+         "{sheet}!{cell}: employee {employee}'s {field_en} is empty{reason_en}."),
         ("面谈反馈后填写反馈面谈记录；等级为改进计划等级（默认 C、D）的员工还须填写待改进问题、改进措施、辅导人和完成日期。",
          "After the feedback interview, record it; for a grade that needs an improvement plan (C and D by default) "
          "also fill in the shortfalls, actions, coach and due date."),
@@ -825,8 +829,9 @@ def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None
         if indicator is not None:
             label = context["indicator_label"] = indicator_label(indicator, indicator_names, lang)
             context["indicator_part_" + lang] = f"指标 {label}的" if lang == "zh" else f" for {label}"
+            context["indicator_subject_" + lang] = f"的指标 {label}" if lang == "zh" else f"'s {label}"
         else:  # a summary input (表彰次数, 一票否决) is no indicator: the field's own name says it
-            context["indicator_part_" + lang] = ""
+            context["indicator_part_" + lang] = context["indicator_subject_" + lang] = ""
         context["about_" + lang] = _about(context.get("employee"), context.get("indicator_label"), lang)
         context.update(dict.fromkeys(kind.optional, ""))
         context.update((k, show(v, lang)) for k, v in params.items())

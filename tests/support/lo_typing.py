@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from kpisheet.xladdin.kit.libreoffice import LibreOfficeError, find_soffice
+from kpisheet.xladdin.kit.libreoffice import find_soffice
 
 HOWS = ("type", "key", "text", "clear")
 TIMEOUT_SECONDS = 1500  # a whole batch; CI machines are slower than they look
@@ -291,6 +291,10 @@ def _runs(entries: Sequence[Entry]) -> Iterable[list[Entry]]:
         yield run
 
 
+class TypingError(RuntimeError):
+    """LibreOffice is missing, or refused an entry, or did not write a workbook (test machinery, not a product error)."""
+
+
 class TypingSession:
     """A private LibreOffice profile with the typing macro installed; :meth:`run` types a batch."""
 
@@ -306,7 +310,7 @@ class TypingSession:
         if not (basic / "script.xlc").exists():
             soffice = find_soffice()
             if soffice is None:
-                raise LibreOfficeError("LibreOffice (soffice) is not installed")
+                raise TypingError("LibreOffice (soffice) is not installed")
             user.mkdir(parents=True, exist_ok=True)
             # before the first start, which adds its own settings to the file
             (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS, encoding="utf-8")
@@ -323,12 +327,12 @@ class TypingSession:
     def run(self, jobs: Sequence[Job], name: str = "batch") -> list[Path]:
         """Type every job in one soffice process; the saved workbooks, in job order.
 
-        Raises :class:`LibreOfficeError` naming every entry LibreOffice refused
+        Raises :class:`TypingError` naming every entry LibreOffice refused
         and every workbook it did not write.
         """
         soffice = find_soffice()
         if soffice is None:
-            raise LibreOfficeError("LibreOffice (soffice) is not installed")
+            raise TypingError("LibreOffice (soffice) is not installed")
         for job in jobs:
             Path(job.dst).parent.mkdir(parents=True, exist_ok=True)
             Path(job.dst).unlink(missing_ok=True)
@@ -345,7 +349,7 @@ class TypingSession:
         failures = [line[:200] for line in report.splitlines()
                     if line and line != "DONE" and not line.startswith("#")]
         if done.returncode != 0 or "DONE" not in report or failures or missing:
-            raise LibreOfficeError(
+            raise TypingError(
                 f"typing through LibreOffice failed (exit {done.returncode}): {failures[:10]} "
                 f"not written: {missing[:5]} {done.stdout[-500:]} {done.stderr[-500:]}".strip())
         return [Path(job.dst) for job in jobs]
