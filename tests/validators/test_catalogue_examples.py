@@ -20,7 +20,7 @@ import pytest
 from kpisheet.validators import layout as L
 from kpisheet.validators.findings import CATALOGUE, example_finding
 from kpisheet.validators.reading.safe_read import read_values
-from kpisheet.validators.reading.submission import REQUIRED_SHEETS, read_team_workbook
+from kpisheet.validators.reading.submission import read_team_workbook
 from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.load import default_rulebook
 from kpisheet.validators.validate import validate_file, validate_values

@@ -292,7 +292,8 @@ def _copies(row: ScoreRow, goal: GoalRow | None, calculated: bool) -> tuple[dict
     for key in COPIED_FROM_GOALS:
         source = number(getattr(goal, key)) if goal is not None else None
         cached = _cached(row.copies.get(key), calculated) if calculated else None
-        if cached is not None and source is not None and not accepts(cached, decimal_value(source)):
+        if cached is not None and source is not None and cached != source \
+                and not accepts(cached, decimal_value(source)):
             findings.append(_mismatch(_where(row, key), key, row.copies[key], source, _COPY_NAMES[key]))
         used[key] = cached if cached is not None else source
     return used, findings
