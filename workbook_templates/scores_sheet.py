@@ -135,27 +135,47 @@ def _highlights(sheet, formats: Formats, plan: TeamPlan, actual_rows, rating_row
     # a count, duration or deduction outside its plausible range
     for code, rows in actual_rows.items():
         ind = rb.indicator(code)
-        if ind.unit is Unit.percent:
-            higher = ind.method is Method.higher_better
-            test = lambda row, higher=higher: formulas.rate_off_scale(  # noqa: E731
-                ref(COL["actual"], row), ref(COL["floor"], row), higher)
-        else:
-            low, high = value_range(ind)
-            test = lambda row, low=low, high=high, ind=ind: formulas.outside(  # noqa: E731
-                ref(COL["actual"], row), low, high, whole(ind))
-        highlight(sheet, rows, COL["actual"], lambda row, test=test: formula_rule(test(row), formats.error))
+        highlight(sheet, rows, COL["actual"], lambda row, ind=ind: formula_rule(_actual_slip(ind, row), formats.error))
     for key, rows in (("self", all_rows), ("manager", [r for rows in rating_rows.values() for r in rows])):
         highlight(sheet, rows, COL[key], lambda row, key=key: formula_rule(
             formulas.rating_off_scale(ref(COL[key], row)), formats.error))
-    highlight(sheet, all_rows, COL["comment"], lambda row: formula_rule(comment_needed(row), formats.error))
+    # one slip, one warning: a score read from a slipped actual or target asks for no comment (validation says
+    # what it does to the score on the slip's own finding), so the comment rule of those rows leaves it out
+    for code, rows in actual_rows.items():
+        ind = rb.indicator(code)
+        highlight(sheet, rows, COL["comment"], lambda row, ind=ind: formula_rule(
+            comment_needed(row, _line_slip(ind, row)), formats.error))
+    highlight(sheet, [r for rows in rating_rows.values() for r in rows], COL["comment"],
+              lambda row: formula_rule(comment_needed(row), formats.error))
 
 
-def comment_needed(row: int) -> str:
+def _actual_slip(ind, row: int) -> str:
+    """Conditional-format test of the row's 实际值 as validation reads it."""
+    if ind.unit is Unit.percent:
+        return formulas.rate_off_scale(ref(COL["actual"], row), ref(COL["floor"], row),
+                                       ind.method is Method.higher_better)
+    low, high = value_range(ind)
+    return formulas.outside(ref(COL["actual"], row), low, high, whole(ind))
+
+
+def _line_slip(ind, row: int) -> str:
+    """The row's actual, or a target the manager set (its copy on this sheet), is a slip."""
+    tests = [_actual_slip(ind, row)]
+    if ind.editable_targets:
+        low, high = value_range(ind, target=True)
+        tests += [formulas.outside(ref(COL[key], row), low, high, whole(ind)) for key in targets_used(ind)]
+    return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
+
+
+def comment_needed(row: int, slip: str | None = None) -> str:
     """True when the comment is empty although the score is extreme (>= high or
-    <= low) or self and manager ratings differ by more than the rulebook's gap."""
+    <= low) or self and manager ratings differ by more than the rulebook's gap.
+    ``slip``: a test that the score was read from a slipped input (then its extremity asks nothing)."""
     score, comment = ref(COL["score"], row), ref(COL["comment"], row)
     own, manager = ref(COL["self"], row), ref(COL["manager"], row)
     # IF, not AND: AND evaluates every argument, and ABS of a text rating is an error that leaves the rule unapplied
     extreme = f"IF(ISNUMBER({score}),OR({score}>={n.EXTREME_HIGH},{score}<={n.EXTREME_LOW}),FALSE)"
+    if slip:
+        extreme = f"IF({slip},FALSE,{extreme})"
     gap = f"IF(AND(ISNUMBER({own}),ISNUMBER({manager})),ABS({own}-{manager})>{n.SELF_GAP},FALSE)"
     return f'AND({comment}="",OR({extreme},{gap}))'
