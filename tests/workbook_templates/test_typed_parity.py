@@ -135,6 +135,9 @@ def test_the_workbooks_equal_the_python_engine(parity, rulebook):
             seen["bonus at cap"] += result.bonus == rulebook.scoring.bonus_cap
         if len(problems) > 40:
             break
+    print(f"\nparity: {seen['employees']} employees compared, 0 allowed mismatches, {len(problems)} found; exact ties: "
+          f"{seen['indicator ties']} indicator scores, {seen['total ties']} totals; {seen['boundaries']} totals built "
+          f"on grade boundaries; grades " + ", ".join(f"{b.grade} {seen['grade ' + b.grade]}" for b in rulebook.grades))
     assert not problems, f"{len(problems)} mismatch(es):\n" + "\n".join(problems[:40])
     assert seen["employees"] >= MIN_CASES
     boundary_cases_made = 3 * len({band.min for band in rulebook.grades if band.min > 0}) * 6 * BOUNDARY_PER_TARGET
