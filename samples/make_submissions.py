@@ -130,6 +130,7 @@ def make_submissions(out: Path = OUT, approved: Path = APPROVED, roster: Path = 
     _roster_cases(slots, blank, target, record, rng, groups, people)
     _over_quota(slots, blank, target, record, rng, rb, {p.employee_id: p for p in people})
     _rulebook_mismatch(slots, blank, target, record, rng, rb)
+    _feedback_missing(slots, blank, target, record, rng)
     _foreign_workbook(out, record)
     shutil.rmtree(work)
     # this manifest lies beside the workbooks; validation lists it as ignored (not a spreadsheet), not as a file
@@ -189,6 +190,18 @@ def _category_weight(slots, blank, target, record, rng, rb) -> None:
     first = {cat: next(g for g in rows if cats[g.code] == cat) for cat in ("results", "attitude")}
     record(path, [{"code": "goal-category-weight", "sheet": L.GOALS, "cell": g.address("weight")}
                   for g in first.values()], "把态度类权重挪给业绩类 / weight moved from attitude to results")
+
+
+def _feedback_missing(slots, blank, target, record, rng) -> None:
+    """The feedback interview record of one employee left empty (the summary sheet marks it missing)."""
+    members, period = slots.take(SMALL_TEAM)
+    path = target(period, SMALL_TEAM, "feedback-missing")
+    fill_team_workbook(blank(SMALL_TEAM, members, period, path.name), path, seed=rng.randrange(10**6))
+    employee = members[rng.randrange(len(members))].employee_id
+    row = next(s for s in _book(path).summary if s.employee_id == employee)
+    _edit(path, {(L.SUMMARY, row.address("feedback")): None})
+    record(path, [{"code": "team-feedback-missing", "sheet": L.SUMMARY, "cell": row.address("feedback")}],
+           "反馈面谈记录未填 / the feedback interview record left empty")
 
 
 def _mandatory_missing(slots, blank, target, record, rng, rb) -> None:

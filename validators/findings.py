@@ -139,11 +139,17 @@ def _kind(code: str, severity: Severity, title: tuple[str, str], message: tuple[
 
 
 # Examples name people and indicators as validation does (see Names): ID and name, Chinese name and code.
+# They are what validation says about real slips in one team workbook (E1003 张伟, an engineer on rows 4-11
+# and summary row 4, then E1004 李娜 and E1005 王强): tests/validators/test_catalogue_examples.py makes each happen.
 _WHO = {"employee_id": "E1003", "employee_name": "张伟"}
-_CELL = {"sheet": "考核评分", "cell": "L7", **_WHO, "indicator": "CSAT",
+_CELL = {"sheet": "考核评分", "cell": "L4", **_WHO, "indicator": "CSAT",
          "indicator_names": ("客户满意度", "Customer satisfaction")}
-_GOAL = {"sheet": "目标设定", "cell": "I7", **_WHO, "indicator": "ENG_MTTR",
+_GOAL = {"sheet": "目标设定", "cell": "I6", **_WHO, "indicator": "ENG_MTTR",
          "indicator_names": ("平均故障处理时长", "Mean time to repair")}
+# a slipped CSAT actual (95 or 135%) reads as the cap: what the slip's finding says it does to the score
+_CAPPED_SLIP = {"consequence_zh": "按此值计算，该指标得分为 120（不低于极高分线 110；是否须填说明，待改正后再判断）。",
+                "consequence_en": " Read as typed, the indicator scores 120 (at or above the extreme-high line 110; "
+                                  "whether a comment is needed is judged once the value is corrected)."}
 
 _KINDS: tuple[FindingKind, ...] = (
     # --- file- : the file itself, before anything is read --------------------------------
@@ -157,7 +163,8 @@ _KINDS: tuple[FindingKind, ...] = (
         ("文件为空、已损坏或不完整（如传输中被截断），或含有不安全的 XML（实体声明），或读取进程异常退出。",
          "The file is empty, damaged or incomplete (e.g. cut off in transfer), holds unsafe XML "
          "(entity declarations), or the reading process died on it."),
-        {"reason_zh": "文件不完整（可能在复制或传输中被截断）", "reason_en": "the file is incomplete (probably cut off while copying or sending)"},
+        {"reason_zh": "文件已损坏或不完整（可能在复制或传输中被截断）",
+         "reason_en": "the file is damaged or incomplete (probably cut off while copying or sending)"},
     ),
     _kind(
         "file-encrypted", "error",
@@ -179,7 +186,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "convert it."),
         ("文件是 .xls、.xlsb、.ods、CSV/文本或其他格式（无论扩展名是什么）。",
          "The file is .xls, .xlsb, .ods, CSV/text or anything else, whatever its extension says."),
-        {"detected_zh": "旧版 Excel 97-2003 工作簿（.xls）", "detected_en": "a legacy Excel 97-2003 workbook (.xls)"},
+        {"detected_zh": "旧版 Excel 97-2003 工作簿（.xls）", "detected_en": "a legacy Excel 97-2003 workbook (.xls)",
+         "value": "xls", "expected": "xlsx"},
     ),
     _kind(
         "file-too-large", "error",
@@ -191,8 +199,11 @@ _KINDS: tuple[FindingKind, ...] = (
         ("压缩包解压后过大或压缩比异常（zip 炸弹）、声明大小与实际不符、成员过多，或工作表声明/含有超出合理范围的单元格。",
          "The archive inflates too far or at an abnormal ratio (zip bomb), its declared sizes are false, it has too "
          "many members, or a sheet declares or holds a cell far beyond any sane extent."),
-        {"reason_zh": "工作表 sheet1.xml 含有单元格 XFD1048576，超出上限（第 100000 行、第 200 列）",
-         "reason_en": "sheet sheet1.xml holds cell XFD1048576, beyond the limit (row 100000, column 200)"},
+        {"reason_zh": "工作表 “考核评分” (xl/worksheets/sheet1.xml) 声明的范围为 A1:XFD1048576（1,048,576 行 × 16,384 列），"
+                      "超出上限（100,000 行、200 列）",
+         "reason_en": "sheet “考核评分” (xl/worksheets/sheet1.xml) declares the range A1:XFD1048576 (1,048,576 rows x "
+                      "16,384 columns), beyond the limit (100,000 rows, 200 columns)",
+         "value": "A1:XFD1048576", "expected": "100000 rows x 200 columns"},
     ),
     _kind(
         "file-has-macros", "error",
@@ -204,7 +215,7 @@ _KINDS: tuple[FindingKind, ...] = (
         ("文件含 VBA 工程、Excel 4.0 宏表或 ActiveX 控件（如 .xlsm）。仍会读取数值以便一次报告所有问题。",
          "The file holds a VBA project, Excel 4.0 macro sheets or ActiveX controls (e.g. .xlsm). Values are still "
          "read so that every other problem is reported at once."),
-        {"what_zh": "VBA 工程 xl/vbaProject.bin", "what_en": "VBA project xl/vbaProject.bin"},
+        {"what_zh": "VBA 工程（xl/vbaProject.bin）", "what_en": "a VBA project (xl/vbaProject.bin)"},
     ),
     _kind(
         "file-lock", "warning",
@@ -227,7 +238,8 @@ _KINDS: tuple[FindingKind, ...] = (
         ("请在 HR 下发的考核表中填写并提交，不要新建工作簿或把内容复制到其他文件。",
          "Fill in and submit the workbook HR sent; do not start a new workbook or copy the content into another file."),
         ("缺少隐藏的 _meta 工作表或其中的模板标识。", "The hidden _meta sheet or the template id in it is missing."),
-        {"reason_zh": "缺少 _meta 工作表", "reason_en": "the _meta sheet is missing"},
+        {"reason_zh": "缺少工作表：_meta（不是考核表，或工作表被删除/改名）",
+         "reason_en": "missing sheet(s): _meta (not a kpisheet team workbook, or sheets were deleted or renamed)"},
     ),
     _kind(
         "template-version", "error",
@@ -235,7 +247,7 @@ _KINDS: tuple[FindingKind, ...] = (
         ("考核表模板版本为 {value}，本系统支持的版本是 {expected}。", "The workbook's template version is {value}; this system supports {expected}."),
         ("请向 HR 领取最新版考核表，把已填内容复制到新表后提交。", "Get the current workbook from HR, copy what you entered into it and submit that."),
         ("_meta 中的模板版本与当前程序不一致。", "The template version in _meta is not the one this program reads."),
-        {"value": "0", "expected": "1"},
+        {"sheet": "_meta", "cell": "B2", "value": "0", "expected": "1"},
     ),
     _kind(
         "template-rulebook-mismatch", "error",
@@ -246,7 +258,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "Make sure this is the workbook HR sent for this period; if HR changed the rules since, fill in the new "
          "workbook."),
         ("_meta 中的规则表指纹与校验所用规则表不同。", "The rulebook fingerprint in _meta differs from the rulebook used for checking."),
-        {"value": "aftersales-default 2025.2 (3f9c…)", "expected": "aftersales-default 2026.1 (a41d…)"},
+        {"sheet": "_meta", "cell": "B8", "value": "aftersales-default 2025.2 (3f9c2b7e01d4a5c6)",
+         "expected": "aftersales-default 2026.1 (a41d07c93e5b2f18)"},
     ),
     _kind(
         "template-department-unknown", "error",
@@ -272,8 +285,9 @@ _KINDS: tuple[FindingKind, ...] = (
         ("插入或删除了行、锁定单元格或指标代码被改，与 _meta 记录的结构不符。",
          "Rows were inserted or deleted, or locked cells or indicator codes changed, so the sheet no longer matches "
          "the structure recorded in _meta."),
-        {"sheet": "考核评分", **_WHO, "detail_zh": "第 12 行的指标代码由 CSAT 变成了 ENG_FTFR（可能插入或删除了行）",
-         "detail_en": "row 12 holds indicator ENG_FTFR where CSAT belongs (rows were probably inserted or deleted)"},
+        {"sheet": "目标设定", "cell": "E7", **_WHO,
+         "detail_zh": "第 7 行的指标代码应为“ENG_FTFR”，实际为“ENG_DOCS”（锁定单元格被改动）",
+         "detail_en": "row 7 should hold indicator code 'ENG_FTFR' but holds 'ENG_DOCS' (a locked cell was changed)"},
     ),
     _kind(
         "template-not-signed", "error",
@@ -334,6 +348,24 @@ _KINDS: tuple[FindingKind, ...] = (
          "role_en": "Technical support specialist", "source_zh": "花名册", "source_en": "per the roster",
          "name_zh": "知识库内容贡献与更新", "name_en": "Knowledge base contributions"},
     ),
+    _kind(
+        "template-formula-replaced", "error",
+        ("公式被数值覆盖", "Formula replaced by a value"),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}应由公式计算，现在却是{value}，公式已被覆盖或删除"
+         "（即使数值相同，也不会再随输入更新）。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} should be computed by its formula but "
+         "holds {value}: the formula was overwritten or deleted (even with the same number it no longer follows the "
+         "inputs)."),
+        ("不要在灰色计算单元格中输入或粘贴数值；请从 HR 下发的原表复制该单元格（含公式）粘贴回来，或在新表中重新填写。",
+         "Do not type or paste values into the grey computed cells; copy the cell (with its formula) from the "
+         "workbook HR sent and paste it back, or fill in a fresh workbook."),
+        ("计算单元格（权重与目标的引用、指标得分、加权得分、小计、加分、总分、等级、系数、排名、权重合计）中没有公式，"
+         "只有输入或粘贴的数值，或被清空。按工作表 XML 判断，只在读取文件时检查。",
+         "A computed cell (the weight and target copies, indicator score, weighted score, subtotals, bonus, total, "
+         "grade, coefficient, rank, weight sum) holds a typed or pasted value, or nothing, instead of its formula. "
+         "Read from the sheet XML, so checked when a file is read."),
+        {"sheet": "汇总", "cell": "J4", **_WHO, "field_zh": "总分", "field_en": "total", "value": 75},
+    ),
     # --- goal- : the 目标设定 sheet ------------------------------------------------------
     _kind(
         "goal-weight-sum", "error",
@@ -342,7 +374,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "{sheet}!{cell}: the weights of employee {employee} sum to {value}%, but must sum to {expected}%."),
         ("调整该员工各指标的“权重%”，使合计正好等于 {expected}。", "Adjust this employee's Weight % cells so that they add up to exactly {expected}."),
         ("一名员工所有指标的权重之和必须等于 100。", "The weights of one employee's indicators must sum to exactly 100."),
-        {**_GOAL, "cell": "N7", "indicator": None, "value": 95, "expected": 100},
+        {**_GOAL, "cell": "N4", "indicator": None, "value": 95, "expected": 100},
     ),
     _kind(
         "goal-weight-range", "error",
@@ -360,7 +392,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "{sheet}!{cell}: employee {employee}'s {indicator_label} has no {field_en}."),
         ("在该单元格填写{field_zh}（数字）。", "Enter the {field_en} (a number) in this cell."),
         ("需要由上级设定的底线值、目标值或挑战值为空。", "A floor, target or challenge value the manager must set is empty."),
-        {**_GOAL, "cell": "K7", "field_zh": "目标值", "field_en": "target"},
+        {**_GOAL, "cell": "K6", "field_zh": "目标值", "field_en": "target"},
     ),
     _kind(
         "goal-target-order", "error",
@@ -368,11 +400,11 @@ _KINDS: tuple[FindingKind, ...] = (
         ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}底线值 / 目标值 / 挑战值为 {value}，应满足 {order_zh}。",
          "{sheet}!{cell}: employee {employee}'s {indicator_label} has floor / target / challenge {value}; they must satisfy {order_en}."),
         ("检查这三个值是否填反或填错了单位。", "Check whether the three values were swapped or typed in the wrong unit."),
-        ("越高越好的指标须 底线 < 目标 < 挑战；越低越好的指标须 底线 > 目标 > 挑战（得分在这三点之间按直线计算，两点相等无法计算）。",
-         "For a higher-better indicator floor < target < challenge; for a lower-better one floor > target > challenge "
-         "(the score is a straight line between these points, which cannot be drawn through two equal ones)."),
-        {**_GOAL, "cell": "J7", "value": "4 / 8 / 2", "expected": "floor > target > challenge (lower is better)",
-         "order_zh": "底线值 > 目标值 > 挑战值（越低越好）", "order_en": "floor > target > challenge (lower is better)"},
+        ("越高越好的指标须 底线 < 目标 ≤ 挑战；越低越好的指标须 底线 > 目标 ≥ 挑战（目标等于挑战时，超过目标即得封顶分）。",
+         "For a higher-better indicator floor < target ≤ challenge; for a lower-better one floor > target ≥ challenge "
+         "(with the target equal to the challenge, anything better than the target scores the cap)."),
+        {**_GOAL, "cell": "K6", "value": "4 / 8 / 2", "expected": "floor > target ≥ challenge (lower is better)",
+         "order_zh": "底线值 > 目标值 ≥ 挑战值（越低越好）", "order_en": "floor > target ≥ challenge (lower is better)"},
     ),
     _kind(
         "goal-smart-missing", "warning",
@@ -383,7 +415,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "Write a specific, measurable, achievable, relevant and time-bound goal, e.g. 'Q3 customer satisfaction at "
          "95%, measured by the monthly follow-up survey'."),
         ("目标描述为空或过短，员工无法据此理解考核要求。", "The goal description is empty or too short for the employee to know what is expected."),
-        {**_GOAL, "cell": "M7"},
+        {**_GOAL, "cell": "M6"},
     ),
     _kind(
         "goal-category-weight", "error",
@@ -396,7 +428,8 @@ _KINDS: tuple[FindingKind, ...] = (
         ("一名员工某一类别（业绩/能力/态度）的指标权重之和与规则表的类别权重不同。",
          "The weights of one employee's indicators in a category (results/competency/attitude) differ from the "
          "rulebook's category weight."),
-        {**_GOAL, "indicator": None, "value": 55, "expected": 60, "category_zh": "工作业绩", "category_en": "Results"},
+        {**_GOAL, "cell": "I4", "indicator": None, "value": 55, "expected": 60, "category_zh": "工作业绩",
+         "category_en": "Results"},
     ),
     _kind(
         "goal-mandatory-missing", "error",
@@ -407,8 +440,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "Restore the indicator's row and give it a weight; a mandatory indicator cannot be removed or set to 0."),
         ("规则表规定为必选的岗位指标不在表中，或权重为 0。",
          "An indicator the rulebook makes mandatory for the role is missing from the sheet or weighs 0."),
-        {**_GOAL, "cell": "E7", "indicator": "CSAT", "indicator_names": ("客户满意度", "Customer satisfaction"),
-         "value": None, "expected": "客户满意度"},
+        {**_GOAL, "cell": "I11", "indicator": "DISC", "indicator_names": ("纪律性", "Discipline"), "value": 0,
+         "expected": "纪律性"},
     ),
     _kind(
         "goal-changed-after-approval", "error",
@@ -420,7 +453,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "Restore the approved value; a goal that must change needs a change approval, after which HR reissues the workbook."),
         ("评分阶段的权重、目标值或 SMART 描述与已审批的目标表不一致。",
          "In the scoring phase a weight, target or SMART text differs from the approved goal sheet."),
-        {**_GOAL, "cell": "I7", "field_zh": "权重", "field_en": "weight", "expected": 10, "value": 15},
+        {**_GOAL, "field_zh": "权重", "field_en": "weight", "expected": 10, "value": 15},
     ),
     # --- score- : the 考核评分 sheet ------------------------------------------------------
     _kind(
@@ -433,8 +466,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "extra spaces."),
         ("应填数字的单元格里是文本：全角数字、文本形式的“95%”、“约90”、多余空格等。",
          "A cell that needs a number holds text: full-width digits, '95%' stored as text, '约90' (about 90), stray spaces."),
-        {**_CELL, "value": "约90", "field_zh": "实际值", "field_en": "actual value", "problem_zh": "含有文字“约”",
-         "problem_en": "it contains the word 约 (about)"},
+        {**_CELL, "value": "约90", "expected": "0.9 (90%)", "field_zh": "实际值", "field_en": "actual value",
+         "problem_zh": "含有文字“约”", "problem_en": "it contains the word '约'"},
     ),
     _kind(
         "score-percent-scale", "error",
@@ -448,9 +481,7 @@ _KINDS: tuple[FindingKind, ...] = (
         ("百分比指标输入了 95 而不是 95%，或非百分比指标输入了小数比例。",
          "95 was typed where 95% was meant, or a fraction was typed for an indicator that is not a percentage."),
         {**_CELL, "value": 95, "expected": "0.95 (95%)", "unit_zh": "%", "unit_en": "%", "field_zh": "实际值",
-         "field_en": "actual value", "consequence_zh": "按此值计算，该指标得分为 120（已达极高分线 110，改正后再判断是否须填说明）。",
-         "consequence_en": " Read as typed, the indicator scores 120 (at or above the extreme-high line 110; whether a "
-                           "comment is needed is judged once the value is corrected)."},
+         "field_en": "actual value", **_CAPPED_SLIP},
         ("consequence_zh", "consequence_en"),
     ),
     _kind(
@@ -463,7 +494,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "Check the source data and re-enter the value; if it is truly exceptional, explain it in the comment column."),
         ("数值不可能成立，如负数、超过 100% 的比率或超出规则表允许的范围。",
          "The value is impossible: negative, a rate over 100%, or outside the rulebook's range."),
-        {**_CELL, "field_zh": "实际值", "field_en": "actual value", "value": 1.35, "expected": "0%–100%"},
+        {**_CELL, "field_zh": "实际值", "field_en": "actual value", "value": 1.35, "expected": "0%–100%",
+         **_CAPPED_SLIP},
         ("consequence_zh", "consequence_en"),
     ),
     _kind(
@@ -473,17 +505,20 @@ _KINDS: tuple[FindingKind, ...] = (
          "{sheet}!{cell}: employee {employee}'s {field_en} for {indicator_label} is {value}; it can only be {expected}."),
         ("从下拉列表中选择评分（1 最差，5 最好）。", "Pick the rating from the dropdown (1 lowest, 5 highest)."),
         ("自评或上级评分不是规则表允许的等级（默认 1–5 的整数）。", "A self or manager rating is not one the rulebook allows (whole numbers 1–5 by default)."),
-        {**_CELL, "cell": "N9", "indicator": "TEAM", "indicator_names": ("团队协作", "Teamwork"), "field_zh": "上级评分", "field_en": "manager rating", "value": 4.5,
-         "expected": "1, 2, 3, 4, 5"},
+        {**_CELL, "cell": "N9", "indicator": "COMP_SKILL", "indicator_names": ("专业技能", "Professional skill"),
+         "field_zh": "上级评分", "field_en": "manager rating", "value": 4.5, "expected": "1, 2, 3, 4, 5"},
     ),
     _kind(
         "score-missing", "error",
         ("缺少评分输入", "Scoring input missing"),
-        ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}未填写{field_zh}。",
-         "{sheet}!{cell}: employee {employee}'s {indicator_label} has no {field_en}."),
+        # a summary input (表彰次数, 一票否决) left empty is no indicator's: its field names it alone
+        ("{sheet}!{cell}：员工 {employee} {indicator_subject_zh}未填写{field_zh}。",
+         "{sheet}!{cell}: employee {employee}{indicator_subject_en} has no {field_en}."),
         ("填写该单元格；确实没有数据的，请与 HR 确认处理办法并在“说明/依据”栏注明。",
          "Fill in this cell; if there is really no data, agree with HR how to handle it and say so in the comment column."),
-        ("计算得分所需的实际值或评分为空。", "An actual value or rating needed to compute the score is empty."),
+        ("计算得分所需的实际值或评分为空，或汇总表的表彰次数、一票否决为空（无表彰填 0，无否决事项选“无”）。",
+         "An actual value or rating needed to compute the score is empty, or the summary sheet's commendations or "
+         "veto is (type 0 for none; pick the no-veto choice)."),
         {**_CELL, "field_zh": "实际值", "field_en": "actual value"},
     ),
     _kind(
@@ -494,8 +529,9 @@ _KINDS: tuple[FindingKind, ...] = (
         ("在“说明/依据”栏写明事实依据（事件、数据来源或面谈记录）。", "Write the evidence in the comment column (events, data source or interview notes)."),
         ("极端得分，或自评与上级评分差距超过规则表阈值，但说明栏为空。",
          "An extreme score, or a self/manager gap above the rulebook's threshold, has no comment."),
-        {**_CELL, "cell": "O9", "indicator": "TEAM", "indicator_names": ("团队协作", "Teamwork"), "reason_zh": "自评 5 分与上级评分 2 分相差 3 分（超过 2 分）",
-         "reason_en": "has a self rating of 5 against a manager rating of 2, a gap of 3 (over 2)"},
+        {**_CELL, "cell": "O9", "indicator": "COMP_SKILL", "indicator_names": ("专业技能", "Professional skill"),
+         "reason_zh": "自评 1 分与上级评分 4 分相差 3 分（超过 2 分）",
+         "reason_en": "has a self rating of 1 against a manager rating of 4, a gap of 3 (over 2)"},
     ),
     _kind(
         "score-total-mismatch", "error",
@@ -508,8 +544,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "Never type into score, total or grade columns; copy the formula back from the original workbook or fill in a fresh one."),
         ("文件中缓存的得分/合计/等级与 Python 按输入重新计算的结果不一致。",
          "A cached score, total or grade in the file differs from Python's recomputation from the inputs."),
-        {"sheet": "汇总", "cell": "H5", **_WHO, "field_zh": "总分", "field_en": "total", "value": 95,
-         "expected": 82.4},
+        {"sheet": "汇总", "cell": "J4", **_WHO, "field_zh": "总分", "field_en": "total", "value": 95,
+         "expected": 75},
     ),
     _kind(
         "score-actual-changed", "warning",
@@ -533,7 +569,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "Delete the duplicate rows: each employee appears once, in one workbook per period."),
         ("同一工号在汇总表中出现多次，或同一期间出现在两份考核表中。",
          "The same employee ID appears more than once on the summary sheet, or in two workbooks of one period."),
-        {"sheet": "汇总", "cell": "A9", **_WHO, "other": "A5"},
+        {"sheet": "汇总", "cell": "A6", "employee_id": "E1003", "employee_name": "王强", "other": "汇总!A4"},
     ),
     _kind(
         "team-unknown-employee", "error",
@@ -542,7 +578,7 @@ _KINDS: tuple[FindingKind, ...] = (
         ("核对工号是否输错；新入职员工请先请 HR 加入花名册并重新下发考核表。",
          "Check the ID for typos; for a new hire ask HR to add them to the roster and reissue the workbook."),
         ("表中的工号在花名册里找不到。", "An employee ID in the workbook is not found in the roster."),
-        {"sheet": "汇总", "cell": "A9", "employee_id": "E9999", "employee_name": "李明"},
+        {"sheet": "汇总", "cell": "A6", "employee_id": "E9999", "employee_name": "王强"},
     ),
     _kind(
         "team-missing-employee", "error",
@@ -562,7 +598,7 @@ _KINDS: tuple[FindingKind, ...] = (
         ("请把该员工交由所属团队的考核表评分；如已调岗，请告知 HR 更新花名册。",
          "Have the employee appraised in their own team's workbook; if they moved, ask HR to update the roster."),
         ("员工在花名册中的部门或团队与本表不同。", "The employee's department or team in the roster differs from the workbook's."),
-        {"sheet": "汇总", "cell": "A6", "employee_id": "E2001", "employee_name": "陈静", "value": "售后服务部 / 客服二组",
+        {"sheet": "汇总", "cell": "A5", "employee_id": "E1004", "employee_name": "李娜", "value": "售后服务部 / 客服二组",
          "expected": "售后服务部 / 工程一组"},
     ),
     _kind(
@@ -588,7 +624,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "{sheet}!{cell}: this workbook is for period {value}, but {expected} is being collected."),
         ("请提交本期的考核表；上期的表不要重复提交。", "Submit this period's workbook; do not resend an earlier period's."),
         ("考核表的期间与本次校验的期间不同。", "The workbook's period differs from the period being validated."),
-        {"sheet": "_meta", "cell": "B3", "value": "2026-Q1", "expected": "2026-Q2"},
+        {"sheet": "_meta", "cell": "B3", "value": "2026-Q2", "expected": "2026-Q3"},
     ),
     _kind(
         "team-signoff-missing", "error",
@@ -597,9 +633,24 @@ _KINDS: tuple[FindingKind, ...] = (
         ("面谈反馈后由上级和员工分别签字并填写签字日期（在规定期限内）。",
          "After the feedback interview the manager and the employee each sign and date (within the deadline)."),
         ("上级或员工签字为空，或签字日期不在规定期限内。", "A manager or employee sign-off is empty, or dated outside the sign-off window."),
-        {"sheet": "汇总", "cell": "P5", **_WHO, "field_zh": "员工签字日期", "field_en": "employee sign-off date",
-         "problem_zh": "为 2026-07-20，不在 2026-07-01 至 2026-07-10 的签字期限内",
-         "problem_en": "is 2026-07-20, outside the sign-off window 2026-07-01 to 2026-07-10"},
+        {"sheet": "汇总", "cell": "Q4", **_WHO, "field_zh": "员工签字日期", "field_en": "employee sign-off date",
+         "value": "2026-07-20", "expected": "2026-04-01 – 2026-07-15",
+         "problem_zh": "为 2026-07-20，不在 2026-04-01 至 2026-07-15 的签字期限内",
+         "problem_en": "is 2026-07-20, outside the sign-off window 2026-04-01 to 2026-07-15"},
+    ),
+    _kind(
+        "team-feedback-missing", "warning",
+        ("缺少面谈记录或改进计划", "Feedback or improvement plan missing"),
+        ("{sheet}!{cell}：员工 {employee} 的{field_zh}为空{reason_zh}。",
+         "{sheet}!{cell}: employee {employee}'s {field_en} is empty{reason_en}."),
+        ("面谈反馈后填写反馈面谈记录；等级为改进计划等级（默认 C、D）的员工还须填写待改进问题、改进措施、辅导人和完成日期。",
+         "After the feedback interview, record it; for a grade that needs an improvement plan (C and D by default) "
+         "also fill in the shortfalls, actions, coach and due date."),
+        ("汇总表中被标为缺失的反馈面谈记录为空，或需要绩效改进计划的员工缺少改进计划内容。",
+         "A feedback interview record the summary sheet marks as missing is empty, or an employee whose grade needs "
+         "an improvement plan lacks part of it."),
+        {"sheet": "汇总", "cell": "R4", **_WHO, "field_zh": "反馈面谈记录",
+         "field_en": "feedback interview record", "reason_zh": "", "reason_en": ""},
     ),
     _kind(
         "team-distribution-over-quota", "warning",
@@ -611,7 +662,8 @@ _KINDS: tuple[FindingKind, ...] = (
          "pooled at department level)."),
         ("团队等级分布超出强制分布配额（校准时在部门层面执行）。",
          "The team's grade distribution exceeds the forced-distribution quota (enforced at calibration by department)."),
-        {"sheet": "汇总", "grade": "S", "count": 3, "value": "25%", "expected": "10%"},
+        {"sheet": "汇总", "cell": "K6", "employee_id": "E1005", "grade": "S", "count": 3, "value": "25%",
+         "expected": "≤ 1 (10%)"},
     ),
     _kind(
         "team-older-than-accepted", "error",
@@ -817,8 +869,9 @@ def make_finding(code: str, *, sheet: str | None = None, cell: str | None = None
         if indicator is not None:
             label = context["indicator_label"] = indicator_label(indicator, indicator_names, lang)
             context["indicator_part_" + lang] = f"指标 {label}的" if lang == "zh" else f" for {label}"
+            context["indicator_subject_" + lang] = f"的指标 {label}" if lang == "zh" else f"'s {label}"
         else:  # a summary input (表彰次数, 一票否决) is no indicator: the field's own name says it
-            context["indicator_part_" + lang] = ""
+            context["indicator_part_" + lang] = context["indicator_subject_" + lang] = ""
         context["about_" + lang] = _about(context.get("employee"), context.get("indicator_label"), lang)
         context.update(dict.fromkeys(kind.optional, ""))
         context.update((k, show(v, lang)) for k, v in params.items())

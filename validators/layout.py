@@ -55,6 +55,9 @@ class Column:
     en: str
     width: float
     input: bool = False  # unlocked for the manager to type in
+    # computed by a formula the writer puts there (on 考核评分 floor/target/challenge only where
+    # the method reads them, and a subtotal only where the employee has indicators of its category)
+    formula: bool = False
 
     @property
     def header(self) -> str:
@@ -79,7 +82,7 @@ GOAL_COLUMNS: tuple[Column, ...] = (
     # free-text columns are wide enough for two wrapped lines of a typical entry
     # (the rows hold two lines; see kpisheet.workbook_templates.frame.ROW_HEIGHT)
     Column("smart", "SMART目标描述", "SMART description", 46, input=True),
-    Column("weight_sum", "权重合计", "Weight sum", 9),
+    Column("weight_sum", "权重合计", "Weight sum", 9, formula=True),
 )
 
 # 考核评分: the same rows in the same order as 目标设定.
@@ -91,23 +94,24 @@ SCORE_COLUMNS: tuple[Column, ...] = (
     Column("indicator", "指标", "Indicator", 22),
     Column("method", "评分方法", "Method", 10),
     Column("unit", "单位", "Unit", 7),
-    Column("weight", "权重%", "Weight %", 8),
-    Column("floor", "底线值", "Floor", 9),
-    Column("target", "目标值", "Target", 9),
-    Column("challenge", "挑战值", "Challenge", 9),
+    Column("weight", "权重%", "Weight %", 8, formula=True),
+    Column("floor", "底线值", "Floor", 9, formula=True),
+    Column("target", "目标值", "Target", 9, formula=True),
+    Column("challenge", "挑战值", "Challenge", 9, formula=True),
     Column("actual", "实际值", "Actual", 10, input=True),
     Column("self", "自评(1-5)", "Self 1-5", 9, input=True),
     Column("manager", "上级评分(1-5)", "Manager 1-5", 11, input=True),
     Column("comment", "说明/依据", "Evidence / comment", 48, input=True),
-    Column("score", "指标得分", "Score", 9),
-    Column("weighted", "加权得分", "Weighted", 9),
+    Column("score", "指标得分", "Score", 9, formula=True),
+    Column("weighted", "加权得分", "Weighted", 9, formula=True),
 )
 
 
 def summary_columns(rulebook: Rulebook) -> tuple[Column, ...]:
     """汇总: one row per employee; one subtotal column per rulebook category."""
     subtotals = tuple(
-        Column(f"subtotal_{c.code}", f"{c.name_zh}小计", f"{c.name_en}", 10) for c in rulebook.categories
+        Column(f"subtotal_{c.code}", f"{c.name_zh}小计", f"{c.name_en}", 10, formula=True)
+        for c in rulebook.categories
     )
     return (
         Column("employee_id", "工号", "ID", 9),
@@ -115,12 +119,12 @@ def summary_columns(rulebook: Rulebook) -> tuple[Column, ...]:
         Column("role", "岗位", "Role", 12),
         *subtotals,
         Column("commendations", "表彰次数", "Commendations", 9, input=True),
-        Column("bonus", "加分", "Bonus", 7),
+        Column("bonus", "加分", "Bonus", 7, formula=True),
         Column("veto", "一票否决", "Veto", 14, input=True),
-        Column("total", "总分", "Total", 8),
-        Column("grade", "等级", "Grade", 7),
-        Column("coefficient", "绩效系数", "Coefficient", 9),
-        Column("rank", "排名", "Rank", 6),
+        Column("total", "总分", "Total", 8, formula=True),
+        Column("grade", "等级", "Grade", 7, formula=True),
+        Column("coefficient", "绩效系数", "Coefficient", 9, formula=True),
+        Column("rank", "排名", "Rank", 6, formula=True),
         Column("manager_sign", "上级签字", "Manager sign-off", 10, input=True),
         Column("manager_date", "上级签字日期", "Date", 12, input=True),
         Column("employee_sign", "员工签字", "Employee sign-off", 10, input=True),

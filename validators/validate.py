@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from kpisheet.validators.checks import (
-    actuals as checks_actuals, goals as checks_goals, roles as checks_roles, scores as checks_scores,
-    team as checks_team, template as checks_template,
+    actuals as checks_actuals, formulas as checks_formulas, goals as checks_goals, roles as checks_roles,
+    scores as checks_scores, team as checks_team, template as checks_template,
 )
 from kpisheet.validators.approved_goals import load_approved_goals
 from kpisheet.validators.findings import Finding, Names, make_finding, with_names
@@ -40,12 +40,14 @@ from kpisheet.validators.signature import SigningKey
 from kpisheet.validators.reading.submission import (
     REQUIRED_SHEETS, NotATeamWorkbook, read_identity, read_team_workbook,
 )
+from kpisheet.validators.reading.formula_cells import SheetCells, formula_cells
 from kpisheet.validators.reading.workbook_facts import WorkbookFacts, workbook_facts
 
 # the sheets validation reads: the team workbook's own, plus the source-system record when prefilled
 VALIDATED_SHEETS = REQUIRED_SHEETS + (ACTUALS,)
 
 PHASES = ("goals", "scoring")
+
 
 # (department, team, period) -> the approved goals of that workbook, see checks_goals.ApprovedGoals
 ApprovedIndex = Mapping[tuple[str, str, str], checks_goals.ApprovedGoals]
@@ -129,7 +131,8 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
 
 
 def _validate(values, source: str, settings: ValidationSettings, facts: WorkbookFacts, sha256, modified,
-              file_findings: tuple[Finding, ...]) -> FileReport:
+              file_findings: tuple[Finding, ...], formulas: Mapping[str, SheetCells] | None = None) -> FileReport:
+    """``formulas``: which cells hold formulas, when the file's XML was read (not through xlwings)."""
     settings, unrouted = settings.routed(values)
     rulebook = settings.rulebook
     findings: list[Finding] = list(file_findings)
@@ -170,9 +173,13 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     findings += checks_team.check_period(book.identity, settings.period)
     if header_problems:
         return report(book)  # columns moved: every value below would be misread
-    findings += checks_template.check_rows(book)
+    row_problems = checks_template.check_rows(book)
+    findings += row_problems
     findings += checks_roles.check_role_indicators(book, rulebook, settings.roster, signed=signed)
     findings += checks_template.check_locked_targets(book, rulebook)
+    if formulas is not None:  # read from the sheet XML: a computed cell whose formula was replaced by a value
+        findings += checks_formulas.check_formulas(book, rulebook, formulas, values,
+                                                   skip={f.sheet for f in row_problems})
     recomputed = recompute(book, rulebook)
     goal_findings = checks_goals.check_goals(book, rulebook, _approved_for(settings, book), recomputed)
     findings += goal_findings
@@ -187,7 +194,9 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
         findings += checks_team.check_roster(book, settings.roster, missing=not settings.cross_file)
     if settings.phase == "scoring":
         findings += checks_team.check_signoff(book, rulebook)
+        findings += checks_team.check_follow_up(book, recomputed, rulebook)
         findings += checks_team.check_distribution(book, recomputed, rulebook, settings.roster)
+    findings[:] = _without_echoes(findings)
     cells = {}
     for s in book.summary:
         cells.setdefault(s.employee_id, s.address("employee_id"))
@@ -205,6 +214,14 @@ def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | No
                          if isinstance(s.name, str) and s.name.strip())
     indicators = {ind.code: (ind.name_zh, ind.name_en) for ind in rulebook.indicators} if rulebook else {}
     return Names(employees, indicators)
+
+
+def _without_echoes(findings: list[Finding]) -> list[Finding]:
+    """A cell whose formula was replaced is reported as that, not also as a value that differs."""
+    replaced = {(f.sheet, f.cell) for f in findings if f.code == "template-formula-replaced"}
+    if not replaced:
+        return findings
+    return [f for f in findings if not (f.code == "score-total-mismatch" and (f.sheet, f.cell) in replaced)]
 
 
 def _approved_for(settings: ValidationSettings, book) -> checks_goals.ApprovedGoals | None:
@@ -286,7 +303,9 @@ def validate_batch_file(settings: ValidationSettings, path: str) -> FileReport:
         findings = tuple(verdict.findings) + (failure,)
         return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,
                           extra={"kind": verdict.detected.kind})
-    report = _validate(values, path, settings, workbook_facts(data), digest, modified, tuple(verdict.findings))
+    formulas = formula_cells(data, checks_formulas.formula_columns(settings.rulebook))
+    report = _validate(values, path, settings, workbook_facts(data), digest, modified, tuple(verdict.findings),
+                       formulas)
     report.extra["kind"] = verdict.detected.kind
     return report
 

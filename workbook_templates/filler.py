@@ -49,7 +49,7 @@ MISTAKES: dict[str, tuple[str | None, str]] = {
     "target-order": ("goal-target-order", "底线值高于目标值 / floor above target"),
     "target-missing": ("goal-target-missing", "目标值被清空 / a target cleared"),
     "smart-missing": ("goal-smart-missing", "SMART 描述未填 / a SMART description left empty"),
-    "overwrite-formula": ("score-total-mismatch", "公式被常数覆盖 / a formula overwritten with a number"),
+    "overwrite-formula": ("template-formula-replaced", "公式被常数覆盖 / a formula overwritten with a number"),
     "insert-row": ("template-structure-changed", "在评分表中插入一行 / a row inserted on the scores sheet"),
     "delete-row": ("template-structure-changed", "在评分表中删除一行 / a row deleted on the scores sheet"),
     "change-code": ("template-structure-changed", "指标代码被改动 / an indicator code edited"),

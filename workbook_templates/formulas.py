@@ -2,8 +2,11 @@
 
 Each builder takes cell references (A1 text) and returns a formula string.
 The shapes follow :mod:`kpisheet.validators.policy.scoring` term by term (piecewise value,
-then MAX(0, ..), MIN(cap, ..), then ROUND) so LibreOffice, WPS and Excel
-agree with Python to the cent. Every rulebook number comes from a named cell
+then MAX(0, ..), MIN(cap, ..), then the rounding rule) so LibreOffice, WPS and
+Excel agree with Python to the cent. Every rounded result is
+ROUND(ROUND(x, 10), decimals): the inner ROUND removes binary noise, so an
+exact decimal tie such as 64.125 (binary 64.12499999999999) is a tie in every
+engine and rounds half up (see :mod:`kpisheet.validators.policy.rounding`). Every rulebook number comes from a named cell
 on ``_lists`` (see :mod:`.lists_sheet`). An empty input yields "" (never 0),
 as Python reports it missing instead of scoring it.
 
@@ -13,13 +16,14 @@ ALLOWED_FUNCTIONS; a test scans every formula of a built workbook for others).
 
 from __future__ import annotations
 
+from kpisheet.validators.policy.rounding import NOISE_DECIMALS
 from kpisheet.validators.rulebook.model import Method
 
 from kpisheet.workbook_templates import lists_sheet as n
 
 ALLOWED_FUNCTIONS = frozenset({
-    "ABS", "AND", "COUNT", "COUNTIF", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LOOKUP", "MATCH", "MAX",
-    "MIN", "NOT", "OR", "RANK", "ROUND", "ROWS", "SUM", "SUMPRODUCT", "TEXT",
+    "ABS", "AND", "COUNT", "COUNTIF", "DATE", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LEN", "LOOKUP", "MATCH",
+    "MAX", "MIN", "NOT", "OR", "RANK", "ROUND", "ROWS", "SUM", "SUMPRODUCT", "TEXT", "TRIM",
 })
 
 
@@ -35,7 +39,8 @@ def _any_blank(*refs: str) -> str:
 
 
 def _rounded(expression: str) -> str:
-    return f"ROUND({expression},{n.DECIMALS})"
+    """The rounding rule: binary noise off at NOISE_DECIMALS places, then half-up to the rulebook's decimals."""
+    return f"ROUND(ROUND({expression},{NOISE_DECIMALS}),{n.DECIMALS})"
 
 
 def _clamped(expression: str) -> str:
@@ -50,14 +55,23 @@ def _scored(inputs: tuple[str, ...], invalid: str, value: str) -> str:
     return f'IF({_any_blank(*inputs)},"",IF(NOT({numbers}),"{INVALID}",IF({invalid},"{INVALID}",{value})))'
 
 
+def targets_in_order(f: str, t: str, c: str, higher: bool) -> str:
+    """floor < target <= challenge (higher is better) or the mirror: the order scoring accepts.
+    A target equal to the challenge is allowed (e.g. 100% / 100%)."""
+    return f"AND({f}<{t},{t}<={c})" if higher else f"AND({f}>{t},{t}>={c})"
+
+
 def higher_better(a: str, f: str, t: str, c: str) -> str:
-    raw = f"IF({a}<={t},100*({a}-{f})/({t}-{f}),100+({n.CAP}-100)*({a}-{t})/({c}-{t}))"
-    return _scored((a, f, t, c), f"NOT(AND({f}<{t},{t}<{c}))", _rounded(_clamped(raw)))
+    # beyond a target equal to the challenge: the cap (no division by zero)
+    above = f"IF({c}={t},{n.CAP},100+({n.CAP}-100)*({a}-{t})/({c}-{t}))"
+    raw = f"IF({a}<={t},100*({a}-{f})/({t}-{f}),{above})"
+    return _scored((a, f, t, c), f"NOT({targets_in_order(f, t, c, True)})", _rounded(_clamped(raw)))
 
 
 def lower_better(a: str, f: str, t: str, c: str) -> str:
-    raw = f"IF({a}>={t},100*({f}-{a})/({f}-{t}),100+({n.CAP}-100)*({t}-{a})/({t}-{c}))"
-    return _scored((a, f, t, c), f"NOT(AND({f}>{t},{t}>{c}))", _rounded(_clamped(raw)))
+    above = f"IF({c}={t},{n.CAP},100+({n.CAP}-100)*({t}-{a})/({t}-{c}))"
+    raw = f"IF({a}>={t},100*({f}-{a})/({f}-{t}),{above})"
+    return _scored((a, f, t, c), f"NOT({targets_in_order(f, t, c, False)})", _rounded(_clamped(raw)))
 
 
 def count_against_target(a: str, t: str) -> str:
@@ -102,10 +116,56 @@ def indicator_score(method: Method, *, actual: str, floor: str, target: str, cha
 
 
 def weighted(score: str, weight: str) -> str:
-    """Unrounded, like grading.score_line: score x weight / 100; empty unless the
+    """Unrounded, like grading.score_line: score x weight / 100 (the subtotals and
+    the total round the sum); empty unless the
     score is a number and the weight a number from 0 to 100."""
     usable = f"AND(ISNUMBER({score}),ISNUMBER({weight}))"
     return f'=IF({usable},IF(AND({weight}>=0,{weight}<=100),{score}*{weight}/100,""),"")'
+
+
+# --- conditional-format tests of input cells, as validation reads them (checks.scores, checks.goals) ----
+# Each is true for text where a number belongs and for a number validation reports; blank is
+# the "missing" format's business. IF keeps INT() and comparisons away from text.
+
+
+def slip(cell: str, numeric_test: str) -> str:
+    return f"IF(ISNUMBER({cell}),{numeric_test},LEN(TRIM({cell}))>0)"
+
+
+def outside(cell: str, low: float, high: float | None, whole: bool = False) -> str:
+    """A number below ``low``, above ``high`` or, for whole numbers, with a fraction."""
+    tests = [f"{cell}<{low:g}"] + ([f"{cell}>{high:g}"] if high is not None else [])
+    if whole:
+        tests.append(f"{cell}<>INT({cell})")
+    return slip(cell, f"OR({','.join(tests)})")
+
+
+def rate_off_scale(actual: str, floor: str, higher: bool) -> str:
+    """A rate cell outside 0%..100% (95 typed for 95%, 135%, a negative rate), or, for a higher-better
+    rate, a value below the floor that would be at or above it a hundred times larger (0.93% for 93%)."""
+    off = f"{actual}<0,{actual}>1"
+    if higher:
+        off += f",AND({actual}>0,{actual}<{floor},{actual}*100>={floor},{actual}*100<=1)"
+    return slip(actual, f"OR({off})")
+
+
+def rating_off_scale(cell: str) -> str:
+    return slip(cell, f"OR({cell}<>INT({cell}),{cell}<1,{cell}>ROWS({n.RATING_POINTS}))")
+
+
+def outside_dates(cell: str, first, last) -> str:
+    """A date cell holding text, or a date outside [first, last] (both datetime.date)."""
+    return slip(cell, f"OR({cell}<DATE({first.year},{first.month},{first.day}),"
+                      f"{cell}>DATE({last.year},{last.month},{last.day}))")
+
+
+def not_a_date(cell: str) -> str:
+    return slip(cell, "FALSE")
+
+
+def not_a_choice(cell: str, choices: str) -> str:
+    """Text that is not one of a dropdown's choices (a named range)."""
+    return f"AND(LEN(TRIM({cell}))>0,COUNTIF({choices},{cell})=0)"
 
 
 def copy_of(ref: str) -> str:

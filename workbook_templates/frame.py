@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from kpisheet.validators.layout import HEADER_ROW, INFO_ROW, TITLE_ROW, Column, col_letter
@@ -188,17 +189,42 @@ def each_run(sheet: Worksheet, rows: list[int], col: int, apply) -> None:
         apply(first, col, last, col)
 
 
+def _spanning(rows: list[int], col: int, options: dict) -> tuple[int, int, dict] | None:
+    """(first run's rows, options covering every run): one rule over all the runs of a column.
+
+    One data validation or conditional format per run made LibreOffice take
+    seconds to open a workbook of a few hundred employees (thousands of rules,
+    each compared with the others on load); one rule with a multi-range
+    ``sqref`` says the same. A formula's relative references are relative to
+    the first run's top cell, which is also the top-left cell of the whole range
+    (runs are sorted), as Excel and LibreOffice both read them.
+    """
+    spans = runs(rows)
+    if not spans:
+        return None
+    first, last = spans[0]
+    options = dict(options)
+    if len(spans) > 1:
+        options["multi_range"] = " ".join(xl_range(a, col, b, col) for a, b in spans)
+    return first, last, options
+
+
 def validate(sheet: Worksheet, rows: list[int], col: int, options: dict) -> None:
-    each_run(sheet, rows, col, lambda r1, c1, r2, c2: sheet.data_validation(r1, c1, r2, c2, options))
+    spanning = _spanning(rows, col, options)
+    if spanning:
+        first, last, options = spanning
+        sheet.data_validation(first, col, last, col, options)
 
 
 def highlight(sheet: Worksheet, rows: list[int], col: int, options) -> None:
-    """Conditional format per run; ``options`` is a dict, or a function of the
-    run's first row for formula rules (relative to the run's top cell)."""
-    def apply(r1, c1, r2, c2):
-        sheet.conditional_format(r1, c1, r2, c2, options(r1) if callable(options) else options)
-
-    each_run(sheet, rows, col, apply)
+    """One conditional format over the rows; ``options`` is a dict, or a function
+    of the first row for formula rules (relative to that row's cell)."""
+    spans = runs(rows)
+    if not spans:
+        return
+    rule = options(spans[0][0]) if callable(options) else options
+    first, last, rule = _spanning(rows, col, rule)
+    sheet.conditional_format(first, col, last, col, rule)
 
 
 def blank_rule(fmt) -> dict:
@@ -209,10 +235,19 @@ def formula_rule(text: str, fmt) -> dict:
     return {"type": "formula", "criteria": text, "format": fmt}
 
 
-def mark_employee_starts(sheet: Worksheet, formats: Formats, plan: TeamPlan, last_col: int) -> None:
-    """A rule above each employee's first row, so blocks read apart on screen and paper."""
-    if not plan.blocks:
+def mark_employee_starts(sheet: Worksheet, formats: Formats, plan: TeamPlan, columns: list[int]) -> None:
+    """A rule above each employee's first row, so blocks read apart on screen and paper.
+
+    Only over ``columns``, the ones no warning format paints: LibreOffice applies the first
+    conditional format that matches a cell, so a line drawn over an input cell would hide its red
+    or yellow fill on every employee's first row.
+    """
+    if not plan.blocks or not columns:
         return
     first, last = plan.blocks[0].first_row, plan.last_line_row
-    sheet.conditional_format(first, 0, last, last_col, formula_rule(
-        f"{ref(0, first, absolute_col=True)}<>{ref(0, first - 1, absolute_col=True)}", formats.block_start))
+    spans = runs(columns)
+    rule = formula_rule(f"{ref(0, first, absolute_col=True)}<>{ref(0, first - 1, absolute_col=True)}",
+                        formats.block_start)
+    if len(spans) > 1:
+        rule["multi_range"] = " ".join(xl_range(first, a, last, b) for a, b in spans)
+    sheet.conditional_format(first, spans[0][0], last, spans[0][1], rule)

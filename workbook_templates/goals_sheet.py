@@ -5,6 +5,7 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from kpisheet.validators.layout import GOAL_COLUMNS, GOALS
+from kpisheet.validators.policy.input_limits import value_range, whole
 from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Indicator, Method, Unit
 
 from kpisheet.workbook_templates import formulas, input_rules
@@ -47,9 +48,11 @@ def write_goals(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     widths = data_widths(GOAL_COLUMNS, identity)
     write_frame(sheet, formats, plan, "目标设定 Goal setting", GOAL_COLUMNS, widths)
     paginate_blocks(sheet, plan, widths)
-    mark_employee_starts(sheet, formats, plan, len(GOAL_COLUMNS) - 1)
+    # not over the inputs and the weight sum, which warning formats paint
+    mark_employee_starts(sheet, formats, plan, [COL[c.key] for c in GOAL_COLUMNS
+                                                if not c.input and c.key != "weight_sum"])
     weight_col = COL["weight"]
-    rows_by = {"weight": [], "smart": [], "editable": {k: [] for k in TARGET_KEYS}, "percent": []}
+    rows_by = {"weight": [], "smart": [], "editable": {k: [] for k in TARGET_KEYS}}
     rules: dict[tuple[str, str], list[int]] = {}  # (indicator code, column key) -> rows
     row_index = 0
     for block in plan.blocks:
@@ -73,8 +76,6 @@ def write_goals(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
                         formats.input_general if ind.unit is Unit.count else formats.input_number)
                     rows_by["editable"][key].append(row)
                     rules.setdefault((ind.code, key), []).append(row)
-                    if percent:
-                        rows_by["percent"].append((row, COL[key]))
                 else:
                     fmt = formats.fixed_percent if percent else (
                         formats.fixed_general if ind.unit is Unit.count else formats.fixed_number)
@@ -83,6 +84,7 @@ def write_goals(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
             rows_by["smart"].append(row)
             formula(sheet, row, COL["weight_sum"], formulas.weight_sum(weights_range), formats.computed_number,
                     weight_total)
+    rows_by["rules"] = rules
     _validations(sheet, plan, rules)
     _highlights(sheet, formats, plan, rows_by)
     protect(sheet)
@@ -102,27 +104,76 @@ def _highlights(sheet, formats: Formats, plan: TeamPlan, rows_by: dict) -> None:
     highlight(sheet, rows_by["smart"], COL["smart"], blank_rule(formats.missing))
     for key, rows in rows_by["editable"].items():
         highlight(sheet, rows, COL[key], blank_rule(formats.missing))
-    # a percent typed as 95 instead of 95%
-    for row, col in rows_by["percent"]:
-        sheet.conditional_format(row, col, row, col, formula_rule(f"AND(ISNUMBER({ref(col, row)}),"
-                                                                  f"{ref(col, row)}>1)", formats.error))
+    # what validation reports about a weight or a target: text, a weight outside its range (a mandatory
+    # indicator weighted 0 among them), a rate off 0%..100% (95 typed for 95%), a value past its plausible range
+    for (code, key), rows in rows_by["rules"].items():
+        ind = plan.rulebook.indicator(code)
+        if key == "weight":
+            low, high, whole_only = ind.weight_min, ind.weight_max, False
+        else:
+            (low, high), whole_only = value_range(ind, target=True), whole(ind)
+        highlight(sheet, rows, COL[key], lambda row, key=key, low=low, high=high, w=whole_only: formula_rule(
+            formulas.outside(ref(COL[key], row), low, high, w), formats.error))
     sum_col = COL["weight_sum"]
+    # at each employee's first row, where validation reports goal-weight-sum
+    highlight(sheet, [b.first_row for b in plan.blocks], sum_col, lambda row: formula_rule(
+        f"ROUND({ref(sum_col, row)},6)<>100", formats.error))
+    _category_highlight(sheet, formats, plan)
+    _order_highlight(sheet, formats, plan)
+
+
+def _category_highlight(sheet, formats: Formats, plan: TeamPlan) -> None:
+    """A category's weights not adding up to the rulebook's category weight, at the category's first
+    weight cell (where validation reports goal-category-weight): one rule per role and category, the
+    employees of a role having the same rows."""
+    weight = COL["weight"]
+    groups: dict[tuple[str, str], list[int]] = {}
+    spans: dict[tuple[str, str], int] = {}
     for block in plan.blocks:
-        cell = ref(sum_col, block.first_row)
-        sheet.conditional_format(block.first_row, sum_col, block.last_row, sum_col,
-                                 formula_rule(f"ROUND({cell},6)<>100", formats.error))
-        _order_highlight(sheet, formats, block)
+        for category in plan.rulebook.categories:
+            offsets = [k for k, (ind, _) in enumerate(block.lines) if ind.category == category.code]
+            if offsets:
+                key = (block.role.code, category.code)
+                groups.setdefault(key, []).append(block.first_row + offsets[0])
+                spans[key] = len(offsets)
+    for (role, code), rows in groups.items():
+        total = plan.rulebook.category(code).weight
+        highlight(sheet, rows, weight, lambda row, n=spans[(role, code)], total=total: formula_rule(
+            f"ROUND(SUM({ref(weight, row)}:{ref(weight, row + n - 1)}),6)<>{total:g}", formats.error))
 
 
-def _order_highlight(sheet, formats: Formats, block) -> None:
-    """Floor, target and challenge out of order (floor < target < challenge, or
-    the reverse for lower-better) on rows whose targets the manager may edit."""
+def _order_highlight(sheet, formats: Formats, plan: TeamPlan) -> None:
+    """Floor, target and challenge out of order (floor < target <= challenge, or the mirror for
+    lower-better), at the cell validation names (goal-target-order): the target when it is not past
+    the floor, else the challenge; only when all three are numbers in their range (else that is the finding)."""
     f, t, c = COL["floor"], COL["target"], COL["challenge"]
-    for offset, (ind, _) in enumerate(block.lines):
-        if not ind.editable_targets or targets_used(ind) != TARGET_KEYS:
-            continue
-        row = block.first_row + offset
-        fr, tr, cr = ref(f, row, True), ref(t, row, True), ref(c, row, True)
-        ordered = f"AND({fr}<{tr},{tr}<{cr})" if ind.method is Method.higher_better else f"AND({fr}>{tr},{tr}>{cr})"
-        sheet.conditional_format(row, f, row, c, formula_rule(f"AND(COUNT({fr}:{cr})=3,NOT({ordered}))",
-                                                              formats.error))
+    groups: dict[str, list[int]] = {}
+    for block in plan.blocks:
+        for offset, (ind, _) in enumerate(block.lines):
+            if ind.editable_targets and targets_used(ind) == TARGET_KEYS:
+                groups.setdefault(ind.code, []).append(block.first_row + offset)
+    for code, rows in groups.items():
+        ind = plan.rulebook.indicator(code)
+        higher = ind.method is Method.higher_better
+        low, high = value_range(ind, target=True)
+
+        def cells(row):
+            return ref(f, row, True), ref(t, row, True), ref(c, row, True)
+
+        def usable(row):
+            fr, tr, cr = cells(row)
+            bounds = [f"{x}>={low:g}" for x in (fr, tr, cr)] + ([f"{x}<={high:g}" for x in (fr, tr, cr)]
+                                                                 if high is not None else [])
+            return f"COUNT({fr}:{cr})=3,{','.join(bounds)}"
+
+        def target_wrong(row):
+            fr, tr, _ = cells(row)
+            return formula_rule(f"AND({usable(row)},{fr}{'>=' if higher else '<='}{tr})", formats.error)
+
+        def challenge_wrong(row):
+            fr, tr, cr = cells(row)
+            first = f"{fr}<{tr},{tr}>{cr}" if higher else f"{fr}>{tr},{tr}<{cr}"
+            return formula_rule(f"AND({usable(row)},{first})", formats.error)
+
+        highlight(sheet, rows, t, target_wrong)
+        highlight(sheet, rows, c, challenge_wrong)

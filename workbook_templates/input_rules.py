@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kpisheet.validators.policy.input_limits import value_range, whole
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit, UNIT_LABELS
 
 from kpisheet.workbook_templates import lists_sheet as n
@@ -49,17 +50,27 @@ def _percent(title: str, what: str) -> dict:
                  criteria="between", minimum=0, maximum=1)
 
 
-def _non_negative(title: str, what: str, unit_zh: str) -> dict:
-    return _rule("decimal", title, f"{what}：填不小于 0 的数字，单位：{unit_zh}。\nA number >= 0.",
-                 "数值无效", f"{what} 须为不小于 0 的数字（单位：{unit_zh}）。\nEnter a number >= 0.",
-                 criteria=">=", value=0)
+def _bounded(title: str, what: str, ind: Indicator, *, target: bool = False) -> dict:
+    """A number in the indicator's plausible range (validators.policy.input_limits), whole for counts."""
+    low, high = value_range(ind, target=target)
+    unit_zh = UNIT_LABELS[ind.unit][0]
+    kind_zh, kind_en = ("整数", "whole number") if whole(ind) else ("数字", "number")
+    if high is None:
+        span_zh, span_en, criteria = f"不小于 {_number(low)} 的", f">= {_number(low)}", {"criteria": ">=", "value": low}
+    else:
+        span_zh, span_en = f"{_number(low)}～{_number(high)} 之间的", f"from {_number(low)} to {_number(high)}"
+        criteria = {"criteria": "between", "minimum": low, "maximum": high}
+    return _rule("integer" if whole(ind) else "decimal", title,
+                 f"{what}：填{span_zh}{kind_zh}，单位：{unit_zh}。\nA {kind_en} {span_en}.",
+                 "数值无效", f"{what} 须为{span_zh}{kind_zh}（单位：{unit_zh}）。\nEnter a {kind_en} {span_en}.",
+                 **criteria)
 
 
 def target_value(ind: Indicator, which_zh: str) -> dict:
     title = f"{which_zh} {ind.name_zh}"
     if ind.unit is Unit.percent:
         return _percent(title, f"{ind.name_zh}{which_zh}")
-    return _non_negative(title, f"{ind.name_zh}{which_zh}", UNIT_LABELS[ind.unit][0])
+    return _bounded(title, f"{ind.name_zh}{which_zh}", ind, target=True)
 
 
 def actual(ind: Indicator) -> dict:
@@ -68,11 +79,13 @@ def actual(ind: Indicator) -> dict:
         return _percent(title, f"{ind.name_zh}实际值")
     if ind.method is Method.deduction:
         items = "，".join(f"{i.name_zh} -{_number(i.points)}/次" for i in ind.incidents)
+        low, high = value_range(ind)
         return _rule("decimal", title,
                      f"填本期累计扣分（{items}）。无扣分填 0。\nTotal points deducted this period; 0 if none.",
-                     "扣分无效", "扣分须为不小于 0 的数字，无扣分填 0。\nDeducted points must be >= 0.",
-                     criteria=">=", value=0)
-    return _non_negative(title, f"{ind.name_zh}实际值", UNIT_LABELS[ind.unit][0])
+                     "扣分无效", f"扣分须为 {_number(low)}～{_number(high)} 之间的数字，无扣分填 0。\n"
+                     f"Deducted points must be from {_number(low)} to {_number(high)}.",
+                     criteria="between", minimum=low, maximum=high)
+    return _bounded(title, f"{ind.name_zh}实际值", ind)
 
 
 def rating(rulebook: Rulebook, who_zh: str, ind: Indicator) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from kpisheet.validators.layout import GOALS, SCORE_COLUMNS, SCORES
-from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Unit
+from kpisheet.validators.policy.input_limits import value_range, whole
+from kpisheet.validators.rulebook.model import METHOD_LABELS, UNIT_LABELS, Method, Unit
 
 from kpisheet.workbook_templates import formulas, input_rules
 from kpisheet.workbook_templates import lists_sheet as n
@@ -32,11 +33,10 @@ def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
     widths = data_widths(SCORE_COLUMNS, texts)
     write_frame(sheet, formats, plan, "考核评分 Scoring", SCORE_COLUMNS, widths)
     paginate_blocks(sheet, plan, widths)
-    mark_employee_starts(sheet, formats, plan, len(SCORE_COLUMNS) - 1)
+    mark_employee_starts(sheet, formats, plan, [COL[c.key] for c in SCORE_COLUMNS if not c.input])
     self_weighted = bool(rb.scoring.self_weight)
     actual_rows: dict[str, list[int]] = {}
     rating_rows: dict[str, list[int]] = {}
-    percent_rows: list[int] = []
     all_rows: list[int] = []
     i = 0
     for block in plan.blocks:
@@ -61,8 +61,6 @@ def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
                     prefill_actual(sheet, formats, row, ind, found)
                 put(sheet, row, COL["manager"], "", formats.fixed)
                 actual_rows.setdefault(ind.code, []).append(row)
-                if ind.unit is Unit.percent:
-                    percent_rows.append(row)
             put(sheet, row, COL["self"], "", formats.input_whole)
             put(sheet, row, COL["comment"], "", formats.input_wrap)
             score = formulas.indicator_score(ind.method, actual=cell["actual"], floor=cell["floor"],
@@ -73,7 +71,7 @@ def write_scores(book: Workbook, formats: Formats, plan: TeamPlan) -> None:
             formula(sheet, row, COL["weighted"], formulas.weighted(cell["score"], cell["weight"]),
                     formats.computed_score, "")
     _validations(sheet, plan, actual_rows, rating_rows, all_rows)
-    _highlights(sheet, formats, actual_rows, rating_rows, percent_rows, all_rows)
+    _highlights(sheet, formats, plan, actual_rows, rating_rows, all_rows)
     protect(sheet)
 
 
@@ -127,22 +125,57 @@ def _validations(sheet, plan: TeamPlan, actual_rows, rating_rows, all_rows) -> N
     validate(sheet, all_rows, COL["comment"], input_rules.comment())
 
 
-def _highlights(sheet, formats: Formats, actual_rows, rating_rows, percent_rows, all_rows) -> None:
+def _highlights(sheet, formats: Formats, plan: TeamPlan, actual_rows, rating_rows, all_rows) -> None:
+    rb = plan.rulebook
     for rows in actual_rows.values():
         highlight(sheet, rows, COL["actual"], blank_rule(formats.missing))
     for rows in rating_rows.values():
         highlight(sheet, rows, COL["manager"], blank_rule(formats.missing))
-    # 95 typed where 95% was meant
-    highlight(sheet, percent_rows, COL["actual"], lambda row: formula_rule(
-        f"AND(ISNUMBER({ref(COL['actual'], row)}),{ref(COL['actual'], row)}>1)", formats.error))
-    highlight(sheet, all_rows, COL["comment"], lambda row: formula_rule(comment_needed(row), formats.error))
+    # what validation reports about an actual: text, a rate off its scale (95 for 95%, 135%, 0.93% for 93%),
+    # a count, duration or deduction outside its plausible range
+    for code, rows in actual_rows.items():
+        ind = rb.indicator(code)
+        highlight(sheet, rows, COL["actual"], lambda row, ind=ind: formula_rule(_actual_slip(ind, row), formats.error))
+    for key, rows in (("self", all_rows), ("manager", [r for rows in rating_rows.values() for r in rows])):
+        highlight(sheet, rows, COL[key], lambda row, key=key: formula_rule(
+            formulas.rating_off_scale(ref(COL[key], row)), formats.error))
+    # one slip, one warning: a score read from a slipped actual or target asks for no comment (validation says
+    # what it does to the score on the slip's own finding), so the comment rule of those rows leaves it out
+    for code, rows in actual_rows.items():
+        ind = rb.indicator(code)
+        highlight(sheet, rows, COL["comment"], lambda row, ind=ind: formula_rule(
+            comment_needed(row, _line_slip(ind, row)), formats.error))
+    highlight(sheet, [r for rows in rating_rows.values() for r in rows], COL["comment"],
+              lambda row: formula_rule(comment_needed(row), formats.error))
 
 
-def comment_needed(row: int) -> str:
+def _actual_slip(ind, row: int) -> str:
+    """Conditional-format test of the row's 实际值 as validation reads it."""
+    if ind.unit is Unit.percent:
+        return formulas.rate_off_scale(ref(COL["actual"], row), ref(COL["floor"], row),
+                                       ind.method is Method.higher_better)
+    low, high = value_range(ind)
+    return formulas.outside(ref(COL["actual"], row), low, high, whole(ind))
+
+
+def _line_slip(ind, row: int) -> str:
+    """The row's actual, or a target the manager set (its copy on this sheet), is a slip."""
+    tests = [_actual_slip(ind, row)]
+    if ind.editable_targets:
+        low, high = value_range(ind, target=True)
+        tests += [formulas.outside(ref(COL[key], row), low, high, whole(ind)) for key in targets_used(ind)]
+    return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
+
+
+def comment_needed(row: int, slip: str | None = None) -> str:
     """True when the comment is empty although the score is extreme (>= high or
-    <= low) or self and manager ratings differ by more than the rulebook's gap."""
+    <= low) or self and manager ratings differ by more than the rulebook's gap.
+    ``slip``: a test that the score was read from a slipped input (then its extremity asks nothing)."""
     score, comment = ref(COL["score"], row), ref(COL["comment"], row)
     own, manager = ref(COL["self"], row), ref(COL["manager"], row)
-    extreme = f"AND(ISNUMBER({score}),OR({score}>={n.EXTREME_HIGH},{score}<={n.EXTREME_LOW}))"
-    gap = f"AND(ISNUMBER({own}),ISNUMBER({manager}),ABS({own}-{manager})>{n.SELF_GAP})"
+    # IF, not AND: AND evaluates every argument, and ABS of a text rating is an error that leaves the rule unapplied
+    extreme = f"IF(ISNUMBER({score}),OR({score}>={n.EXTREME_HIGH},{score}<={n.EXTREME_LOW}),FALSE)"
+    if slip:
+        extreme = f"IF({slip},FALSE,{extreme})"
+    gap = f"IF(AND(ISNUMBER({own}),ISNUMBER({manager})),ABS({own}-{manager})>{n.SELF_GAP},FALSE)"
     return f'AND({comment}="",OR({extreme},{gap}))'

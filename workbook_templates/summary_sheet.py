@@ -123,6 +123,17 @@ def _highlights(sheet, formats: Formats, plan: TeamPlan, col: dict, rows: list[i
     for key in ("commendations", "veto", "manager_sign", "manager_date", "employee_sign", "employee_date",
                 "feedback"):
         highlight(sheet, rows, col[key], blank_rule(formats.missing))
+    # what validation reports about these inputs: text or a fraction for a count, a veto not on the list,
+    # a sign-off date that is text or outside the window
+    highlight(sheet, rows, col["commendations"], lambda row: formula_rule(
+        formulas.outside(ref(col["commendations"], row), 0, None, whole=True), formats.error))
+    highlight(sheet, rows, col["veto"], lambda row: formula_rule(
+        formulas.not_a_choice(ref(col["veto"], row), n.VETO_OPTIONS), formats.error))
+    window = plan.signoff_window
+    for key in SIGNOFF_DATES:
+        highlight(sheet, rows, col[key], lambda row, key=key: formula_rule(
+            formulas.outside_dates(ref(col[key], row), *window) if window else formulas.not_a_date(ref(col[key], row)),
+            formats.error))
     # improvement plan: missing only matters for the PIP grades
     for key in ("pip_shortfalls", "pip_actions", "pip_owner", "pip_due"):
         highlight(sheet, rows, col[key], lambda row, key=key: formula_rule(

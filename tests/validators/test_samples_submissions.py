@@ -79,6 +79,10 @@ def test_samples_cover_every_goal_score_and_team_code(validated):
     needed.discard("score-actual-changed")  # prefilled actuals come from the system import, not from samples
     needed.discard("team-members-differ")  # found only against a team's accepted submission of an earlier run
     needed.discard("team-older-than-accepted")  # made by consolidation against the record (tests/xladdin/record)
+    # a file's cached results are compared only when a spreadsheet program calculated them, and the samples
+    # are written by openpyxl: a value typed over a formula is template-formula-replaced (issue 15); an edited
+    # formula giving another total is in the LibreOffice slip corpus (tests/support/slips.py)
+    needed.discard("score-total-mismatch")
     assert needed <= intended, sorted(needed - intended)
 
 

@@ -16,6 +16,7 @@ from kpisheet.validators.checks.scores import line_score, slip_consequence
 from kpisheet.validators.checks.template import FIELD_NAMES, TARGETS_READ
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.layout import GOAL_COLUMNS, GOALS, a1
+from kpisheet.validators.policy.input_limits import plausible_rate, shown_range, within
 from kpisheet.validators.policy.outcomes import Recomputed
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
 from kpisheet.validators.reading.submission import GoalRow, TeamWorkbook, number
@@ -69,6 +70,8 @@ def _weight(goal: GoalRow, ind: Indicator) -> list[Finding]:
     raw = goal.weight
     if is_number(raw) and ind.weight_min <= raw <= ind.weight_max:
         return []  # the common case, decided before any message is made
+    if ind.mandatory and is_number(raw) and raw <= 0:
+        return []  # a mandatory indicator weighted 0 is dropped: goal-mandatory-missing says so, at this cell
     where = _goal_where(goal, "weight", ind)
     allowed = f"{ind.weight_min:g}–{ind.weight_max:g}"
     if is_blank(raw):
@@ -134,8 +137,7 @@ def _mandatory(employee_id: str, lines: list[tuple[GoalRow, Indicator | None]],
             findings.append(make_finding("goal-mandatory-missing", sheet=GOALS, cell=first.address("code"),
                                          employee_id=employee_id, indicator=code, value=None,
                                          expected=ind.name_zh))
-        elif is_number(goal.weight) and goal.weight <= 0 and ind.weight_min <= 0:
-            # with a minimum above 0 the weight range already says it
+        elif is_number(goal.weight) and goal.weight <= 0:
             findings.append(make_finding("goal-mandatory-missing", sheet=GOALS, cell=goal.address("weight"),
                                          employee_id=employee_id, indicator=code, value=goal.weight,
                                          expected=ind.name_zh))
@@ -158,8 +160,7 @@ def _targets(goal: GoalRow, ind: Indicator, consequence: dict[str, str]) -> list
     percent = ind.unit is Unit.percent
     for key in used:
         raw = getattr(goal, key)
-        if is_number(raw) and (0 <= raw <= 1 if percent else raw >= 0) \
-                and not (ind.method is Method.count and raw <= 0):
+        if is_number(raw) and within(ind, raw, target=True):
             values[key] = float(raw)  # the common case, decided before any message is made
             continue
         where = _goal_where(goal, key, ind)
@@ -168,14 +169,13 @@ def _targets(goal: GoalRow, ind: Indicator, consequence: dict[str, str]) -> list
             findings.append(make_finding("goal-target-missing", field_zh=zh, field_en=en, **where))
         elif not is_number(raw):
             findings.append(_not_number(raw, key, percent=percent, **where))
-        elif percent and raw > 1 and raw <= 100:
+        elif percent and 1 < raw <= 100 and plausible_rate(raw / 100, ind, ind.floor, ind.target):
             findings.append(make_finding("score-percent-scale", value=raw,
                                          expected=show_number(raw / 100, percent=True),
                                          unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where, **consequence))
-        elif raw < 0 or (percent and raw > 1) or (ind.method is Method.count and key == "target" and raw <= 0):
-            low = "> 0" if ind.method is Method.count else "≥ 0"
-            findings.append(make_finding("score-out-of-range", value=raw,
-                                         expected="0%–100%" if percent else low,
+        else:  # below 0, above the plausible range, or a count target that is not 1, 2, 3 …
+            expected = shown_range(ind, target=True)
+            findings.append(make_finding("score-out-of-range", value=raw, expected=expected,
                                          field_zh=zh, field_en=en, **where, **consequence))
     if len(values) == 3:
         findings += _order(goal, ind, values)
@@ -184,12 +184,13 @@ def _targets(goal: GoalRow, ind: Indicator, consequence: dict[str, str]) -> list
 
 def _order(goal: GoalRow, ind: Indicator, v: dict[str, float]) -> list[Finding]:
     f, t, c = v["floor"], v["target"], v["challenge"]
+    # a target equal to the challenge is allowed (e.g. 100% / 100%): the sheet's formulas score it
     if ind.method is Method.higher_better:
-        ok, wrong = f < t < c, "target" if f >= t else "challenge"
-        order_zh, order_en = "底线值 < 目标值 < 挑战值（越高越好）", "floor < target < challenge (higher is better)"
+        ok, wrong = f < t <= c, "target" if f >= t else "challenge"
+        order_zh, order_en = "底线值 < 目标值 ≤ 挑战值（越高越好）", "floor < target ≤ challenge (higher is better)"
     else:
-        ok, wrong = f > t > c, "target" if f <= t else "challenge"
-        order_zh, order_en = "底线值 > 目标值 > 挑战值（越低越好）", "floor > target > challenge (lower is better)"
+        ok, wrong = f > t >= c, "target" if f <= t else "challenge"
+        order_zh, order_en = "底线值 > 目标值 ≥ 挑战值（越低越好）", "floor > target ≥ challenge (lower is better)"
     if ok:
         return []
     shown = " / ".join(format(x, "g") for x in (f, t, c))

@@ -5,11 +5,14 @@ on the unit's scale (95 typed for 95%), within range, ratings whole and on the
 rulebook's scale, nothing the method needs left empty, and a comment where the
 rulebook asks for one.
 
-Cached results (指标得分, 加权得分, subtotals, bonus, total, grade,
-coefficient) are compared, never used. Each is checked against what its own
-formula would make of the cells it reads, so an overwritten 指标得分 is
-reported once, at that cell, and not again at every total that followed it
-after a recalculation. In a file no spreadsheet program has calculated
+Cached results (the weight and target copies, 指标得分, 加权得分, subtotals,
+bonus, total, grade, coefficient) are compared, never used. Each is checked
+against what its own formula would make of the cells it reads, so an
+overwritten 指标得分 (or a weight typed over on this sheet) is reported once,
+at that cell, and not again at every total that followed it after a
+recalculation. Equal means what the rounding rule allows
+(:func:`kpisheet.validators.policy.rounding.accepts`): a value any engine
+following the rule could have cached, never a cent more. In a file no spreadsheet program has calculated
 (``calculated=False``: written by openpyxl or xlsxwriter, fullCalcOnLoad), a
 cached 0 is a writer's placeholder, not a result, and is not compared.
 """
@@ -17,17 +20,20 @@ cached 0 is a writer's placeholder, not a result, and is not compared.
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from decimal import Decimal
 
 from kpisheet.validators.checks.numbers import is_blank, is_number, read_text_number, show_number
 from kpisheet.validators.findings import Finding, make_finding
-from kpisheet.validators.policy.grading import coefficient_for, grade_for
+from kpisheet.validators.policy.grading import LineResult, bonus_exact, coefficient_for, grade_for
 from kpisheet.validators.layout import SCORES, SUMMARY, VETO_NONE
 from kpisheet.validators.policy.outcomes import Recomputed
+from kpisheet.validators.policy.input_limits import plausible_rate, shown_range, within
+from kpisheet.validators.policy.rounding import accepts, decimal_value, round_rule, working
+from kpisheet.validators.policy.scoring import indicator_raw
 from kpisheet.validators.rulebook.model import Indicator, Method, Rulebook, Unit
-from kpisheet.validators.policy.scoring import round_half_up
-from kpisheet.validators.reading.submission import GoalRow, ScoreRow, SummaryRow, TeamWorkbook, number
-
-CENT = 0.005  # cached values are compared to the cent (they are shown with 2 decimals)
+from kpisheet.validators.reading.submission import (
+    COPIED_FROM_GOALS, GoalRow, ScoreRow, SummaryRow, TeamWorkbook, number,
+)
 
 _NAMES = {
     "actual": ("实际值", "actual value"),
@@ -42,6 +48,11 @@ _NAMES = {
     "commendations": ("表彰次数", "commendations"),
     "veto": ("一票否决", "veto"),
 }
+
+
+# 考核评分's copies of the goals sheet, named as the goals sheet names them
+_COPY_NAMES = {"weight": ("权重", "weight"), "floor": ("底线值", "floor"), "target": ("目标值", "target"),
+               "challenge": ("挑战值", "challenge")}
 
 
 def check_scores(book: TeamWorkbook, rulebook: Rulebook, recomputed: dict[str, Recomputed], *,
@@ -62,7 +73,8 @@ def check_scores(book: TeamWorkbook, rulebook: Rulebook, recomputed: dict[str, R
         findings += inputs
         slip = (row.employee_id, row.code) in slipped or any(f.code in SLIPS for f in inputs)
         findings += _comment(row, None if slip else score, rulebook)
-        findings += _cached_line(row, goal, score, calculated)
+        r = recomputed.get(row.employee_id)
+        findings += _cached_line(row, goal, ind, r.lines.get(row.code) if r else None, rulebook, calculated)
     for r in recomputed.values():
         if r.summary is not None:
             findings += _summary_inputs(r.summary, rulebook)
@@ -150,8 +162,7 @@ def _rating(row: ScoreRow, key: str, scale: int, *, required: bool) -> list[Find
 def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None, consequence: dict[str, str]) -> list[Finding]:
     raw = row.actual
     percent = ind.unit is Unit.percent
-    if is_number(raw) and (0 <= raw <= 1 if percent else raw >= 0) \
-            and (ind.unit is not Unit.count or float(raw).is_integer()) \
+    if is_number(raw) and within(ind, raw) \
             and not (percent and ind.method is Method.higher_better and raw * 100 <= 1):
         return []  # the common case, decided before any message is made
     zh, en = _NAMES["actual"]
@@ -167,30 +178,35 @@ def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None, consequence: di
     where = {**where, **consequence}
     if percent:
         return _percent_actual(value, ind, goal, where)
-    if value < 0:
-        return [make_finding("score-out-of-range", value=raw, expected="≥ 0", field_zh=zh, field_en=en, **where)]
-    if ind.unit is Unit.count and not value.is_integer():
-        return [make_finding("score-out-of-range", value=raw, expected="0, 1, 2, …", field_zh=zh, field_en=en,
+    if not within(ind, value):
+        return [make_finding("score-out-of-range", value=raw, expected=shown_range(ind), field_zh=zh, field_en=en,
                              **where)]
     return []
 
 
 def _percent_actual(value: float, ind: Indicator, goal: GoalRow | None, where: dict) -> list[Finding]:
-    """A rate is a fraction of 1: 95 typed for 95% is a scale slip, and so is 0.0095
-    for 95% where the rate could never be that low (the cell showed 0.95%)."""
+    """A rate is a fraction of 1: 95 typed for 95% is a scale slip, and so is 0.0095 for 95%
+    where the rate could never be that low (the cell showed 0.95%). A number over 1 that read as a
+    percentage would still be implausible (1.35: 135% typed, 1.35% is far below any floor) is a
+    rate out of range, as the catalogue's example says."""
     zh, en = _NAMES["actual"]
-    if 1 < value <= 100:
+    floor, target = _goal_number(goal, "floor", ind), _goal_number(goal, "target", ind)
+    if 1 < value <= 100 and plausible_rate(value / 100, ind, floor, target):
         return [make_finding("score-percent-scale", value=value, expected=show_number(value / 100, percent=True),
                              unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where)]
     if value < 0 or value > 1:
-        return [make_finding("score-out-of-range", value=value, expected="0%–100%", field_zh=zh, field_en=en,
+        return [make_finding("score-out-of-range", value=value, expected=shown_range(ind), field_zh=zh, field_en=en,
                              **where)]
-    floor = number(goal.floor) if goal is not None else ind.floor
     if (ind.method is Method.higher_better and floor is not None and 0 < value < floor
             and floor <= value * 100 <= 1):
         return [make_finding("score-percent-scale", value=value, expected=show_number(value * 100, percent=True),
                              unit_zh="%", unit_en="%", field_zh=zh, field_en=en, **where)]
     return []
+
+
+def _goal_number(goal: GoalRow | None, key: str, ind: Indicator) -> float | None:
+    found = number(getattr(goal, key)) if goal is not None else None
+    return found if found is not None else getattr(ind, key)
 
 
 def _comment(row: ScoreRow, score: float | None, rulebook: Rulebook) -> list[Finding]:
@@ -224,7 +240,9 @@ def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
     where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id)  # noqa: E731
     zh, en = _NAMES["commendations"]
     raw = s.commendations
-    if not is_blank(raw) and not is_number(raw):
+    if is_blank(raw):  # the form marks it missing: none is typed as 0
+        findings.append(make_finding("score-missing", field_zh=zh, field_en=en, **where("commendations")))
+    elif not is_number(raw):
         parsed = read_text_number(raw, percent=False)
         findings.append(make_finding(
             "score-not-number", value=raw,
@@ -235,10 +253,12 @@ def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
         findings.append(make_finding("score-out-of-range", value=raw, expected="0, 1, 2, …", field_zh=zh,
                                      field_en=en, **where("commendations")))
     veto = s.veto
-    if not is_blank(veto):
-        names = [VETO_NONE] + [v.name_zh for v in rulebook.scoring.vetoes]
-        allowed = {str(n) for v in rulebook.scoring.vetoes for n in (v.code, v.name_zh, v.name_en)} | {VETO_NONE}
-        if str(veto).strip() not in allowed:
+    if is_blank(veto):  # the guide says to choose 无; the form marks it missing
+        zh, en = _NAMES["veto"]
+        findings.append(make_finding("score-missing", field_zh=zh, field_en=en, **where("veto")))
+    else:
+        names = [VETO_NONE] + [v.name_zh for v in rulebook.scoring.vetoes]  # the form's dropdown
+        if str(veto).strip() not in names:
             zh, en = _NAMES["veto"]
             findings.append(make_finding("score-out-of-range", value=veto, expected="、".join(names),
                                          field_zh=zh, field_en=en, **where("veto")))
@@ -262,19 +282,55 @@ def _mismatch(where: dict, key: str, found, expected, field: tuple[str, str] | N
     return make_finding("score-total-mismatch", value=found, expected=expected, field_zh=zh, field_en=en, **where)
 
 
-def _cached_line(row: ScoreRow, goal: GoalRow | None, score: float | None, calculated: bool) -> list[Finding]:
+def _copies(row: ScoreRow, goal: GoalRow | None, calculated: bool) -> tuple[dict[str, float | None], list[Finding]]:
+    """The weight and targets as this row's formulas read them (the copies of the goals sheet),
+    and a finding at each copy that no longer shows its goals-sheet cell (typed over, or a
+    formula changed). Only a calculated file's copies are compared: a writer's cached values
+    may predate an edit of the goals sheet."""
+    used: dict[str, float | None] = {}
     findings = []
+    for key in COPIED_FROM_GOALS:
+        source = number(getattr(goal, key)) if goal is not None else None
+        cached = _cached(row.copies.get(key), calculated) if calculated else None
+        if cached is not None and source is not None and cached != source \
+                and not accepts(cached, decimal_value(source)):
+            findings.append(_mismatch(_where(row, key), key, row.copies[key], source, _COPY_NAMES[key]))
+        used[key] = cached if cached is not None else source
+    return used, findings
+
+
+def _cached_line(row: ScoreRow, goal: GoalRow | None, ind: Indicator, line: LineResult | None,
+                 rulebook: Rulebook, calculated: bool) -> list[Finding]:
+    """指标得分 and 加权得分, each against what its formula makes of the cells it reads."""
+    copies, findings = _copies(row, goal, calculated)
+    raw = line.exact_raw if line is not None else None
+    if goal is not None and any(copies[k] != number(getattr(goal, k)) for k in COPIED_FROM_GOALS):
+        raw = _raw_from(row, ind, copies, rulebook)  # the score formula read the changed copies
+    decimals = rulebook.scoring.decimals
     cached_score = _cached(row.score, calculated)
-    if cached_score is not None and score is not None and abs(cached_score - score) > CENT:
-        findings.append(_mismatch(_where(row, "score"), "score", row.score, score))
+    if cached_score is not None and raw is not None and not accepts(cached_score, raw, decimals):
+        findings.append(_mismatch(_where(row, "score"), "score", row.score, float(round_rule(raw, decimals))))
     cached_weighted = _cached(row.weighted, calculated)
-    weight = number(goal.weight) if goal is not None else None
-    used = cached_score if cached_score is not None else score
+    used = cached_score if cached_score is not None else (round_rule(raw, decimals) if raw is not None else None)
+    weight = copies["weight"]
     if cached_weighted is not None and used is not None and weight is not None:
-        expected = used * weight / 100
-        if abs(cached_weighted - expected) > CENT:
-            findings.append(_mismatch(_where(row, "weighted"), "weighted", row.weighted, round(expected, 6)))
+        with working():
+            expected = decimal_value(used) * decimal_value(weight) / 100
+        if not accepts(cached_weighted, expected):
+            findings.append(_mismatch(_where(row, "weighted"), "weighted", row.weighted, float(expected)))
     return findings
+
+
+def _raw_from(row: ScoreRow, ind: Indicator, copies: dict[str, float | None], rulebook: Rulebook):
+    """The unrounded score from this row's inputs and its own copies of the targets (None if unscorable)."""
+    s = rulebook.scoring
+    try:
+        return indicator_raw(ind.method, actual=number(row.actual), floor=copies["floor"], target=copies["target"],
+                             challenge=copies["challenge"], manager=number(row.manager),
+                             self_rating=number(row.self_rating), cap=s.cap, points=s.rating_points,
+                             self_weight=s.self_weight)
+    except ValueError:  # MissingInput, InvalidInput: the formula shows "" or 输入无效, nothing to compare
+        return None
 
 
 def _cached_summary(r: Recomputed, rulebook: Rulebook, calculated: bool) -> list[Finding]:
@@ -282,31 +338,35 @@ def _cached_summary(r: Recomputed, rulebook: Rulebook, calculated: bool) -> list
     s, result = r.summary, r.result
     decimals = rulebook.scoring.decimals
     where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=r.employee_id)  # noqa: E731
-    weighted = {}  # code -> the weighted score the summary's formulas read (cached where present)
+    weighted = {}  # code -> the weighted score the summary's formulas read (cached where present), exact
     for goal, line in zip(r.goals, result.lines):
         row = r.scores.get(goal.code)
         cached = _cached(row.weighted, calculated) if row is not None else None
-        weighted.setdefault(goal.code, (line.category, cached if cached is not None else line.weighted))
+        weighted.setdefault(goal.code, (line.category,
+                                        decimal_value(cached) if cached is not None else line.exact_weighted))
     findings: list[Finding] = []
     for category in rulebook.categories:
         parts = [w for cat, w in weighted.values() if cat == category.code]
         cached = _cached(s.subtotals.get(category.code), calculated)
         if cached is None or not parts or any(w is None for w in parts):
             continue
-        expected = round_half_up(sum(parts), decimals)
-        if abs(cached - expected) > CENT:
+        exact = _sum(parts)
+        if not accepts(cached, exact, decimals):
             findings.append(_mismatch(where(f"subtotal_{category.code}"), "subtotal", s.subtotals[category.code],
-                                      expected, (f"{category.name_zh}小计", f"{category.name_en} subtotal")))
+                                      float(round_rule(exact, decimals)),
+                                      (f"{category.name_zh}小计", f"{category.name_en} subtotal")))
     cached_bonus = _cached(s.bonus, calculated)
-    if cached_bonus is not None and is_number(s.commendations) and abs(cached_bonus - result.bonus) > CENT:
-        findings.append(_mismatch(where("bonus"), "bonus", s.bonus, result.bonus))
-    bonus = cached_bonus if cached_bonus is not None else result.bonus
+    bonus = bonus_exact(rulebook, number(s.commendations))
+    if cached_bonus is not None and is_number(s.commendations) and not accepts(cached_bonus, bonus):
+        findings.append(_mismatch(where("bonus"), "bonus", s.bonus, float(bonus)))
+    used_bonus = decimal_value(cached_bonus) if cached_bonus is not None else bonus
     parts = [w for _, w in weighted.values()]
-    total = round_half_up(sum(parts) + bonus, decimals) if parts and all(w is not None for w in parts) else None
+    total = _sum(parts) + used_bonus if parts and all(w is not None for w in parts) else None
     cached_total = _cached(s.total, calculated)
-    if cached_total is not None and total is not None and abs(cached_total - total) > CENT:
-        findings.append(_mismatch(where("total"), "total", s.total, total))
-    used_total = cached_total if cached_total is not None else total
+    if cached_total is not None and total is not None and not accepts(cached_total, total, decimals):
+        findings.append(_mismatch(where("total"), "total", s.total, float(round_rule(total, decimals))))
+    used_total = cached_total if cached_total is not None else (
+        float(round_rule(total, decimals)) if total is not None else None)
     grade = grade_for(rulebook, used_total, result.veto) if used_total is not None else None
     letters = {band.grade for band in rulebook.grades}
     cached_grade = s.grade.strip() if isinstance(s.grade, str) else None
@@ -316,7 +376,11 @@ def _cached_summary(r: Recomputed, rulebook: Rulebook, calculated: bool) -> list
     cached_coefficient = _cached(s.coefficient, calculated)
     if cached_coefficient is not None and used_grade is not None:
         expected = coefficient_for(rulebook, used_grade)
-        if abs(cached_coefficient - expected) > CENT:
+        if not accepts(cached_coefficient, decimal_value(expected)):
             findings.append(_mismatch(where("coefficient"), "coefficient", s.coefficient, expected))
     return findings
 
+
+def _sum(parts) -> Decimal:
+    with working():
+        return sum(parts, Decimal(0))

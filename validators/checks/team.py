@@ -129,6 +129,15 @@ def _date(s: SummaryRow, key: str, names: tuple[str, str], window) -> list[Findi
                  field_en=names[1])
     if is_blank(raw):
         return [make_finding("team-signoff-missing", problem_zh="为空", problem_en="is empty", **where)]
+    if isinstance(raw, str):
+        # "2027/1/8" or "2027年1月8日" kept as text: no date the form can check, sort or compare
+        try:
+            meant = f"，应输入为日期 {parse_date(raw).isoformat()}"
+            meant_en = f"; enter it as the date {parse_date(raw).isoformat()}"
+        except ValueError:
+            meant, meant_en = "", ""
+        return [make_finding("team-signoff-missing", value=raw, problem_zh=f"是文本“{raw}”而不是日期{meant}",
+                             problem_en=f"is the text '{raw}', not a date{meant_en}", **where)]
     try:
         day = parse_date(raw)
     except ValueError as error:
@@ -145,6 +154,37 @@ def _date(s: SummaryRow, key: str, names: tuple[str, str], window) -> list[Findi
         problem_zh=f"为 {day.isoformat()}，不在 {first.isoformat()} 至 {last.isoformat()} 的签字期限内",
         problem_en=f"is {day.isoformat()}, outside the sign-off window {first.isoformat()} to {last.isoformat()}",
         **where)]
+
+
+_FOLLOW_UP = {"feedback": ("反馈面谈记录", "feedback interview record")}
+_PIP = {"pip_shortfalls": ("待改进问题", "PIP shortfalls"), "pip_actions": ("改进措施", "PIP actions"),
+        "pip_owner": ("辅导人", "PIP coach"), "pip_due": ("完成日期", "PIP due date")}
+
+
+def check_follow_up(book: TeamWorkbook, recomputed: Mapping[str, Recomputed], rulebook: Rulebook) -> list[Finding]:
+    """What the summary sheet marks missing after the scores: the feedback record, and the improvement
+    plan of a grade that needs one (the grade the sheet shows, as its formatting reads it)."""
+    letters = {band.grade for band in rulebook.grades}
+    pip_grades = set(rulebook.outcomes.pip_grades)
+    findings = []
+    for s in book.summary:
+        where = dict(sheet=SUMMARY, employee_id=s.employee_id)
+        for key, (zh, en) in _FOLLOW_UP.items():
+            if is_blank(getattr(s, key)):
+                findings.append(make_finding("team-feedback-missing", cell=s.address(key), field_zh=zh, field_en=en,
+                                             reason_zh="", reason_en="", **where))
+        shown = s.grade.strip() if isinstance(s.grade, str) else ""
+        r = recomputed.get(s.employee_id)
+        grade = shown if shown in letters else (r.result.grade if r is not None else None)
+        if grade not in pip_grades:
+            continue
+        for key, (zh, en) in _PIP.items():
+            if is_blank(getattr(s, key)):
+                findings.append(make_finding(
+                    "team-feedback-missing", cell=s.address(key), field_zh=zh, field_en=en,
+                    reason_zh=f"（等级 {grade} 须制定绩效改进计划）",
+                    reason_en=f" (grade {grade} needs an improvement plan)", **where))
+    return findings
 
 
 def check_distribution(book: TeamWorkbook, recomputed: Mapping[str, Recomputed], rulebook: Rulebook,

@@ -1,7 +1,8 @@
 """An employee's weighted total, grade and pay coefficient from indicator lines.
 
 The shape mirrors the summary sheet's formulas:
-total = ROUND(SUM(score x weight / 100) + MIN(bonus_cap, commendations x bonus_per_commendation), 2),
+total = ROUND(ROUND(SUM(score x weight / 100) + MIN(bonus_cap, commendations x bonus_per_commendation), 10), 2),
+computed on exact decimals and rounded by the one rule (kpisheet.validators.policy.rounding),
 grade = the first band (best first) whose minimum the total reaches, or the
 veto grade when a veto is recorded. An employee with any missing or invalid
 indicator input gets no total and no grade, and the result lists every such
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from kpisheet.validators.layout import VETO_NONE
 from kpisheet.validators.rulebook.model import GradeBand, Method, Rulebook
-from kpisheet.validators.policy.scoring import InvalidInput, MissingInput, indicator_score, round_half_up
+from kpisheet.validators.policy.rounding import decimal_value, round_rule, working
+from kpisheet.validators.policy.scoring import InvalidInput, MissingInput, indicator_raw
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class LineResult:
     weighted: float | None
     missing: tuple[str, ...] = ()  # every empty input the line needs, e.g. ("actual", "weight")
     invalid: tuple[InputProblem, ...] = ()
+    # exact decimals: the score before rounding, and the weighted score that subtotals and the total add up
+    exact_raw: Decimal | None = field(default=None, compare=False, repr=False)
+    exact_weighted: Decimal | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,10 @@ def score_line(rulebook: Rulebook, line: IndicatorLine, known: dict | None = Non
     s = rulebook.scoring
     missing: list[str] = []
     invalid: list[InputProblem] = []
-    score: float | None = None
+    score: Decimal | None = None
+    raw: Decimal | None = None
     try:
-        score = indicator_score(
+        raw = indicator_raw(
             ind.method,
             actual=line.actual,
             floor=line.floor,
@@ -105,8 +112,8 @@ def score_line(rulebook: Rulebook, line: IndicatorLine, known: dict | None = Non
             cap=s.cap,
             points=s.rating_points,
             self_weight=s.self_weight,
-            decimals=s.decimals,
         )
+        score = round_rule(raw, s.decimals)
     except MissingInput as gap:
         missing.append(gap.name)
     except InvalidInput as bad:
@@ -117,15 +124,24 @@ def score_line(rulebook: Rulebook, line: IndicatorLine, known: dict | None = Non
         weight_problem = _weight_problem(line.code, float(line.weight))
         if weight_problem:
             invalid.append(weight_problem)
+    shown = float(score) if score is not None else None
     if score is None or missing or invalid:
-        return LineResult(line.code, ind.category, score, None, tuple(missing), tuple(invalid))
-    return LineResult(line.code, ind.category, score, score * line.weight / 100)
+        return LineResult(line.code, ind.category, shown, None, tuple(missing), tuple(invalid), exact_raw=raw)
+    with working():
+        weighted = score * decimal_value(line.weight) / 100
+    return LineResult(line.code, ind.category, shown, float(weighted), exact_raw=raw, exact_weighted=weighted)
 
 
 def bonus_points(rulebook: Rulebook, commendations: float | None) -> float:
     """MIN(bonus_cap, commendations x bonus_per_commendation); an empty cell means none."""
+    return float(bonus_exact(rulebook, commendations))
+
+
+def bonus_exact(rulebook: Rulebook, commendations: float | None) -> Decimal:
     s = rulebook.scoring
-    return min(s.bonus_cap, max(0.0, commendations or 0) * s.bonus_per_commendation)
+    count = decimal_value(max(0.0, commendations or 0))
+    with working():
+        return min(decimal_value(s.bonus_cap), count * decimal_value(s.bonus_per_commendation))
 
 
 def bands_best_first(rulebook: Rulebook) -> list[GradeBand]:
@@ -138,8 +154,9 @@ def grade_for(rulebook: Rulebook, total: float, veto: bool = False) -> str:
     if veto:
         return rulebook.scoring.veto_grade
     bands = bands_best_first(rulebook)
+    reached = decimal_value(total)
     for band in bands:
-        if total >= band.min:
+        if reached >= decimal_value(band.min):
             return band.grade
     return bands[-1].grade
 
@@ -184,7 +201,7 @@ def score_employee(
     commendations: float | None = 0,
     veto: str | None = None,
 ) -> EmployeeResult:
-    """Weighted total = ROUND(sum of score x weight / 100 + capped bonus, 2)."""
+    """Weighted total = the rule's rounding of (sum of score x weight / 100 + capped bonus)."""
     decimals = rulebook.scoring.decimals
     known = {ind.code: ind for ind in rulebook.indicators}
     results = [score_line(rulebook, line, known) for line in lines]
@@ -195,16 +212,21 @@ def score_employee(
     subtotals: dict[str, float | None] = {}
     for cat in rulebook.categories:
         weighted = [r.weighted for r in results if r.category == cat.code]
-        subtotals[cat.code] = (
-            None if any(w is None for w in weighted) else round_half_up(sum(weighted), decimals)
-        )
-    bonus = bonus_points(rulebook, commendations)
+        subtotals[cat.code] = None if any(w is None for w in weighted) else float(round_rule(
+            _sum(r.exact_weighted for r in results if r.category == cat.code), decimals))
+    bonus = bonus_exact(rulebook, commendations)
     if missing or line_problems:
-        return EmployeeResult(results, subtotals, bonus, vetoed, None, None, None, missing, invalid)
-    total = round_half_up(sum(r.weighted for r in results) + bonus, decimals)
+        return EmployeeResult(results, subtotals, float(bonus), vetoed, None, None, None, missing, invalid)
+    with working():
+        total = float(round_rule(_sum(r.exact_weighted for r in results) + bonus, decimals))
     grade = grade_for(rulebook, total, vetoed)
-    return EmployeeResult(results, subtotals, bonus, vetoed, total, grade,
+    return EmployeeResult(results, subtotals, float(bonus), vetoed, total, grade,
                           coefficient_for(rulebook, grade), missing, invalid)
+
+
+def _sum(values) -> Decimal:
+    with working():
+        return sum(values, Decimal(0))
 
 
 def needs_manager_rating(rulebook: Rulebook, code: str) -> bool:

@@ -72,6 +72,8 @@ class _Located:
 
 _GOAL_COL = {c.key: i for i, c in enumerate(GOAL_COLUMNS)}
 _SCORE_COL = {c.key: i for i, c in enumerate(SCORE_COLUMNS)}
+# 考核评分 shows these goal-sheet cells of the same row through formulas
+COPIED_FROM_GOALS = ("weight", "floor", "target", "challenge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,8 @@ class ScoreRow(_Located):
     comment: Raw
     score: Raw  # cached formula result: trust nothing, compare only
     weighted: Raw
+    # the goals sheet's weight and targets as this sheet's formulas copy them (cached, compare only)
+    copies: dict[str, Raw] = field(default_factory=dict, repr=False, compare=False)
 
     def _column(self, key: str) -> int:
         # the layout calls the self-rating column "self"
@@ -309,12 +313,14 @@ def _score_rows(rows: list[list]) -> Iterable[ScoreRow]:
     c = _SCORE_COL
     emp, code, actual, own, mgr = c["employee_id"], c["code"], c["actual"], c["self"], c["manager"]
     comment, score, weighted = c["comment"], c["score"], c["weighted"]
+    copied = [(key, c[key]) for key in COPIED_FROM_GOALS]
     width = len(SCORE_COLUMNS)
     for r in range(FIRST_DATA_ROW, len(rows)):
         v = _padded(rows[r], width)
         if v[emp] == "" and v[code] == "":
             continue
-        yield ScoreRow(r, _text(v[emp]), _text(v[code]), v[actual], v[own], v[mgr], v[comment], v[score], v[weighted])
+        yield ScoreRow(r, _text(v[emp]), _text(v[code]), v[actual], v[own], v[mgr], v[comment], v[score], v[weighted],
+                       {key: v[i] for key, i in copied})
 
 
 _SUMMARY_FIELDS = ("name", "role", "commendations", "bonus", "veto", "total", "grade", "coefficient", "rank",

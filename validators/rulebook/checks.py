@@ -194,15 +194,16 @@ def _direction(ind: Indicator, path: str) -> Problems:
     if ind.method not in (Method.higher_better, Method.lower_better) or None in (f, t, c):
         return
     higher = ind.method is Method.higher_better
-    sign_zh, sign_en = ("<", "higher_better: floor < target < challenge") if higher else \
-        (">", "lower_better: floor > target > challenge")
-    order_zh = f"底线值 {sign_zh} 目标值 {sign_zh} 挑战值"
+    # a target equal to the challenge is allowed, as on the team workbook's form (scoring gives the cap beyond it)
+    sign_zh, sign_en = ("<", "higher_better: floor < target <= challenge") if higher else \
+        (">", "lower_better: floor > target >= challenge")
+    order_zh = f"底线值 {sign_zh} 目标值 {'≤' if higher else '≥'} 挑战值"
     if (t <= f) if higher else (t >= f):
         yield _problem(f"{path}.target",
                        f"指标 {_ind_name(ind)}的目标值 {_num(t)} 与底线值 {_num(f)} 顺序不对：{ind.method.value} 要求 {order_zh}",
                        f"indicator {ind.code}: target {_num(t)} and floor {_num(f)} are out of order; "
                        f"{sign_en}")
-    if (c <= t) if higher else (c >= t):
+    if (c < t) if higher else (c > t):
         yield _problem(f"{path}.challenge",
                        f"指标 {_ind_name(ind)}的挑战值 {_num(c)} 与目标值 {_num(t)} 顺序不对：{ind.method.value} 要求 {order_zh}",
                        f"indicator {ind.code}: challenge {_num(c)} and target {_num(t)} are out of order; "

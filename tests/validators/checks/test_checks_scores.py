@@ -113,7 +113,8 @@ def test_a_tiny_complaint_rate_is_not_a_scale_slip(values, props):
 
 
 @pytest.mark.parametrize("code, value, expected", [
-    ("ENG_MTTR", -2.0, "≥ 0"), ("DISC", -1.0, "≥ 0"), ("CSAT", 150.0, "0%–100%"), ("CSAT", -0.1, "0%–100%")])
+    ("ENG_MTTR", -2.0, "0–800"), ("DISC", -1.0, "0–1000"), ("CSAT", 150.0, "0%–100%"), ("CSAT", -0.1, "0%–100%"),
+    ("ENG_MTTR", 1e12, "0–800"), ("CSAT", 1.35, "0%–100%"), ("DISC", 1001.0, "0–1000")])
 def test_values_out_of_range(values, props, code, value, expected):
     row = score_row(values, code)
     S.put(values, L.SCORES, row.address("actual"), value)

@@ -88,7 +88,7 @@ def test_sign_off_dates_inside_the_window_from_the_rulebook(values, props):
     row = summary(values)[0]
     last = dt.date(2026, 3, 31) + dt.timedelta(days=rb.periods.signoff_days_after_end)
     S.put(values, L.SUMMARY, row.address("manager_date"), last)
-    S.put(values, L.SUMMARY, row.address("employee_date"), "2026/1/1")  # text dates are read too
+    S.put(values, L.SUMMARY, row.address("employee_date"), dt.date(2026, 1, 1))
     assert not only(S.run(S.fresh(values), props), "team-signoff-missing")
     S.put(values, L.SUMMARY, row.address("manager_date"), last + dt.timedelta(days=1))
     S.put(values, L.SUMMARY, row.address("employee_date"), dt.date(2025, 12, 31))
@@ -98,6 +98,16 @@ def test_sign_off_dates_inside_the_window_from_the_rulebook(values, props):
     assert "期限" in report.findings[0].message_zh
     S.put(values, L.SUMMARY, row.address("employee_date"), "三月底")
     assert (L.SUMMARY, row.address("employee_date")) in only(S.run(values, props), "team-signoff-missing")
+
+
+@pytest.mark.parametrize("text", ["2026/1/1", "2026年1月1日", "2026-01-01"])
+def test_a_date_kept_as_text_is_flagged_with_the_date_it_means(values, props, text):
+    """(Issue 15: a text date used to pass; the form cannot check, sort or compare it.)"""
+    row = summary(values)[0]
+    S.put(values, L.SUMMARY, row.address("employee_date"), text)
+    report = S.run(S.fresh(values), props)
+    assert only(report, "team-signoff-missing") == {(L.SUMMARY, row.address("employee_date"))}
+    assert "2026-01-01" in next(f for f in report.findings if f.cell == row.address("employee_date")).message_zh
 
 
 def test_the_goals_phase_needs_no_sign_off(values, props):

@@ -43,6 +43,16 @@ GOLDEN = [
     ("CS_FCR", {"actual": 0.75}, 33.33),        # .05/.15
     ("CS_FCR", {"actual": 0.90}, 110.0),        # 100 + 20 x .05/.10
     ("CS_FCR", {"actual": 0.96}, 120.0),        # beyond challenge: 122 capped at 120
+    # target = challenge (the catalogue allows it): linear up to the target, the cap beyond it
+    ("CSAT", {"actual": 0.99, "target": 1.0, "challenge": 1.0}, 95.0),     # .19/.20
+    ("CSAT", {"actual": 1.0, "target": 1.0, "challenge": 1.0}, 100.0),
+    ("ENG_MTTR", {"actual": 2, "target": 2, "challenge": 2}, 100.0),
+    ("ENG_MTTR", {"actual": 1.5, "target": 2, "challenge": 2}, 120.0),
+    # exact half-cent ties on the decimal value: half up, as typed percentages produce them
+    ("ENG_RESP", {"actual": 0.9513}, 64.13),    # 100 x .0513/.08 = 64.125 (binary 64.12499999999999)
+    ("ENG_RESP", {"actual": 0.9511}, 63.88),    # 63.875
+    ("CSAT", {"actual": 0.8103}, 6.87),         # 6.866666...: not a tie
+    ("ENG_FTFR", {"actual": 0.8123}, 12.3),     # 12.3 exactly
     # lower_better, ENG_MTTR hours: ceiling 8, target 4, challenge 2
     ("ENG_MTTR", {"actual": 8}, 0.0),           # exactly at the ceiling
     ("ENG_MTTR", {"actual": 10}, 0.0),          # beyond the ceiling
@@ -166,7 +176,7 @@ def test_missing_input_is_named_never_zero(rulebook, code, inputs, name):
 
 @pytest.mark.parametrize(("code", "inputs", "name"), [
     ("CSAT", {"actual": 0.9, "floor": 0.95, "target": 0.80}, "target"),      # floor above target
-    ("CSAT", {"actual": 0.9, "target": 0.95, "challenge": 0.95}, "challenge"),  # no room above target
+    ("CSAT", {"actual": 0.9, "target": 0.95, "challenge": 0.94}, "challenge"),  # challenge below target
     ("ENG_MTTR", {"actual": 5, "floor": 4, "target": 8}, "target"),          # ceiling below target
     ("TS_KB", {"actual": 2, "target": 0}, "target"),
     ("CSAT", {"actual": float("nan")}, "actual"),

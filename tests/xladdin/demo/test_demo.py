@@ -42,7 +42,7 @@ def test_summary_names_teams_files_grades_and_outputs(ran):
     assert "演示完成 Demo finished" in output and "5 个团队 teams" in output
     # the two slipped Q4 files are rejected with their codes, then accepted after correction
     assert "2026-Q4_售后服务部_华南工程组.xlsx: score-comment-required" in output
-    assert "score-total-mismatch" in output and "team-signoff-missing" in output
+    assert "template-formula-replaced" in output and "team-signoff-missing" in output
     assert "最终等级分布与配额" in output and "S ≤ 10%" in output
     for name in (demo.MASTER_FILE, demo.ROSTER_FILE, demo.RULEBOOK_FILE):
         assert str(folder / name) in output
