@@ -194,6 +194,21 @@ _KINDS: tuple[FindingKind, ...] = (
          "reason_en": "sheet sheet1.xml holds cell XFD1048576, beyond the limit (row 100000, column 200)"},
     ),
     _kind(
+        "file-cell-order", "error",
+        ("工作表单元格重复或顺序错乱", "Sheet cells repeated or out of order"),
+        ("文件已损坏，未予读取：工作表 {sheet_label} 中单元格 {cell_ref} 重复出现或顺序错乱，读取程序会用后写的值覆盖前面的值。",
+         "The file is damaged and was not read: in sheet {sheet_label} the cell {cell_ref} is repeated or out of order, "
+         "so a reader would let a later value replace an earlier one."),
+        ("用 Excel 或 WPS 打开文件（程序会修复工作表），核对数值后另存为“Excel 工作簿 (*.xlsx)”再提交；或在 HR 下发的原表中重新填写。",
+         "Open the file in Excel or WPS (which repairs the sheet), check the values, save it as 'Excel Workbook "
+         "(*.xlsx)' and submit again; or fill in a fresh copy of the workbook HR sent."),
+        ("工作表 XML 中同一单元格出现两次，或单元格不按行列顺序排列。正常的表格程序不会这样保存；同一单元格两个值时，"
+         "读取结果取决于程序，故整份文件不予读取。",
+         "The sheet's XML lists one cell twice, or cells out of row/column order. No spreadsheet program saves "
+         "that; with two values for one cell what is read depends on the reader, so the whole file is refused."),
+        {"sheet_label": "“考核评分” (xl/worksheets/sheet3.xml)", "cell_ref": "L7"},
+    ),
+    _kind(
         "file-has-macros", "error",
         ("文件包含宏", "File contains macros"),
         ("文件包含宏（{what_zh}）。系统不会运行宏，只读取单元格数值，但含宏文件不予接收。",
@@ -338,6 +353,21 @@ _KINDS: tuple[FindingKind, ...] = (
          "value": None, "expected": "客户满意度"},
     ),
     _kind(
+        "goal-error-value", "error",
+        ("单元格显示错误值", "Cell shows an error value"),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}显示错误值 {value}，不是有效输入。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} shows the error value {value}, which is not "
+         "an input."),
+        ("在该单元格直接输入数值或文字；不要在输入单元格里写公式，也不要粘贴显示 #DIV/0!、#N/A 等错误的内容。",
+         "Type the value itself into this cell; do not put a formula into an input cell or paste content that shows "
+         "#DIV/0!, #N/A or another error."),
+        ("目标设定的输入单元格中是错误值（#DIV/0!、#N/A、#VALUE! 等），通常是输入了公式或粘贴了出错的内容。读取程序把它当作空白，"
+         "所以单独报告。",
+         "An input cell of the goal sheet holds an error value (#DIV/0!, #N/A, #VALUE! …), usually a formula typed "
+         "into it or pasted content. Readers take it for a blank, so it is reported on its own."),
+        {**_GOAL, "cell": "I7", "field_zh": "权重%", "field_en": "weight %", "value": "#N/A"},
+    ),
+    _kind(
         "goal-changed-after-approval", "error",
         ("目标审批后被修改", "Goal changed after approval"),
         ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}的{field_zh}在目标审批后被改动（审批时为 {expected}，现为 {value}）。",
@@ -362,6 +392,22 @@ _KINDS: tuple[FindingKind, ...] = (
          "A cell that needs a number holds text: full-width digits, '95%' stored as text, '约90' (about 90), stray spaces."),
         {**_CELL, "value": "约90", "field_zh": "实际值", "field_en": "actual value", "problem_zh": "含有文字“约”",
          "problem_en": "it contains the word 约 (about)"},
+    ),
+    _kind(
+        "score-error-value", "error",
+        ("单元格显示错误值", "Cell shows an error value"),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}显示错误值 {value}，不是有效输入。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} shows the error value {value}, which is not "
+         "an input."),
+        ("在该单元格直接输入数值或文字；不要在输入单元格里写公式，也不要粘贴显示 #DIV/0!、#N/A 等错误的内容。",
+         "Type the value itself into this cell; do not put a formula into an input cell or paste content that shows "
+         "#DIV/0!, #N/A or another error."),
+        ("考核评分或汇总的输入单元格中是错误值（#DIV/0!、#N/A、#VALUE! 等），通常是输入了公式或粘贴了出错的内容。"
+         "读取程序把它当作空白，所以单独报告，不再按“未填写”报告。",
+         "An input cell of the scoring or summary sheet holds an error value (#DIV/0!, #N/A, #VALUE! …), usually a "
+         "formula typed into it or pasted content. Readers take it for a blank, so it is reported on its own "
+         "instead of as missing."),
+        {**_CELL, "cell": "M7", "field_zh": "自评(1-5)", "field_en": "self 1-5", "value": "#DIV/0!"},
     ),
     _kind(
         "score-percent-scale", "error",

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from kpisheet.validators.checks import (
-    actuals as checks_actuals, goals as checks_goals, scores as checks_scores, team as checks_team,
-    template as checks_template,
+    actuals as checks_actuals, error_values as checks_error_values, goals as checks_goals, scores as checks_scores,
+    team as checks_team, template as checks_template,
 )
 from kpisheet.validators.findings import Finding, Names, make_finding, with_names
 from kpisheet.validators.reading.guard import read_guarded
@@ -77,27 +77,30 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
                     period: str | Period | None = None, phase: str = "scoring",
                     approved_goals: ApprovedIndex | None = None, calculated: bool = True,
                     properties: Mapping[str, str] | None = None, sha256: str | None = None,
-                    modified: float | None = None, file_findings: Iterable[Finding] = ()) -> FileReport:
+                    modified: float | None = None, file_findings: Iterable[Finding] = (),
+                    error_cells: checks_error_values.ErrorCells | None = None) -> FileReport:
     """Validate a workbook's cell values (sheet name -> rows from A1, as python-calamine or xlwings give them).
 
     ``calculated``: whether cached formula results are a spreadsheet program's
     (live values read from Excel are). ``properties``: the kpisheet custom
     document properties, when known. ``file_findings`` come first (e.g.
-    file-has-macros from the guard).
+    file-has-macros from the guard). ``error_cells``: sheet -> cell -> the error
+    value it shows (#DIV/0!), for cells a reader gives as empty.
     """
     settings = Settings.make(rulebook, roster, period, phase, approved_goals)
     facts = WorkbookFacts(calculated=calculated, properties=dict(properties or {}))
-    return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings))
+    return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings), error_cells or {})
 
 
 def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha256, modified,
-              file_findings: tuple[Finding, ...]) -> FileReport:
+              file_findings: tuple[Finding, ...], error_cells: checks_error_values.ErrorCells) -> FileReport:
     rulebook = settings.rulebook
     findings: list[Finding] = list(file_findings)
+    shown_errors: list[Finding] = []
 
     def report(book=None, employees=(), extra=None) -> FileReport:
         names = finding_names(rulebook, settings.roster, book)
-        unique = [with_names(f, names) for f in _unique(findings)]
+        unique = [with_names(f, names) for f in _unique(checks_error_values.without_findings_at(findings, shown_errors))]
         identity = book.identity if book is not None else None
         return FileReport(
             path=source, sha256=sha256, status=status_of(unique),
@@ -124,6 +127,8 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     if header_problems:
         return report(book)  # columns moved: every value below would be misread
     findings += checks_template.check_rows(book)
+    shown_errors += checks_error_values.check_error_values(book, rulebook, error_cells)
+    findings += shown_errors
     findings += checks_template.check_locked_targets(book, rulebook)
     recomputed = recompute(book, rulebook)
     goal_findings = checks_goals.check_goals(book, rulebook, _approved_for(settings, book), recomputed)
@@ -210,25 +215,27 @@ def _validate_path(settings: Settings, path: str) -> FileReport:
     except OSError:
         modified = None
     try:
-        verdict, data = read_guarded(path)
+        verdict, data = read_guarded(path, sheets=VALIDATED_SHEETS)
     except OSError as error:
         reason = error.strerror or str(error)
         finding = make_finding("file-unreadable", reason_zh=f"无法打开文件（{reason}）",
                                reason_en=f"the file cannot be opened ({reason})")
         return FileReport(path, None, status_of([finding]), findings=(finding,), modified=modified)
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    if not verdict.readable or data is None:
+    if not verdict.readable or verdict.package is None:
         return FileReport(path, digest, status_of(verdict.findings), findings=tuple(verdict.findings),
                           modified=modified, extra={"kind": verdict.detected.kind})
-    from kpisheet.validators.reading.safe_read import values_of_guarded_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded
 
     # _actuals is read only where it exists: a workbook without it costs nothing more
-    values, failure = values_of_guarded_bytes(data, VALIDATED_SHEETS)
+    values, failure = values_of_guarded(verdict, VALIDATED_SHEETS)
     if failure is not None:
         findings = tuple(verdict.findings) + (failure,)
         return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,
                           extra={"kind": verdict.detected.kind})
-    report = _validate(values, path, settings, workbook_facts(data), digest, modified, tuple(verdict.findings))
+    package = verdict.package
+    report = _validate(values, path, settings, workbook_facts(package), digest, modified, tuple(verdict.findings),
+                       package.error_cells)
     report.extra["kind"] = verdict.detected.kind
     return report
 

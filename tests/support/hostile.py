@@ -285,15 +285,120 @@ def random_binary(directory: Path, size: int = 4096) -> Path:
     return path
 
 
+def sheet_part(parts: dict[str, bytes], sheet: str | int) -> str:
+    """The member holding a sheet (by name, or by position from 1), found through the workbook's relationships."""
+    import re
+
+    workbook = parts["xl/workbook.xml"].decode()
+    entries = re.findall(r'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', workbook)
+    rel_id = entries[sheet - 1][1] if isinstance(sheet, int) else next(r for name, r in entries if name == sheet)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    target = re.search(rf'<Relationship\b[^>]*?Id="{rel_id}"[^>]*?Target="([^"]*)"', rels) or \
+        re.search(rf'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="{rel_id}"', rels)
+    name = target.group(1)
+    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+
+
+def read_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def edit_sheet(source: Path, target: Path, sheet: str | int, edit: Callable[[bytes], bytes]) -> Path:
+    """``source`` with one sheet's XML passed through ``edit``, written to ``target``."""
+    parts = read_parts(source)
+    name = sheet_part(parts, sheet)
+    parts[name] = edit(parts[name])
+    return write_zip(target, parts)
+
+
+def move_sheet_part(source: Path, target: Path, new_name: str = "xl/foo.bin", sheet: str | int = 1,
+                    edit: Callable[[bytes], bytes] = lambda xml: xml) -> Path:
+    """``source`` with one sheet's part stored at ``new_name`` (the workbook's relationship follows it) and
+    its XML passed through ``edit``: a reader follows the relationship, a guard that looks only at
+    xl/worksheets/*.xml does not."""
+    import re
+
+    parts = read_parts(source)
+    old = sheet_part(parts, sheet)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    relative = new_name[len("xl/"):] if new_name.startswith("xl/") else "/" + new_name
+    old_relative = re.escape(old[len("xl/"):])
+    rels, count = re.subn(rf'Target="(?:/xl/)?{old_relative}"', f'Target="{relative}"', rels)
+    assert count == 1, "the workbook must name the sheet part once"
+    parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    body = edit(parts.pop(old))
+    folder, name = old.rsplit("/", 1)
+    sheet_rels = parts.pop(f"{folder}/_rels/{name}.rels", None)
+    parts[new_name] = body
+    if sheet_rels is not None:  # the sheet's own relationships (comments, drawings) move along
+        folder, name = new_name.rsplit("/", 1)
+        parts[f"{folder}/_rels/{name}.rels"] = sheet_rels
+    return write_zip(target, parts)
+
+
+def add_far_cell(xml: bytes, ref: str = "XFD2500", value: str = "1") -> bytes:
+    """A sheet's XML with one more cell holding a number at ``ref`` (in a row of its own, after the others)."""
+    row = int("".join(ch for ch in ref if ch.isdigit()))
+    return xml.replace(b"</sheetData>", f'<row r="{row}"><c r="{ref}"><v>{value}</v></c></row></sheetData>'.encode(), 1)
+
+
+def add_doctype(xml: bytes) -> bytes:
+    """A sheet's XML with an entity declaration in its prolog."""
+    head, rest = xml.split(b"?>", 1) if xml.startswith(b"<?xml") else (b'<?xml version="1.0"', xml)
+    return head + b'?><!DOCTYPE worksheet [<!ENTITY lol "lol">]>' + rest.lstrip()
+
+
+def moved_sheet_far_cell(directory: Path) -> Path:
+    """A sheet stored at xl/foo.bin holding a number at XFD2500: python-calamine would allocate ~1.3 GB."""
+    source = good_xlsx(directory, "moved_source.xlsx")
+    moved = move_sheet_part(source, Path(directory) / "moved_sheet_far_cell.xlsx", edit=add_far_cell)
+    source.unlink()
+    return moved
+
+
+def moved_sheet_doctype(directory: Path) -> Path:
+    """A sheet stored at xl/sheet.dat with a DOCTYPE in its prolog."""
+    source = good_xlsx(directory, "moved_source_dtd.xlsx")
+    moved = move_sheet_part(source, Path(directory) / "moved_sheet_doctype.xlsx", new_name="xl/sheet.dat",
+                            edit=add_doctype)
+    source.unlink()
+    return moved
+
+
+def duplicated_cell_xlsx(directory: Path) -> Path:
+    """A sheet listing B2 twice: a reader keeps the later value."""
+    cells = '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="B2"><v>82.1</v></c><c r="B2"><v>74.72</v></c></row>'
+    return write_zip(Path(directory) / "duplicated_cell.xlsx", workbook_parts(cell_sheet(cells, "A1:B2")))
+
+
+def out_of_order_xlsx(directory: Path) -> Path:
+    """A sheet whose rows come back to row 1 after row 2."""
+    cells = '<row r="2"><c r="A2"><v>2</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>'
+    return write_zip(Path(directory) / "out_of_order.xlsx", workbook_parts(cell_sheet(cells, "A1:A2")))
+
+
+def case_twins_xlsx(directory: Path) -> Path:
+    """Two members whose names differ only in case: readers match names case-insensitively, in no stated order."""
+    parts = workbook_parts(cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row>', "A1"))
+    parts["XL/Worksheets/Sheet1.xml"] = cell_sheet('<row r="1"><c r="A1"><v>2</v></c></row>', "A1")
+    return write_zip(Path(directory) / "case_twins.xlsx", parts)
+
+
 # name -> (generator, finding code, guard reason)
 HOSTILE: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     "whitespace_bomb": (whitespace_bomb, "file-too-large", "zip-ratio"),
     "dense_cells_bomb": (dense_cells_bomb, "file-too-large", "zip-ratio"),
     "lying_sizes": (lying_sizes_xlsx, "file-too-large", "size-lie"),
     "unreferenced_cells_flood": (unreferenced_cells_flood, "file-too-large", "cells"),
-    "far_corner": (far_corner_xlsx, "file-too-large", "dimension"),
+    "far_corner": (far_corner_xlsx, "file-too-large", "extent"),
     "far_corner_undeclared": (lambda d: far_corner_xlsx(d, declare=False, name="far_corner_undeclared.xlsx"),
                               "file-too-large", "extent"),
+    "moved_sheet_far_cell": (moved_sheet_far_cell, "file-too-large", "extent"),
+    "moved_sheet_doctype": (moved_sheet_doctype, "file-unreadable", "entities"),
+    "duplicated_cell": (duplicated_cell_xlsx, "file-cell-order", "cell-order"),
+    "out_of_order": (out_of_order_xlsx, "file-cell-order", "cell-order"),
+    "case_twins": (case_twins_xlsx, "file-unreadable", "ambiguous"),
     "billion_laughs": (billion_laughs_xlsx, "file-unreadable", "entities"),
     "external_entity": (external_entity_xlsx, "file-unreadable", "entities"),
     "encrypted": (encrypted_xlsx, "file-encrypted", "encrypted"),

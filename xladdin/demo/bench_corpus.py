@@ -205,10 +205,11 @@ def retarget(data: bytes, old_team: str, new_team: str, old_prefix: str, new_pre
 
 def _fingerprints(data: bytes, old_prefix: str, new_prefix: str) -> tuple[str, str]:
     """(the structure fingerprint in _meta, the one the same rows have with the new IDs)."""
-    from kpisheet.validators.reading.safe_read import _calamine_values
+    from kpisheet.validators.reading.guard import guard_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded
     from kpisheet.validators.reading.submission import read_identity
 
-    values, _ = _calamine_values(data, [META])
+    values, _ = values_of_guarded(guard_bytes(data, "base.xlsx", sheets=[META]), [META])
     identity = read_identity(values[META], source="base")
     rows = [(e.employee_id.replace(old_prefix, new_prefix, 1), e.summary_row, e.first_row, list(e.codes))
             for e in identity.row_map]
