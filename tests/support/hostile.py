@@ -40,7 +40,8 @@ def good_xlsx(directory: Path, name: str = "good.xlsx") -> Path:
 
 
 def workbook_parts(sheet_xml: bytes, shared_strings: bytes | None = None, *,
-                   content_types_extra: str = "", main_type: str | None = None) -> dict[str, bytes]:
+                   content_types_extra: str = "", main_type: str | None = None,
+                   sheet_name: str = "考核评分") -> dict[str, bytes]:
     """The parts of a minimal one-sheet xlsx, written by hand."""
     main_type = main_type or "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
     sst_type = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
@@ -59,7 +60,7 @@ def workbook_parts(sheet_xml: bytes, shared_strings: bytes | None = None, *,
             'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>').encode(),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{NS_MAIN}" xmlns:r="{NS_REL}"><sheets>'
-            '<sheet name="考核评分" sheetId="1" r:id="rId1"/></sheets></workbook>').encode(),
+            f'<sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets></workbook>').encode(),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
@@ -92,12 +93,13 @@ def cell_sheet(cells: str, dimension: str | None = None) -> bytes:
     return f"{SHEET_HEAD}{dim}<sheetData>{cells}</sheetData></worksheet>".encode()
 
 
-def far_corner_xlsx(directory: Path, declare: bool = True, name: str = "far_corner.xlsx") -> Path:
+def far_corner_xlsx(directory: Path, declare: bool = True, name: str = "far_corner.xlsx",
+                    sheet_name: str = "考核评分") -> Path:
     """Cells A1 and XFD1048576: a few KB that make python-calamine allocate ~512 GB and abort."""
     cells = ('<row r="1"><c r="A1"><v>1</v></c></row>'
              '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>')
     return write_zip(Path(directory) / name, workbook_parts(
-        cell_sheet(cells, "A1:XFD1048576" if declare else "A1")))
+        cell_sheet(cells, "A1:XFD1048576" if declare else "A1"), sheet_name=sheet_name))
 
 
 def whitespace_bomb(directory: Path, inflated_mb: int = 64, name: str = "whitespace_bomb.xlsx") -> Path:

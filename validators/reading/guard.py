@@ -55,7 +55,7 @@ from kpisheet.validators.reading.file_checks import (
     EMPTY, LOCK, XLSM, XLSX, Detected, is_lock_name, looks_like_owner_file, sniff_unzipped, sniff_zip,
 )
 from kpisheet.validators.errors import KpisheetError
-from kpisheet.validators.reading.sheet_scan import SheetScan, TagTooLong, chunks_of, column_number
+from kpisheet.validators.reading.sheet_scan import SheetScan, TagTooLong, cell_ref, chunks_of, column_number
 
 __all__ = ["DEFAULT_LIMITS", "GuardLimits", "GuardResult", "GuardedPackage", "MB", "column_number", "guard_bytes",
            "guard_file", "read_guarded"]
@@ -547,11 +547,12 @@ def _check_head(name: str, head: bytes, more: bool) -> None:
 
 def _check_extent(scan: SheetScan, label: str, limits: GuardLimits) -> None:
     if scan.rows > limits.max_rows or scan.columns > limits.max_columns:
-        where = f"第 {scan.rows:,} 行、第 {scan.columns:,} 列"
+        corner = cell_ref(scan.rows, scan.columns)
         raise _Refusal("extent", _too_large(
-            f"工作表 {label} 含有远端单元格（最远到{where}），超出上限（{limits.max_rows:,} 行、{limits.max_columns} 列）",
-            f"sheet {label} holds cells as far as row {scan.rows:,}, column {scan.columns:,}, beyond the limit "
-            f"({limits.max_rows:,} rows, {limits.max_columns} columns)",
+            f"工作表 {label} 含有远端单元格（最远到 {corner}，即第 {scan.rows:,} 行、第 {scan.columns:,} 列），"
+            f"超出上限（{limits.max_rows:,} 行、{limits.max_columns} 列）",
+            f"sheet {label} holds cells as far as {corner} (row {scan.rows:,}, column {scan.columns:,}), beyond "
+            f"the limit ({limits.max_rows:,} rows, {limits.max_columns} columns)",
             f"row {scan.rows}, column {scan.columns}", f"{limits.max_rows} rows x {limits.max_columns} columns"))
 
 

@@ -189,6 +189,38 @@ def _unreadable(reason_zh: str, reason_en: str) -> Finding:
     return make_finding("file-unreadable", reason_zh=reason_zh, reason_en=reason_en)
 
 
+def read_workbook_isolated(path: str | Path, sheets: Iterable[str] | None = None,
+                           limits: GuardLimits = DEFAULT_LIMITS, *, timeout: float | None = DEFAULT_TIMEOUT,
+                           memory_limit_mb: int | None = DEFAULT_MEMORY_MB) -> WorkbookRead:
+    """:func:`read_workbook` in a worker process of its own (see :func:`run_isolated`).
+
+    For a single file read by a command that must outlive it (HR's master):
+    whatever the file does to the reader -- an abort, an allocation of
+    hundreds of GB, a hang -- costs a ``file-unreadable`` finding, never the
+    calling process.
+    """
+    request = (None if sheets is None else tuple(sheets), limits)
+    for _, outcome in run_isolated(_read_requested, [path], 1, timeout=timeout, memory_limit_mb=memory_limit_mb,
+                                   initializer=_set_request, initargs=(request,)):
+        if isinstance(outcome, WorkerFailure):
+            return WorkbookRead(str(path), None, "unknown", outcome.findings)
+        return outcome
+    raise AssertionError("run_isolated gives one outcome per path")  # pragma: no cover
+
+
+_request: tuple[tuple[str, ...] | None, GuardLimits] | None = None
+
+
+def _set_request(request: tuple[tuple[str, ...] | None, GuardLimits]) -> None:
+    global _request
+    _request = request
+
+
+def _read_requested(path: str) -> WorkbookRead:
+    sheets, limits = _request
+    return read_workbook(path, sheets, limits)
+
+
 # --- batches in worker processes -------------------------------------------------------
 
 

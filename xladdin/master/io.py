@@ -27,7 +27,7 @@ from kpisheet import __version__
 from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.reading.guard import MB, GuardLimits
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.reading.safe_read import WorkbookRead, read_workbook
+from kpisheet.validators.reading.safe_read import WorkbookRead, read_workbook_isolated
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import MasterColumn, MasterData, clean_row, clean_value
@@ -135,9 +135,17 @@ def _refusal(path: Path, findings) -> MasterReadError:
         f"{BACKUP_DIR} folder beside it, or pass a new file name to --master to build a fresh one")
 
 
+# A master is read in a worker process of its own, like a submission: a hostile file at the master's path
+# must cost one bilingual line, never the command (python-calamine aborts the process it runs in). The
+# worker may use far more memory and time than a submission's, as a master of a large company is big.
+MASTER_READ_MEMORY_MB = 16_384
+MASTER_READ_TIMEOUT = 900.0
+
+
 def guarded_master_read(path: Path, sheets) -> WorkbookRead:
-    """``sheets`` of the master at ``path``, through the pre-read guard; :class:`MasterReadError` if refused."""
-    read = read_workbook(path, sheets, MASTER_LIMITS)
+    """``sheets`` of the master at ``path``, guarded and read in a worker; :class:`MasterReadError` if refused."""
+    read = read_workbook_isolated(path, sheets, MASTER_LIMITS, timeout=MASTER_READ_TIMEOUT,
+                                  memory_limit_mb=MASTER_READ_MEMORY_MB)
     if not read.read:
         raise _refusal(path, read.findings)
     return read
@@ -146,9 +154,10 @@ def guarded_master_read(path: Path, sheets) -> WorkbookRead:
 def read_master(path: str | Path, rulebook: Rulebook) -> MasterData:
     """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else.
 
-    The file goes through the same pre-read guard as a submission (a master
-    HR re-saved, a damaged one or a hostile file at the master's path must not
-    take the process down), with limits sized for a master.
+    The file goes through the same pre-read guard as a submission, and is read
+    in a worker process (a master HR re-saved, a damaged one or a hostile file
+    at the master's path must not take the process down), with limits sized
+    for a master.
     """
     path = Path(path)
     read = guarded_master_read(path, (*L.STORED_SHEETS, L.META))
