@@ -431,13 +431,10 @@ class _Parts:
             return b""
         if info.filename in self._kept:
             return self._kept[info.filename]
-        body = bytearray() if keep else None
-        for chunk in self._chunks(info):
-            if body is not None:
-                body += chunk
-        if body is None:
+        chunks = [chunk for chunk in self._chunks(info) if keep]
+        if not keep:
             return b""
-        kept = bytes(body)
+        kept = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._kept[info.filename] = kept
         return kept
 
