@@ -387,6 +387,90 @@ def case_twins_xlsx(directory: Path) -> Path:
     return write_zip(Path(directory) / "case_twins.xlsx", parts)
 
 
+def mutants(source: Path, directory: Path, count: int, seed: int = 2026) -> list[Path]:
+    """``count`` seeded mutants of ``source``: far references, repeated and reordered cells, byte flips,
+    truncated, renamed and missing parts, DOCTYPEs, error values, cells without r, prefixed cells, junk
+    relationship targets, and bytes flipped in the compressed archive itself."""
+    import re
+
+    rng = random.Random(seed)
+    base = read_parts(source)
+    made = []
+    for i in range(count):
+        parts = dict(base)
+        for _ in range(rng.randrange(1, 4)):
+            parts = _mutate(rng, parts, re)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, body in parts.items():
+                archive.writestr(name, body)
+        data = bytearray(buffer.getvalue())
+        if rng.random() < 0.2:
+            for _ in range(rng.randrange(1, 5)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        path = Path(directory) / f"mutant_{i:04d}.xlsx"
+        path.write_bytes(bytes(data))
+        made.append(path)
+    return made
+
+
+def _mutate(rng: random.Random, parts: dict[str, bytes], re) -> dict[str, bytes]:
+    name = rng.choice(list(parts))
+    body = parts[name]
+    kind = rng.randrange(12)
+    if kind == 0:
+        refs = re.findall(rb'r="[A-Z]+\d+"', body)
+        if refs:
+            far = f'r="{rng.choice(["XFD", "GS", "ZZ", "A"])}{rng.choice([1, 99999, 100001, 1048576])}"'
+            body = body.replace(rng.choice(refs), far.encode(), 1)
+    elif kind == 1:
+        cells = re.findall(rb"<c [^>]*?(?:/>|>.*?</c>)", body, re.S)
+        if cells:
+            cell = rng.choice(cells)
+            body = body.replace(cell, cell + cell, 1)
+    elif kind == 2:
+        flipped = bytearray(body)
+        for _ in range(rng.randrange(1, 10)):
+            if flipped:
+                flipped[rng.randrange(len(flipped))] = rng.randrange(256)
+        body = bytes(flipped)
+    elif kind == 3:
+        body = body[:rng.randrange(len(body) + 1)]
+    elif kind == 4:
+        body = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]>' + body.split(b"?>", 1)[-1]
+    elif kind == 5:
+        new = rng.choice(["xl/foo.bin", "XL/Worksheets/Sheet1.xml", "x/y.dat", name.upper()])
+        parts = {k: v for k, v in parts.items() if k != name}
+        parts[new] = body
+        if rng.random() < 0.7:
+            old_target, new_target = name.split("/", 1)[-1].encode(), (
+                new.split("/", 1)[-1].encode() if new.startswith("xl/") else b"/" + new.encode())
+            for key in [k for k in parts if k.endswith(".rels")]:
+                parts[key] = parts[key].replace(old_target, new_target)
+        return parts
+    elif kind == 6:
+        body = re.sub(rb' r="[A-Z]+\d+"', b"", body, count=rng.randrange(1, 500))
+    elif kind == 7:
+        body = re.sub(rb'(<c r="[A-Z]+\d+")', rb'\1 t="e"', body, count=rng.randrange(1, 20))
+    elif kind == 8:
+        return {k: v for k, v in parts.items() if k != name}
+    elif kind == 9:
+        rows = re.findall(rb"<row [^>]*>.*?</row>", body, re.S)
+        if len(rows) > 2:
+            first, second = rng.sample(rows, 2)
+            body = body.replace(first, b"\x00SWAP\x00", 1).replace(second, first, 1).replace(b"\x00SWAP\x00", second, 1)
+    elif kind == 10:
+        for key in [k for k in parts if k.endswith("workbook.xml.rels")]:
+            junk = rng.choice([b'Target="../../etc/passwd"', b'Target="/"', b'Target="worksheets/sheet1.xml"',
+                               b'Target="&amp;x"'])
+            parts[key] = re.sub(rb'Target="[^"]*"', junk, parts[key], count=1)
+        return parts
+    else:
+        body = body.replace(b"<c ", b"<x:c ", rng.randrange(1, 50))
+    parts[name] = body
+    return parts
+
+
 # name -> (generator, finding code, guard reason)
 HOSTILE: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     "whitespace_bomb": (whitespace_bomb, "file-too-large", "zip-ratio"),
@@ -424,6 +508,14 @@ def make_all(directory: Path) -> dict[str, Path]:
 
 
 # --- per-file functions for run_isolated tests (module level, so workers can import them) ---
+
+
+def guarded_read_sheets(path: str) -> dict:
+    """Like :func:`guarded_read` but reading only two named sheets, as validation reads a few."""
+    from kpisheet.validators.reading.safe_read import read_workbook
+
+    result = read_workbook(path, ("考核评分", "_meta"))
+    return {"codes": [f.code for f in result.findings], "read": result.read}
 
 
 def guarded_read(path: str) -> dict:

@@ -302,12 +302,22 @@ def _check_main_part(parts: "_Parts", members: P.Members) -> None:
 
 def _typed_part(members: P.Members, relationships: dict[str, P.Relationship], kind: str,
                 fixed: str) -> zipfile.ZipInfo | None:
-    """The workbook's shared strings or styles: the part its relationship names, which must be where readers look."""
+    """The workbook's shared strings or styles: the part its relationship names, wherever it is stored.
+
+    The reader's package holds it under the name python-calamine looks for
+    (which is where it is in every workbook a spreadsheet program wrote).
+    Without a relationship, the part at that name, as python-calamine would read it.
+    """
     named = [r.target for r in relationships.values() if r.type == kind]
-    info = members.get(fixed)
-    if len(named) > 1 or (named and (info is None or named[0].lower() != fixed.lower())):
-        raise P.PackageProblem("relationships", f"工作簿的{kind}部件为 {', '.join(named)}，不是读取程序使用的 {fixed}",
-                               f"the workbook's {kind} part is {', '.join(named)}, not {fixed} where readers look")
+    if len(named) > 1:
+        raise P.PackageProblem("relationships", f"工作簿有多个{kind}部件（{', '.join(named)}）",
+                               f"the workbook names more than one {kind} part ({', '.join(named)})")
+    if not named:
+        return members.get(fixed)
+    info = members.get(named[0])
+    if info is None:
+        raise P.PackageProblem("damaged", f"工作簿的{kind}部件 {named[0]} 不存在（文件已损坏）",
+                               f"the workbook's {kind} part {named[0]} is missing (the file is damaged)")
     return info
 
 

@@ -361,3 +361,31 @@ def _patch_central(data: bytearray, member: str, field_offset: int, change) -> N
 
 def test_helpers_build_what_they_claim(tmp_path):
     assert Path(hostile.good_xlsx(tmp_path)).stat().st_size < 50_000
+
+
+def test_shared_strings_are_followed_wherever_the_relationship_puts_them():
+    from kpisheet.validators.reading.safe_read import values_of_guarded
+
+    sst = b'<?xml version="1.0"?><sst xmlns="' + hostile.NS_MAIN.encode() + b'"><si><t>moved</t></si></sst>'
+    sheet = cell_sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>', "A1")
+    parts = workbook_parts(sheet, sst)
+    parts["xl/strings.bin"] = parts.pop("xl/sharedStrings.xml")
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b'Target="sharedStrings.xml"', b'Target="strings.bin"')
+    verdict = guard_bytes(_zip_bytes(parts), "x.xlsx")
+    assert verdict.readable and values_of_guarded(verdict)[0] == {"考核评分": [["moved"]]}
+    parts["xl/strings.bin"] = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "b">]>' + parts["xl/strings.bin"][21:]
+    assert guard_bytes(_zip_bytes(parts), "x.xlsx", sheets=["考核评分"]).reasons == ("entities",)
+    # a second relationship of the same kind: which one a reader takes cannot be known
+    twice = dict(parts)
+    twice["xl/_rels/workbook.xml.rels"] = twice["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                             b'relationships/sharedStrings" Target="other.xml"/></Relationships>')
+    assert guard_bytes(_zip_bytes(twice), "x.xlsx").reasons == ("relationships",)
+
+
+def test_the_package_must_name_xl_workbook_xml_as_its_workbook():
+    parts = workbook_parts(cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row>'))
+    parts["_rels/.rels"] = parts["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="xl/other.xml"')
+    result = guard_bytes(_zip_bytes(parts), "x.xlsx")
+    assert result.reasons == ("relationships",) and "xl/other.xml" in result.findings[0].message_en
