@@ -187,9 +187,12 @@ _KINDS: tuple[FindingKind, ...] = (
         ("考核表通常只有几十 KB。请确认提交的是 HR 下发的考核表；删除表格远处误输入的内容（按 Ctrl+End 检查最后一个单元格）后另存再提交。",
          "An appraisal workbook is normally a few dozen KB. Make sure you submit the workbook HR sent; delete anything "
          "typed far away from the table (Ctrl+End shows the last used cell), save and submit again."),
-        ("压缩包解压后过大或压缩比异常（zip 炸弹）、声明大小与实际不符、成员过多，或工作表声明/含有超出合理范围的单元格。",
+        ("压缩包解压后过大或压缩比异常（zip 炸弹）、声明大小与实际不符、成员过多，或工作表中有内容的单元格远超合理范围"
+         "（空行、无内容的格式单元格和声明的范围不计，如 LibreOffice 删除行后留下的第 1048576 行）。",
          "The archive inflates too far or at an abnormal ratio (zip bomb), its declared sizes are false, it has too "
-         "many members, or a sheet declares or holds a cell far beyond any sane extent."),
+         "many members, or a sheet holds a cell with content far beyond any sane extent (empty rows, formatted "
+         "empty cells and the declared range do not count, such as the row 1048576 LibreOffice leaves after a "
+         "row is deleted)."),
         {"reason_zh": "工作表 sheet1.xml 含有单元格 XFD1048576，超出上限（第 100000 行、第 200 列）",
          "reason_en": "sheet sheet1.xml holds cell XFD1048576, beyond the limit (row 100000, column 200)"},
     ),
