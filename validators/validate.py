@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, replace
+from collections import ChainMap
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -58,6 +59,9 @@ class Settings:
     approved: ApprovedIndex | None = None
     cross_file: bool = False  # the batch checks missing roster members across files
     fingerprint: str = ""  # the rulebook's, hashed once for every file
+    # the roster's and the rulebook's names for findings, gathered once for every file (a roster of
+    # thousands took a millisecond a file to walk)
+    names: Names = field(default_factory=Names)
 
     @classmethod
     def make(cls, rulebook: Rulebook, roster: RosterArg = None, period: str | Period | None = None,
@@ -67,7 +71,7 @@ class Settings:
         if roster is not None and not isinstance(roster, Mapping):
             roster = {e.employee_id: e for e in roster}
         return cls(rulebook, roster, parse_period(period) if period is not None else None, phase, approved,
-                   cross_file, rulebook.fingerprint())
+                   cross_file, rulebook.fingerprint(), finding_names(rulebook, roster))
 
 
 # --- values -------------------------------------------------------------------------------
@@ -99,7 +103,7 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     shown_errors: list[Finding] = []
 
     def report(book=None, employees=(), extra=None) -> FileReport:
-        names = finding_names(rulebook, settings.roster, book)
+        names = finding_names(rulebook, book=book, base=settings.names)
         unique = [with_names(f, names) for f in _unique(checks_error_values.without_findings_at(findings, shown_errors))]
         identity = book.identity if book is not None else None
         return FileReport(
@@ -152,15 +156,22 @@ def _validate(values, source: str, settings: Settings, facts: WorkbookFacts, sha
     return report(book, employee_outcomes(recomputed, rulebook), extra)
 
 
-def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | None = None, book=None) -> Names:
+def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | None = None, book=None, *,
+                  base: Names | None = None) -> Names:
     """Names for the findings of one workbook: indicators from the rulebook; employees as the
-    workbook's 汇总 names them (what the manager sees beside the cell), else as the roster does."""
-    employees = {e.employee_id: e.name for e in (roster or {}).values() if e.name}
-    if book is not None:
-        employees.update((s.employee_id, s.name.strip()) for s in book.summary
-                         if isinstance(s.name, str) and s.name.strip())
-    indicators = {ind.code: (ind.name_zh, ind.name_en) for ind in rulebook.indicators} if rulebook else {}
-    return Names(employees, indicators)
+    workbook's 汇总 names them (what the manager sees beside the cell), else as the roster does.
+
+    ``base``: the roster's and rulebook's names already gathered (:attr:`Settings.names`), so a
+    workbook adds only its own.
+    """
+    if base is None:
+        employees = {e.employee_id: e.name for e in (roster or {}).values() if e.name}
+        indicators = {ind.code: (ind.name_zh, ind.name_en) for ind in rulebook.indicators} if rulebook else {}
+        base = Names(employees, indicators)
+    if book is None:
+        return base
+    own = {s.employee_id: s.name.strip() for s in book.summary if isinstance(s.name, str) and s.name.strip()}
+    return Names(ChainMap(own, base.employees), base.indicators)
 
 
 def _approved_for(settings: Settings, book) -> checks_goals.ApprovedGoals | None:
@@ -347,12 +358,14 @@ def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Empl
              for r in reports if "summary_cells" in r.extra]
     extra = checks_team.cross_file_findings(files, roster)
     out = []
+    base: Names | None = None  # the roster's names, gathered once for the batch
     for r in reports:
         more = extra.get(r.path)
         if more:
             # named as the file's own findings are: the names the file gave its people, else the roster's
-            own = Names({e.employee_id: e.name for e in r.employees if e.name})
-            names = own.merged(finding_names(rulebook, roster))
+            base = base or finding_names(rulebook, roster)
+            names = Names(ChainMap({e.employee_id: e.name for e in r.employees if e.name}, base.employees),
+                          base.indicators)
             more = [with_names(f, names) for f in more]
             findings = _unique(list(r.findings) + more)
             r = replace(r, findings=tuple(findings), status=status_of(findings))
