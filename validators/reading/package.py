@@ -144,10 +144,12 @@ class SheetEntry:
 def parse_sheets(xml: bytes, relationships: dict[str, Relationship]) -> list[SheetEntry]:
     """The workbook's sheets, each tied to exactly one of ``relationships`` (by id).
 
-    Readers disagree on how a ``<sheet>`` names its relationship (by the
-    attribute's namespace, or by the literal prefix ``r:``), so any attribute
-    whose value is a relationship id counts, and a sheet that names none, or
-    two, is refused.
+    A ``<sheet>`` names its relationship with an ``id`` attribute in the
+    relationships namespace (``r:id``); a sheet naming none of them, or two
+    different ones, is refused. (python-calamine matches the literal prefix
+    ``r:`` instead of the namespace; it reads only the package made here, so a
+    file that makes the two differ can at worst show one checked sheet under
+    another's name.)
     """
     root = _parse(xml, WORKBOOK)
     sheets: list[SheetEntry] = []
@@ -155,7 +157,7 @@ def parse_sheets(xml: bytes, relationships: dict[str, Relationship]) -> list[She
         if _local(element.tag) != "sheet":
             continue
         name = element.get("name", "")
-        ids = {value for key, value in element.attrib.items() if key != "name" and value in relationships}
+        ids = {value for key, value in element.attrib.items() if key.endswith("}id") and value in relationships}
         if len(ids) != 1:
             raise PackageProblem(
                 "relationships", f"工作表“{name}”在工作簿中没有唯一对应的存储位置",
