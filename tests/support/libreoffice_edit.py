@@ -90,7 +90,7 @@ def delete_rows(source: Path, target: Path, sheet: str, first_row: int, count: i
     """Delete ``count`` rows of ``sheet`` from ``first_row`` (1-based, as on screen) in LibreOffice; save as ``target``."""
     soffice = find_soffice()
     if soffice is None:
-        raise LibreOfficeError("LibreOffice (soffice) is not installed")
+        raise LibreOfficeError("未安装 LibreOffice（soffice）", "LibreOffice (soffice) is not installed")
     target = Path(target)
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="kpisheet-lo-edit-") as work:
@@ -104,5 +104,6 @@ def delete_rows(source: Path, target: Path, sheet: str, first_row: int, count: i
         outcome = log.read_text(encoding="utf-8", errors="replace").strip() if log.exists() else ""
         log.unlink(missing_ok=True)
     if outcome != "done" or not target.exists():
-        raise LibreOfficeError(f"LibreOffice did not delete the rows: {outcome or done.stderr.strip()}")
+        why = outcome or done.stderr.strip()
+        raise LibreOfficeError(f"LibreOffice 未能删除行：{why}", f"LibreOffice did not delete the rows: {why}")
     return target
