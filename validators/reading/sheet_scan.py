@@ -157,8 +157,8 @@ class SheetScan:
             self.disorder = self._first_disorder(refs, keys)
         self._last = keys[-1]
         self._reach(max(keys) // _ROW_FACTOR, max(map(and_, keys, itertools.repeat(_ROW_FACTOR - 1))))
-        # canonical writers quote attributes with '"': one pass finds their error cells
-        if data.find(b't="e"', start, end) >= 0 and len(self.errors) < _MAX_ERRORS:
+        # every error value starts with '#' (#DIV/0!, #N/A ...): one memchr pass says whether to look closer
+        if data.find(b"#", start, end) >= 0 and len(self.errors) < _MAX_ERRORS:
             self._errors(data, start, end)
 
     def _first_disorder(self, refs: list[bytes], keys: list[int]) -> str:
