@@ -156,7 +156,9 @@ class SheetScan:
         if not self.disorder and not (self._last < keys[0] and all(map(lt, keys, itertools.islice(keys, 1, None)))):
             self.disorder = self._first_disorder(refs, keys)
         self._last = keys[-1]
-        self._reach(max(keys) // _ROW_FACTOR, max(map(and_, keys, itertools.repeat(_ROW_FACTOR - 1))))
+        # in order, the last cell has the highest row
+        self._reach((max(keys) if self.disorder else keys[-1]) // _ROW_FACTOR,
+                    max(map(and_, keys, itertools.repeat(_ROW_FACTOR - 1))))
         # every error value starts with '#' (#DIV/0!, #N/A ...): one memchr pass says whether to look closer
         if data.find(b"#", start, end) >= 0 and len(self.errors) < _MAX_ERRORS:
             self._errors(data, start, end)
