@@ -131,6 +131,7 @@ def make_submissions(out: Path = OUT, approved: Path = APPROVED, roster: Path = 
     _over_quota(slots, blank, target, record, rng, rb, {p.employee_id: p for p in people})
     _rulebook_mismatch(slots, blank, target, record, rng, rb)
     _feedback_missing(slots, blank, target, record, rng)
+    _error_values(slots, blank, target, record, rng)
     _foreign_workbook(out, record)
     shutil.rmtree(work)
     # this manifest lies beside the workbooks; validation lists it as ignored (not a spreadsheet), not as a file
@@ -296,6 +297,22 @@ def _rulebook_mismatch(slots, blank, target, record, rng, rb) -> None:
                        rulebook=old)
     record(path, [{"code": "template-rulebook-mismatch", "sheet": L.META, "cell": "B8"}],
            "用旧规则表生成的考核表 / made from another rulebook")
+
+
+def _error_values(slots, blank, target, record, rng) -> None:
+    """An error value where an input belongs: #DIV/0! in a self rating, #N/A in a weight (pasted from a
+    sheet whose lookup failed). A reader takes either for a blank cell."""
+    for label, sheet, key, shown, code in (("error-value-score", L.SCORES, "self_rating", "#DIV/0!", "score-error-value"),
+                                           ("error-value-goal", L.GOALS, "weight", "#N/A", "goal-error-value")):
+        members, period = slots.take(SMALL_TEAM)
+        path = target(period, SMALL_TEAM, label)
+        fill_team_workbook(blank(SMALL_TEAM, members, period, path.name), path, seed=rng.randrange(10**6))
+        book = _book(path)
+        rows = book.scores if sheet == L.SCORES else book.goals
+        row = rows[rng.randrange(len(rows))]
+        _edit(path, {(sheet, row.address(key)): shown})  # openpyxl stores an error code as an error value
+        record(path, [{"code": code, "sheet": sheet, "cell": row.address(key)}],
+               f"输入单元格显示错误值 {shown} / an input cell shows the error value {shown}")
 
 
 def _foreign_workbook(out: Path, record) -> None:

@@ -46,12 +46,12 @@ def goals_of(values: dict[str, list[list]], *, source: str, rulebook: Rulebook):
 
 def _read_one(rulebook: Rulebook, path: str):
     """("ok", key, goals) or ("refused", findings or reason): plain tuples, sent back from a worker."""
-    from kpisheet.validators.reading.safe_read import values_of_guarded_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded
 
-    verdict, data = read_guarded(path)
+    verdict, data = read_guarded(path, sheets=REQUIRED_SHEETS)
     if not verdict.readable or data is None:
         return ("refused", tuple(verdict.findings))
-    values, failure = values_of_guarded_bytes(data, REQUIRED_SHEETS)
+    values, failure = values_of_guarded(verdict, REQUIRED_SHEETS)
     if failure is not None:
         return ("refused", (failure,))
     try:

@@ -196,14 +196,32 @@ _KINDS: tuple[FindingKind, ...] = (
         ("考核表通常只有几十 KB。请确认提交的是 HR 下发的考核表；删除表格远处误输入的内容（按 Ctrl+End 检查最后一个单元格）后另存再提交。",
          "An appraisal workbook is normally a few dozen KB. Make sure you submit the workbook HR sent; delete anything "
          "typed far away from the table (Ctrl+End shows the last used cell), save and submit again."),
-        ("压缩包解压后过大或压缩比异常（zip 炸弹）、声明大小与实际不符、成员过多，或工作表声明/含有超出合理范围的单元格。",
+        ("压缩包解压后过大或压缩比异常（zip 炸弹）、声明大小与实际不符、成员过多，或工作表中有内容的单元格远超合理范围"
+         "（空行、无内容的格式单元格和声明的范围不计，如 LibreOffice 删除行后留下的第 1048576 行）。",
          "The archive inflates too far or at an abnormal ratio (zip bomb), its declared sizes are false, it has too "
-         "many members, or a sheet declares or holds a cell far beyond any sane extent."),
-        {"reason_zh": "工作表 “考核评分” (xl/worksheets/sheet1.xml) 声明的范围为 A1:XFD1048576（1,048,576 行 × 16,384 列），"
-                      "超出上限（100,000 行、200 列）",
-         "reason_en": "sheet “考核评分” (xl/worksheets/sheet1.xml) declares the range A1:XFD1048576 (1,048,576 rows x "
-                      "16,384 columns), beyond the limit (100,000 rows, 200 columns)",
-         "value": "A1:XFD1048576", "expected": "100000 rows x 200 columns"},
+         "many members, or a sheet holds a cell with content far beyond any sane extent (empty rows, formatted "
+         "empty cells and the declared range do not count, such as the row 1048576 LibreOffice leaves after a "
+         "row is deleted)."),
+        {"reason_zh": "工作表 “考核评分” (xl/worksheets/sheet1.xml) 含有远端单元格（最远到 XFD1048576，即第 1,048,576 行、"
+                      "第 16,384 列），超出上限（100,000 行、200 列）",
+         "reason_en": "sheet “考核评分” (xl/worksheets/sheet1.xml) holds cells as far as XFD1048576 (row 1,048,576, "
+                      "column 16,384), beyond the limit (100,000 rows, 200 columns)",
+         "value": "row 1048576, column 16384", "expected": "100000 rows x 200 columns"},
+    ),
+    _kind(
+        "file-cell-order", "error",
+        ("工作表单元格重复或顺序错乱", "Sheet cells repeated or out of order"),
+        ("文件已损坏，未予读取：工作表 {sheet_label} 中单元格 {cell_ref} 重复出现或顺序错乱，读取程序会用后写的值覆盖前面的值。",
+         "The file is damaged and was not read: in sheet {sheet_label} the cell {cell_ref} is repeated or out of order, "
+         "so a reader would let a later value replace an earlier one."),
+        ("用 Excel 或 WPS 打开文件（程序会修复工作表），核对数值后另存为“Excel 工作簿 (*.xlsx)”再提交；或在 HR 下发的原表中重新填写。",
+         "Open the file in Excel or WPS (which repairs the sheet), check the values, save it as 'Excel Workbook "
+         "(*.xlsx)' and submit again; or fill in a fresh copy of the workbook HR sent."),
+        ("工作表 XML 中同一单元格出现两次，或单元格不按行列顺序排列。正常的表格程序不会这样保存；同一单元格两个值时，"
+         "读取结果取决于程序，故整份文件不予读取。",
+         "The sheet's XML lists one cell twice, or cells out of row/column order. No spreadsheet program saves "
+         "that; with two values for one cell what is read depends on the reader, so the whole file is refused."),
+        {"sheet_label": "“考核评分” (xl/worksheets/sheet3.xml)", "cell_ref": "L7"},
     ),
     _kind(
         "file-has-macros", "error",
@@ -444,6 +462,21 @@ _KINDS: tuple[FindingKind, ...] = (
          "expected": "纪律性"},
     ),
     _kind(
+        "goal-error-value", "error",
+        ("单元格显示错误值", "Cell shows an error value"),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}显示错误值 {value}，不是有效输入。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} shows the error value {value}, which is not "
+         "an input."),
+        ("在该单元格直接输入数值或文字；不要在输入单元格里写公式，也不要粘贴显示 #DIV/0!、#N/A 等错误的内容。",
+         "Type the value itself into this cell; do not put a formula into an input cell or paste content that shows "
+         "#DIV/0!, #N/A or another error."),
+        ("目标设定的输入单元格中是错误值（#DIV/0!、#N/A、#VALUE! 等），通常是输入了公式或粘贴了出错的内容。读取程序把它当作空白，"
+         "所以单独报告。",
+         "An input cell of the goal sheet holds an error value (#DIV/0!, #N/A, #VALUE! …), usually a formula typed "
+         "into it or pasted content. Readers take it for a blank, so it is reported on its own."),
+        {**_GOAL, "cell": "I7", "field_zh": "权重%", "field_en": "weight %", "value": "#N/A"},
+    ),
+    _kind(
         "goal-changed-after-approval", "error",
         ("目标审批后被修改", "Goal changed after approval"),
         ("{sheet}!{cell}：员工 {employee} 的指标 {indicator_label}的{field_zh}在目标审批后被改动（审批时为 {expected}，现为 {value}）。",
@@ -468,6 +501,22 @@ _KINDS: tuple[FindingKind, ...] = (
          "A cell that needs a number holds text: full-width digits, '95%' stored as text, '约90' (about 90), stray spaces."),
         {**_CELL, "value": "约90", "expected": "0.9 (90%)", "field_zh": "实际值", "field_en": "actual value",
          "problem_zh": "含有文字“约”", "problem_en": "it contains the word '约'"},
+    ),
+    _kind(
+        "score-error-value", "error",
+        ("单元格显示错误值", "Cell shows an error value"),
+        ("{sheet}!{cell}：员工 {employee} 的{indicator_part_zh}{field_zh}显示错误值 {value}，不是有效输入。",
+         "{sheet}!{cell}: employee {employee}'s {field_en}{indicator_part_en} shows the error value {value}, which is not "
+         "an input."),
+        ("在该单元格直接输入数值或文字；不要在输入单元格里写公式，也不要粘贴显示 #DIV/0!、#N/A 等错误的内容。",
+         "Type the value itself into this cell; do not put a formula into an input cell or paste content that shows "
+         "#DIV/0!, #N/A or another error."),
+        ("考核评分或汇总的输入单元格中是错误值（#DIV/0!、#N/A、#VALUE! 等），通常是输入了公式或粘贴了出错的内容。"
+         "读取程序把它当作空白，所以单独报告，不再按“未填写”报告。",
+         "An input cell of the scoring or summary sheet holds an error value (#DIV/0!, #N/A, #VALUE! …), usually a "
+         "formula typed into it or pasted content. Readers take it for a blank, so it is reported on its own "
+         "instead of as missing."),
+        {**_CELL, "cell": "M7", "field_zh": "自评(1-5)", "field_en": "self 1-5", "value": "#DIV/0!"},
     ),
     _kind(
         "score-percent-scale", "error",

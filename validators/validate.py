@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, replace
+from collections import ChainMap
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from kpisheet.validators.checks import (
-    actuals as checks_actuals, formulas as checks_formulas, goals as checks_goals, roles as checks_roles,
-    scores as checks_scores, team as checks_team, template as checks_template,
+    actuals as checks_actuals, error_values as checks_error_values, formulas as checks_formulas,
+    goals as checks_goals, roles as checks_roles, scores as checks_scores, team as checks_team,
+    template as checks_template,
 )
 from kpisheet.validators.approved_goals import load_approved_goals
 from kpisheet.validators.findings import Finding, Names, make_finding, with_names
@@ -72,6 +74,9 @@ class ValidationSettings:
     signing_key: SigningKey | None = None  # HR's: each workbook's signature is verified; None: nothing to verify with
     # a company's departments: each workbook is routed to the rules of the department its _meta names
     company: Company | None = None
+    # the roster's and the rulebook's names for findings, gathered once for every file (a roster of
+    # thousands took a millisecond a file to walk)
+    names: Names = field(default_factory=Names)
 
     @classmethod
     def make(cls, rulebook: Rules, roster: RosterArg = None, period: str | Period | None = None,
@@ -88,7 +93,7 @@ class ValidationSettings:
                 department.fingerprint  # hashed once here, not in every worker
             rulebook = rulebook.first
         return cls(rulebook, roster, parse_period(period) if period is not None else None, phase, approved,
-                   cross_file, rulebook.fingerprint(), signing_key, company)
+                   cross_file, rulebook.fingerprint(), signing_key, company, finding_names(rulebook, roster))
 
     def routed(self, values: dict[str, list[list]]) -> tuple[ValidationSettings, Finding | None]:
         """These settings with the rules of the workbook's own department (a company's), or the finding
@@ -105,7 +110,8 @@ class ValidationSettings:
             return self, make_finding("template-department-unknown", sheet=META,
                                       cell=checks_template.meta_cell("department"), value=identity.department,
                                       expected="、".join(self.company.names_zh()))
-        return replace(self, rulebook=department.rulebook, fingerprint=department.fingerprint), None
+        names = Names(self.names.employees, finding_names(department.rulebook).indicators)
+        return replace(self, rulebook=department.rulebook, fingerprint=department.fingerprint, names=names), None
 
 
 # --- values -------------------------------------------------------------------------------
@@ -116,7 +122,8 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
                     approved_goals: ApprovedIndex | None = None, calculated: bool = True,
                     properties: Mapping[str, str] | None = None, sha256: str | None = None,
                     modified: float | None = None, file_findings: Iterable[Finding] = (),
-                    signing_key: SigningKey | None = None) -> FileReport:
+                    signing_key: SigningKey | None = None,
+                    error_cells: checks_error_values.ErrorCells | None = None) -> FileReport:
     """Validate a workbook's cell values (sheet name -> rows from A1, as python-calamine or xlwings give them).
 
     ``calculated``: whether cached formula results are a spreadsheet program's
@@ -124,22 +131,26 @@ def validate_values(values: dict[str, list[list]], *, source: str, rulebook: Rul
     document properties, when known. ``file_findings`` come first (e.g.
     file-has-macros from the guard). ``signing_key``: HR's key, to verify the
     workbook's signature with (without one, the signature is not checked).
+    ``error_cells``: sheet -> cell -> the error value it shows (#DIV/0!), for
+    cells a reader gives as empty.
     """
     settings = ValidationSettings.make(rulebook, roster, period, phase, approved_goals, signing_key=signing_key)
     facts = WorkbookFacts(calculated=calculated, properties=dict(properties or {}))
-    return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings))
+    return _validate(values, source, settings, facts, sha256, modified, tuple(file_findings), error_cells or {})
 
 
 def _validate(values, source: str, settings: ValidationSettings, facts: WorkbookFacts, sha256, modified,
-              file_findings: tuple[Finding, ...], formulas: Mapping[str, SheetCells] | None = None) -> FileReport:
+              file_findings: tuple[Finding, ...], error_cells: checks_error_values.ErrorCells,
+              formulas: Mapping[str, SheetCells] | None = None) -> FileReport:
     """``formulas``: which cells hold formulas, when the file's XML was read (not through xlwings)."""
     settings, unrouted = settings.routed(values)
     rulebook = settings.rulebook
     findings: list[Finding] = list(file_findings)
+    shown_errors: list[Finding] = []
 
     def report(book=None, employees=(), extra=None) -> FileReport:
-        names = finding_names(rulebook, settings.roster, book)
-        unique = [with_names(f, names) for f in _unique(findings)]
+        names = finding_names(rulebook, book=book, base=settings.names)
+        unique = [with_names(f, names) for f in _unique(checks_error_values.without_findings_at(findings, shown_errors))]
         identity = book.identity if book is not None else None
         return FileReport(
             path=source, sha256=sha256, status=status_of(unique),
@@ -176,6 +187,8 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     row_problems = checks_template.check_rows(book)
     findings += row_problems
     findings += checks_roles.check_role_indicators(book, rulebook, settings.roster, signed=signed)
+    shown_errors += checks_error_values.check_error_values(book, rulebook, error_cells)
+    findings += shown_errors
     findings += checks_template.check_locked_targets(book, rulebook)
     if formulas is not None:  # read from the sheet XML: a computed cell whose formula was replaced by a value
         findings += checks_formulas.check_formulas(book, rulebook, formulas, values,
@@ -205,15 +218,22 @@ def _validate(values, source: str, settings: ValidationSettings, facts: Workbook
     return report(book, employee_outcomes(recomputed, rulebook), extra)
 
 
-def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | None = None, book=None) -> Names:
+def finding_names(rulebook: Rulebook | None, roster: Mapping[str, Employee] | None = None, book=None, *,
+                  base: Names | None = None) -> Names:
     """Names for the findings of one workbook: indicators from the rulebook; employees as the
-    workbook's 汇总 names them (what the manager sees beside the cell), else as the roster does."""
-    employees = {e.employee_id: e.name for e in (roster or {}).values() if e.name}
-    if book is not None:
-        employees.update((s.employee_id, s.name.strip()) for s in book.summary
-                         if isinstance(s.name, str) and s.name.strip())
-    indicators = {ind.code: (ind.name_zh, ind.name_en) for ind in rulebook.indicators} if rulebook else {}
-    return Names(employees, indicators)
+    workbook's 汇总 names them (what the manager sees beside the cell), else as the roster does.
+
+    ``base``: the roster's and rulebook's names already gathered (:attr:`Settings.names`), so a
+    workbook adds only its own.
+    """
+    if base is None:
+        employees = {e.employee_id: e.name for e in (roster or {}).values() if e.name}
+        indicators = {ind.code: (ind.name_zh, ind.name_en) for ind in rulebook.indicators} if rulebook else {}
+        base = Names(employees, indicators)
+    if book is None:
+        return base
+    own = {s.employee_id: s.name.strip() for s in book.summary if isinstance(s.name, str) and s.name.strip()}
+    return Names(ChainMap(own, base.employees), base.indicators)
 
 
 def _without_echoes(findings: list[Finding]) -> list[Finding]:
@@ -285,27 +305,29 @@ def validate_batch_file(settings: ValidationSettings, path: str) -> FileReport:
     except OSError:
         modified = None
     try:
-        verdict, data = read_guarded(path)
+        verdict, data = read_guarded(path, sheets=VALIDATED_SHEETS)
     except OSError as error:
         reason = error.strerror or str(error)
         finding = make_finding("file-unreadable", reason_zh=f"无法打开文件（{reason}）",
                                reason_en=f"the file cannot be opened ({reason})")
         return FileReport(path, None, status_of([finding]), findings=(finding,), modified=modified)
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    if not verdict.readable or data is None:
+    if not verdict.readable or verdict.package is None:
         return FileReport(path, digest, status_of(verdict.findings), findings=tuple(verdict.findings),
                           modified=modified, extra={"kind": verdict.detected.kind})
-    from kpisheet.validators.reading.safe_read import values_of_guarded_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded
 
     # _actuals is read only where it exists: a workbook without it costs nothing more
-    values, failure = values_of_guarded_bytes(data, VALIDATED_SHEETS)
+    values, failure = values_of_guarded(verdict, VALIDATED_SHEETS)
     if failure is not None:
         findings = tuple(verdict.findings) + (failure,)
         return FileReport(path, digest, status_of(findings), findings=findings, modified=modified,
                           extra={"kind": verdict.detected.kind})
-    formulas = formula_cells(data, checks_formulas.formula_columns(settings.rulebook))
-    report = _validate(values, path, settings, workbook_facts(data), digest, modified, tuple(verdict.findings),
-                       formulas)
+    package = verdict.package
+    # read from the package the guard checked (never the original archive), as every reader is
+    formulas = formula_cells(package.reader_zip, checks_formulas.formula_columns(settings.rulebook))
+    report = _validate(values, path, settings, workbook_facts(package), digest, modified, tuple(verdict.findings),
+                       package.error_cells, formulas)
     report.extra["kind"] = verdict.detected.kind
     return report
 
@@ -400,13 +422,14 @@ def cross_file_findings(files: Sequence[checks_team.FileEmployees], roster: Mapp
 
 
 def with_cross_file_findings(report: FileReport, more: Sequence[Finding], roster: Mapping[str, Employee] | None,
-                             rulebook: Rulebook | None = None) -> FileReport:
+                             rulebook: Rulebook | None = None, *, base: Names | None = None) -> FileReport:
     """``report`` with its cross-file findings added, named as the file's own findings are (the names the
-    file gave its people, else the roster's), each once, its status recomputed."""
+    file gave its people, else the roster's), each once, its status recomputed. ``base``: the roster's
+    and rulebook's names when a batch has gathered them once."""
     if not more:
         return report
     own = Names({e.employee_id: e.name for e in report.employees if e.name})
-    names = own.merged(finding_names(rulebook, roster))
+    names = own.merged(base if base is not None else finding_names(rulebook, roster))
     findings = _unique(list(report.findings) + [with_names(f, names) for f in more])
     return replace(report, findings=tuple(findings), status=status_of(findings))
 
@@ -417,4 +440,5 @@ def add_cross_file_findings(reports: list[FileReport], roster: Mapping[str, Empl
     """The reports with the cross-file team findings added (see checks_team.cross_file_findings)."""
     files = [f for f in map(file_employees, reports) if f is not None]
     extra = checks_team.cross_file_findings(files, roster, accepted)
-    return [with_cross_file_findings(r, extra.get(r.path, ()), roster, rulebook) for r in reports]
+    base = finding_names(rulebook, roster) if extra else None  # the roster walked once for the batch
+    return [with_cross_file_findings(r, extra.get(r.path, ()), roster, rulebook, base=base) for r in reports]

@@ -40,7 +40,8 @@ def good_xlsx(directory: Path, name: str = "good.xlsx") -> Path:
 
 
 def workbook_parts(sheet_xml: bytes, shared_strings: bytes | None = None, *,
-                   content_types_extra: str = "", main_type: str | None = None) -> dict[str, bytes]:
+                   content_types_extra: str = "", main_type: str | None = None,
+                   sheet_name: str = "考核评分") -> dict[str, bytes]:
     """The parts of a minimal one-sheet xlsx, written by hand."""
     main_type = main_type or "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
     sst_type = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
@@ -59,7 +60,7 @@ def workbook_parts(sheet_xml: bytes, shared_strings: bytes | None = None, *,
             'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>').encode(),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{NS_MAIN}" xmlns:r="{NS_REL}"><sheets>'
-            '<sheet name="考核评分" sheetId="1" r:id="rId1"/></sheets></workbook>').encode(),
+            f'<sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets></workbook>').encode(),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
@@ -92,12 +93,13 @@ def cell_sheet(cells: str, dimension: str | None = None) -> bytes:
     return f"{SHEET_HEAD}{dim}<sheetData>{cells}</sheetData></worksheet>".encode()
 
 
-def far_corner_xlsx(directory: Path, declare: bool = True, name: str = "far_corner.xlsx") -> Path:
+def far_corner_xlsx(directory: Path, declare: bool = True, name: str = "far_corner.xlsx",
+                    sheet_name: str = "考核评分") -> Path:
     """Cells A1 and XFD1048576: a few KB that make python-calamine allocate ~512 GB and abort."""
     cells = ('<row r="1"><c r="A1"><v>1</v></c></row>'
              '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>')
     return write_zip(Path(directory) / name, workbook_parts(
-        cell_sheet(cells, "A1:XFD1048576" if declare else "A1")))
+        cell_sheet(cells, "A1:XFD1048576" if declare else "A1"), sheet_name=sheet_name))
 
 
 def whitespace_bomb(directory: Path, inflated_mb: int = 64, name: str = "whitespace_bomb.xlsx") -> Path:
@@ -285,15 +287,204 @@ def random_binary(directory: Path, size: int = 4096) -> Path:
     return path
 
 
+def sheet_part(parts: dict[str, bytes], sheet: str | int) -> str:
+    """The member holding a sheet (by name, or by position from 1), found through the workbook's relationships."""
+    import re
+
+    workbook = parts["xl/workbook.xml"].decode()
+    entries = re.findall(r'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', workbook)
+    rel_id = entries[sheet - 1][1] if isinstance(sheet, int) else next(r for name, r in entries if name == sheet)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    target = re.search(rf'<Relationship\b[^>]*?Id="{rel_id}"[^>]*?Target="([^"]*)"', rels) or \
+        re.search(rf'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="{rel_id}"', rels)
+    name = target.group(1)
+    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+
+
+def read_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def edit_sheet(source: Path, target: Path, sheet: str | int, edit: Callable[[bytes], bytes]) -> Path:
+    """``source`` with one sheet's XML passed through ``edit``, written to ``target``."""
+    parts = read_parts(source)
+    name = sheet_part(parts, sheet)
+    parts[name] = edit(parts[name])
+    return write_zip(target, parts)
+
+
+def move_sheet_part(source: Path, target: Path, new_name: str = "xl/foo.bin", sheet: str | int = 1,
+                    edit: Callable[[bytes], bytes] = lambda xml: xml) -> Path:
+    """``source`` with one sheet's part stored at ``new_name`` (the workbook's relationship follows it) and
+    its XML passed through ``edit``: a reader follows the relationship, a guard that looks only at
+    xl/worksheets/*.xml does not."""
+    import re
+
+    parts = read_parts(source)
+    old = sheet_part(parts, sheet)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    relative = new_name[len("xl/"):] if new_name.startswith("xl/") else "/" + new_name
+    old_relative = re.escape(old[len("xl/"):])
+    rels, count = re.subn(rf'Target="(?:/xl/)?{old_relative}"', f'Target="{relative}"', rels)
+    assert count == 1, "the workbook must name the sheet part once"
+    parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    body = edit(parts.pop(old))
+    folder, name = old.rsplit("/", 1)
+    sheet_rels = parts.pop(f"{folder}/_rels/{name}.rels", None)
+    parts[new_name] = body
+    if sheet_rels is not None:  # the sheet's own relationships (comments, drawings) move along
+        folder, name = new_name.rsplit("/", 1)
+        parts[f"{folder}/_rels/{name}.rels"] = sheet_rels
+    return write_zip(target, parts)
+
+
+def add_far_cell(xml: bytes, ref: str = "XFD2500", value: str = "1") -> bytes:
+    """A sheet's XML with one more cell holding a number at ``ref`` (in a row of its own, after the others)."""
+    row = int("".join(ch for ch in ref if ch.isdigit()))
+    return xml.replace(b"</sheetData>", f'<row r="{row}"><c r="{ref}"><v>{value}</v></c></row></sheetData>'.encode(), 1)
+
+
+def add_doctype(xml: bytes) -> bytes:
+    """A sheet's XML with an entity declaration in its prolog."""
+    head, rest = xml.split(b"?>", 1) if xml.startswith(b"<?xml") else (b'<?xml version="1.0"', xml)
+    return head + b'?><!DOCTYPE worksheet [<!ENTITY lol "lol">]>' + rest.lstrip()
+
+
+def moved_sheet_far_cell(directory: Path) -> Path:
+    """A sheet stored at xl/foo.bin holding a number at XFD2500: python-calamine would allocate ~1.3 GB."""
+    source = good_xlsx(directory, "moved_source.xlsx")
+    moved = move_sheet_part(source, Path(directory) / "moved_sheet_far_cell.xlsx", edit=add_far_cell)
+    source.unlink()
+    return moved
+
+
+def moved_sheet_doctype(directory: Path) -> Path:
+    """A sheet stored at xl/sheet.dat with a DOCTYPE in its prolog."""
+    source = good_xlsx(directory, "moved_source_dtd.xlsx")
+    moved = move_sheet_part(source, Path(directory) / "moved_sheet_doctype.xlsx", new_name="xl/sheet.dat",
+                            edit=add_doctype)
+    source.unlink()
+    return moved
+
+
+def duplicated_cell_xlsx(directory: Path) -> Path:
+    """A sheet listing B2 twice: a reader keeps the later value."""
+    cells = '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="B2"><v>82.1</v></c><c r="B2"><v>74.72</v></c></row>'
+    return write_zip(Path(directory) / "duplicated_cell.xlsx", workbook_parts(cell_sheet(cells, "A1:B2")))
+
+
+def out_of_order_xlsx(directory: Path) -> Path:
+    """A sheet whose rows come back to row 1 after row 2."""
+    cells = '<row r="2"><c r="A2"><v>2</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>'
+    return write_zip(Path(directory) / "out_of_order.xlsx", workbook_parts(cell_sheet(cells, "A1:A2")))
+
+
+def case_twins_xlsx(directory: Path) -> Path:
+    """Two members whose names differ only in case: readers match names case-insensitively, in no stated order."""
+    parts = workbook_parts(cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row>', "A1"))
+    parts["XL/Worksheets/Sheet1.xml"] = cell_sheet('<row r="1"><c r="A1"><v>2</v></c></row>', "A1")
+    return write_zip(Path(directory) / "case_twins.xlsx", parts)
+
+
+def mutants(source: Path, directory: Path, count: int, seed: int = 2026) -> list[Path]:
+    """``count`` seeded mutants of ``source``: far references, repeated and reordered cells, byte flips,
+    truncated, renamed and missing parts, DOCTYPEs, error values, cells without r, prefixed cells, junk
+    relationship targets, and bytes flipped in the compressed archive itself."""
+    import re
+
+    rng = random.Random(seed)
+    base = read_parts(source)
+    made = []
+    for i in range(count):
+        parts = dict(base)
+        for _ in range(rng.randrange(1, 4)):
+            parts = _mutate(rng, parts, re)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, body in parts.items():
+                archive.writestr(name, body)
+        data = bytearray(buffer.getvalue())
+        if rng.random() < 0.2:
+            for _ in range(rng.randrange(1, 5)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        path = Path(directory) / f"mutant_{i:04d}.xlsx"
+        path.write_bytes(bytes(data))
+        made.append(path)
+    return made
+
+
+def _mutate(rng: random.Random, parts: dict[str, bytes], re) -> dict[str, bytes]:
+    name = rng.choice(list(parts))
+    body = parts[name]
+    kind = rng.randrange(12)
+    if kind == 0:
+        refs = re.findall(rb'r="[A-Z]+\d+"', body)
+        if refs:
+            far = f'r="{rng.choice(["XFD", "GS", "ZZ", "A"])}{rng.choice([1, 99999, 100001, 1048576])}"'
+            body = body.replace(rng.choice(refs), far.encode(), 1)
+    elif kind == 1:
+        cells = re.findall(rb"<c [^>]*?(?:/>|>.*?</c>)", body, re.S)
+        if cells:
+            cell = rng.choice(cells)
+            body = body.replace(cell, cell + cell, 1)
+    elif kind == 2:
+        flipped = bytearray(body)
+        for _ in range(rng.randrange(1, 10)):
+            if flipped:
+                flipped[rng.randrange(len(flipped))] = rng.randrange(256)
+        body = bytes(flipped)
+    elif kind == 3:
+        body = body[:rng.randrange(len(body) + 1)]
+    elif kind == 4:
+        body = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]>' + body.split(b"?>", 1)[-1]
+    elif kind == 5:
+        new = rng.choice(["xl/foo.bin", "XL/Worksheets/Sheet1.xml", "x/y.dat", name.upper()])
+        parts = {k: v for k, v in parts.items() if k != name}
+        parts[new] = body
+        if rng.random() < 0.7:
+            old_target, new_target = name.split("/", 1)[-1].encode(), (
+                new.split("/", 1)[-1].encode() if new.startswith("xl/") else b"/" + new.encode())
+            for key in [k for k in parts if k.endswith(".rels")]:
+                parts[key] = parts[key].replace(old_target, new_target)
+        return parts
+    elif kind == 6:
+        body = re.sub(rb' r="[A-Z]+\d+"', b"", body, count=rng.randrange(1, 500))
+    elif kind == 7:
+        body = re.sub(rb'(<c r="[A-Z]+\d+")', rb'\1 t="e"', body, count=rng.randrange(1, 20))
+    elif kind == 8:
+        return {k: v for k, v in parts.items() if k != name}
+    elif kind == 9:
+        rows = re.findall(rb"<row [^>]*>.*?</row>", body, re.S)
+        if len(rows) > 2:
+            first, second = rng.sample(rows, 2)
+            body = body.replace(first, b"\x00SWAP\x00", 1).replace(second, first, 1).replace(b"\x00SWAP\x00", second, 1)
+    elif kind == 10:
+        for key in [k for k in parts if k.endswith("workbook.xml.rels")]:
+            junk = rng.choice([b'Target="../../etc/passwd"', b'Target="/"', b'Target="worksheets/sheet1.xml"',
+                               b'Target="&amp;x"'])
+            parts[key] = re.sub(rb'Target="[^"]*"', junk, parts[key], count=1)
+        return parts
+    else:
+        body = body.replace(b"<c ", b"<x:c ", rng.randrange(1, 50))
+    parts[name] = body
+    return parts
+
+
 # name -> (generator, finding code, guard reason)
 HOSTILE: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     "whitespace_bomb": (whitespace_bomb, "file-too-large", "zip-ratio"),
     "dense_cells_bomb": (dense_cells_bomb, "file-too-large", "zip-ratio"),
     "lying_sizes": (lying_sizes_xlsx, "file-too-large", "size-lie"),
     "unreferenced_cells_flood": (unreferenced_cells_flood, "file-too-large", "cells"),
-    "far_corner": (far_corner_xlsx, "file-too-large", "dimension"),
+    "far_corner": (far_corner_xlsx, "file-too-large", "extent"),
     "far_corner_undeclared": (lambda d: far_corner_xlsx(d, declare=False, name="far_corner_undeclared.xlsx"),
                               "file-too-large", "extent"),
+    "moved_sheet_far_cell": (moved_sheet_far_cell, "file-too-large", "extent"),
+    "moved_sheet_doctype": (moved_sheet_doctype, "file-unreadable", "entities"),
+    "duplicated_cell": (duplicated_cell_xlsx, "file-cell-order", "cell-order"),
+    "out_of_order": (out_of_order_xlsx, "file-cell-order", "cell-order"),
+    "case_twins": (case_twins_xlsx, "file-unreadable", "ambiguous"),
     "billion_laughs": (billion_laughs_xlsx, "file-unreadable", "entities"),
     "external_entity": (external_entity_xlsx, "file-unreadable", "entities"),
     "encrypted": (encrypted_xlsx, "file-encrypted", "encrypted"),
@@ -317,6 +508,14 @@ def make_all(directory: Path) -> dict[str, Path]:
 
 
 # --- per-file functions for run_isolated tests (module level, so workers can import them) ---
+
+
+def guarded_read_sheets(path: str) -> dict:
+    """Like :func:`guarded_read` but reading only two named sheets, as validation reads a few."""
+    from kpisheet.validators.reading.safe_read import read_workbook
+
+    result = read_workbook(path, ("考核评分", "_meta"))
+    return {"codes": [f.code for f in result.findings], "read": result.read}
 
 
 def guarded_read(path: str) -> dict:

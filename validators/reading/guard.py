@@ -1,52 +1,64 @@
-"""The guard: what an untrusted file must pass before any Rust reader sees it.
+"""The guard: what an untrusted file must pass before any reader sees it.
 
 python-calamine (and fastexcel) abort the whole process on some inputs: a 7 KB
 xlsx holding cells A1 and XFD1048576 makes calamine allocate a dense
 1048576 x 16384 range (about 512 GB) and die with SIGABRT. A zip bomb or a
 zip whose declared sizes lie exhausts memory instead. So before reading, the
-guard looks at the file cheaply and refuses what it cannot vouch for:
+guard looks at the file and refuses what it cannot vouch for:
 
 * the name and first bytes: lock files, empty files, and everything that is
   not an xlsx archive (legacy .xls, encrypted OOXML, .xlsb, .ods, CSV/text,
   truncated zips, random binary) -- see :mod:`kpisheet.validators.reading.file_checks`;
-* the zip central directory: member count, declared sizes, compression ratio,
-  zip-level encryption, compression methods a checker cannot verify;
-* every XML part, streamed once with a hard byte cap of its *declared* size
-  (so a lying header is caught after at most one byte too many), for a
+* the zip central directory, for *every* member: count, declared sizes,
+  compression ratio, zip-level encryption, compression methods a checker
+  cannot verify;
+* the package's relationships (:mod:`kpisheet.validators.reading.package`),
+  followed to every part a reader will parse -- the workbook, its shared
+  strings and styles, the sheets -- wherever they are stored and whatever
+  they are named; a part that cannot be accounted for (a name matching two
+  members, a sheet without its part, a workbook not where readers look) is
+  refused;
+* each part read, inflated once with a hard cap of its declared size, for a
   DOCTYPE/ENTITY declaration in its prolog (billion laughs, external
-  entities: XML allows them nowhere else) and an encoding other than UTF-8;
-* every worksheet, in the same pass: the ``<dimension ref>`` it declares and
-  the farthest cell it holds (by each cell's reference, or, for cells written
-  without one, by the position a reader would give them), against the
-  row, column and total-cell limits.
+  entities) and an encoding other than UTF-8;
+* each sheet read (:mod:`kpisheet.validators.reading.sheet_scan`): the farthest
+  cell holding something, the number of cells, their order (a repeated or
+  out-of-order reference is a damaged sheet) and the error values it shows.
+
+What is guarded is what is read: :func:`guard_bytes` is told which sheets the
+reader will read (all of them by default, for readers such as openpyxl that
+parse every part). Parts no reader touches are judged from the zip directory
+alone, without inflating them. A readable result carries the
+:class:`GuardedPackage`: the reader is given a new package holding only the
+checked parts (the small ones stored already inflated), never the original.
 
 Macro-bearing files (VBA, Excel 4.0 macro sheets, ActiveX) are flagged as an
 error but stay *readable*: python-calamine never executes anything, so their
 values are still read and every other problem is reported in the same run.
 Nothing in kpisheet ever opens a submission with a program that could run a
 macro.
-
-Cost: one inflate of each XML part (about half the guard's time: the reader
-inflates again, since python-calamine takes only the archive) plus one
-regular-expression pass over each sheet's cells. On a 62 KB team workbook
-the guard takes about 0.6-0.7x the CPU time of a bare python-calamine read of
-all its sheets; ``tests/test_guard.py`` holds it under 0.9x.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Mapping
 
+from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.reading import package as P
 from kpisheet.validators.reading.file_checks import (
     EMPTY, LOCK, XLSM, XLSX, Detected, is_lock_name, looks_like_owner_file, sniff_unzipped, sniff_zip,
 )
-from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.errors import KpisheetError
+from kpisheet.validators.reading.sheet_scan import SheetScan, TagTooLong, cell_ref, chunks_of, column_number
+
+__all__ = ["DEFAULT_LIMITS", "GuardLimits", "GuardResult", "GuardedPackage", "MB", "column_number", "guard_bytes",
+           "guard_file", "read_guarded"]
 
 MB = 1024 * 1024
 
@@ -58,10 +70,10 @@ class GuardLimits:
     max_file_bytes: int = 50 * MB  # on disk; a team workbook is ~50 KB
     max_members: int = 2_000  # zip entries
     max_member_bytes: int = 100 * MB  # one inflated part
-    max_total_bytes: int = 200 * MB  # all inflated XML parts together
+    max_total_bytes: int = 200 * MB  # all inflated parts together (declared, and as inflated)
     max_ratio: float = 200.0  # inflated/compressed, for parts above ratio_floor_bytes
     ratio_floor_bytes: int = 1 * MB
-    max_rows: int = 100_000  # highest row a sheet may declare or hold
+    max_rows: int = 100_000  # highest row a sheet's cells may reach
     max_columns: int = 200  # highest column (200 = GR)
     # sum over sheets of rows x columns from A1 to the farthest cell: what a
     # reader allocates (calamine ~32 bytes per cell, plus Python's lists)
@@ -70,9 +82,33 @@ class GuardLimits:
     # in Python, the way a reader would: it may hold at most this many cells
     max_slow_scan_cells: int = 250_000
     max_tag_bytes: int = 1 * MB  # longest run without '>' in a sheet (Excel caps a cell at 32767 chars)
+    # a sheet part up to this size is inflated into memory once and handed to the reader inflated; a larger
+    # one is scanned in chunks and handed over compressed (the reader inflates it again)
+    max_kept_bytes: int = 16 * MB
 
 
 DEFAULT_LIMITS = GuardLimits()
+
+
+@dataclass(frozen=True)
+class GuardedPackage:
+    """What the guard checked, for the readers: never the original archive.
+
+    ``reader_zip`` is the package python-calamine opens: the workbook part,
+    shared strings, styles and the guarded sheets, under fixed names.
+    ``sheets`` names the sheets in it (others are listed by the workbook but
+    cannot be read). ``error_cells`` maps a sheet to the cells showing an
+    error value ('B7' -> '#DIV/0!'). ``workbook``, ``app``, ``custom`` and ``core``
+    are the inflated workbook part and document properties ('' when absent).
+    """
+
+    reader_zip: bytes = field(repr=False)
+    sheets: tuple[str, ...]
+    error_cells: Mapping[str, Mapping[str, str]]
+    workbook: bytes = field(default=b"", repr=False)
+    app: bytes = field(default=b"", repr=False)
+    custom: bytes = field(default=b"", repr=False)
+    core: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -84,6 +120,8 @@ class GuardResult:
     findings: tuple[Finding, ...]
     # short machine reasons, one per finding, e.g. "zip-ratio", "extent", "entities"
     reasons: tuple[str, ...] = ()
+    # what the readers may read (readable results only)
+    package: GuardedPackage | None = field(default=None, compare=False, repr=False)
 
 
 class _Refusal(KpisheetError):
@@ -93,17 +131,19 @@ class _Refusal(KpisheetError):
         self.finding = finding
 
 
-def guard_file(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> GuardResult:
+def guard_file(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS,
+               sheets: Iterable[str] | None = None) -> GuardResult:
     """Guard the file at ``path`` (see :func:`guard_bytes`)."""
-    return read_guarded(path, limits)[0]
+    return read_guarded(path, limits, sheets)[0]
 
 
-def read_guarded(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> tuple[GuardResult, bytes | None]:
+def read_guarded(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS,
+                 sheets: Iterable[str] | None = None) -> tuple[GuardResult, bytes | None]:
     """The verdict on ``path`` and the bytes it was reached on (None when they were never read).
 
     A lock file or an oversized file is judged without reading it. A reader
-    must use the returned bytes, never the path again: the file may change in
-    between, and what was checked must be what is read.
+    must use the result's package, never the path again: the file may change
+    in between, and what was checked must be what is read.
     """
     path = Path(path)
     if is_lock_name(path.name):
@@ -112,15 +152,16 @@ def read_guarded(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> tupl
     if size > limits.max_file_bytes:
         return _oversized(size, limits), None
     data = path.read_bytes()
-    return guard_bytes(data, path.name, limits), data
+    return guard_bytes(data, path.name, limits, sheets), data
 
 
-def guard_bytes(data: bytes, name: str = "", limits: GuardLimits = DEFAULT_LIMITS) -> GuardResult:
+def guard_bytes(data: bytes, name: str = "", limits: GuardLimits = DEFAULT_LIMITS,
+                sheets: Iterable[str] | None = None) -> GuardResult:
     """Classify ``data`` (a file named ``name``) and decide whether a spreadsheet reader may open it.
 
-    Never raises for bad input: every problem becomes a file-level finding.
-    Read the same bytes afterwards (not the path again), so that what was
-    checked is what is read.
+    ``sheets``: the names of the sheets the reader will read; None for every
+    sheet and every part (a reader such as openpyxl parses them all). Never
+    raises for bad input: every problem becomes a file-level finding.
     """
     if is_lock_name(name) or (data[:2] != b"PK" and looks_like_owner_file(data)):
         return _refused(LOCK, "lock", make_finding("file-lock", name=name or "?"))
@@ -135,14 +176,20 @@ def guard_bytes(data: bytes, name: str = "", limits: GuardLimits = DEFAULT_LIMIT
     if data.count(b"PK\x01\x02") > limits.max_members:
         return _refused(Detected("zip", "压缩包", "an archive"), "members", _too_many_members(limits))
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, IndexError):
         detected = sniff_unzipped(data)
         return _refused(detected, "truncated", _unreadable(
             "文件已损坏或不完整（可能在复制或传输中被截断）",
             "the file is damaged or incomplete (probably cut off while copying or sending)"))
-    with archive:
-        return _guard_zip(archive, limits)
+    wanted = None if sheets is None else frozenset(sheets)
+    try:
+        return _guard_zip(data, infos, limits, wanted)
+    except _Refusal as refusal:
+        return _refused(sniff_zip([i.filename for i in infos], None), refusal.reason, refusal.finding)
+    except P.PackageProblem as problem:
+        return _refused(sniff_zip([i.filename for i in infos], None), problem.reason,
+                        _unreadable(problem.reason_zh, problem.reason_en))
 
 
 # --- not a zip --------------------------------------------------------------------------
@@ -172,25 +219,147 @@ _MACRO_DIRS = (("xl/macrosheets/", "Excel 4.0 宏表", "Excel 4.0 macro sheets")
                ("xl/activex/", "ActiveX 控件", "ActiveX controls"))
 
 
-def _guard_zip(archive: zipfile.ZipFile, limits: GuardLimits) -> GuardResult:
-    infos = archive.infolist()
-    try:
-        _check_directory(infos, limits)
-        mimetype = _small_member(archive, infos, "mimetype")
-        detected = sniff_zip([info.filename for info in infos], mimetype)
-        if detected.kind != XLSX:
-            return _wrong_format(detected)
-        content_types = _scan_parts(archive, infos, limits)
-    except _Refusal as refusal:
-        return _refused(sniff_zip([i.filename for i in infos], None), refusal.reason, refusal.finding)
+def _guard_zip(data: bytes, infos: list[zipfile.ZipInfo], limits: GuardLimits,
+               wanted: frozenset[str] | None) -> GuardResult:
+    _check_directory(infos, limits)
+    members = P.Members(infos)
+    mimetype = _small_member(data, members, "mimetype")
+    detected = sniff_zip(members.names(), mimetype)
+    if detected.kind != XLSX:
+        return _wrong_format(detected)
+    parts = _Parts(data, limits)
+    content_types = parts.whole(members.get(P.CONTENT_TYPES), P.CONTENT_TYPES)
+    _check_main_part(parts, members)
+    workbook_info = members.get(P.WORKBOOK)
+    workbook = parts.whole(workbook_info, P.WORKBOOK)
+    rels_info = members.get(P.WORKBOOK_RELS)
+    if rels_info is None:
+        raise P.PackageProblem("damaged", f"缺少工作簿的关系部件 {P.WORKBOOK_RELS}（文件已损坏）",
+                               f"the workbook's relationships part {P.WORKBOOK_RELS} is missing (the file is damaged)")
+    relationships = {r.id: r for r in P.parse_relationships(parts.whole(rels_info, P.WORKBOOK_RELS), P.WORKBOOK)}
+    entries = P.parse_sheets(workbook, relationships)
+
+    reader_parts = [P.PACKAGE_RELS_PART, parts.reader_part(workbook_info, P.WORKBOOK)]
+    for kind, fixed in (("sharedStrings", P.SHARED_STRINGS), ("styles", P.STYLES)):
+        info = _typed_part(members, relationships, kind, fixed)
+        if info is not None:
+            parts.whole(info, fixed)
+            reader_parts.append(parts.reader_part(info, fixed))
+    app = parts.whole(members.get(P.APP_PROPERTIES), P.APP_PROPERTIES)
+    custom = parts.whole(members.get(P.CUSTOM_PROPERTIES), P.CUSTOM_PROPERTIES)
+    core = parts.whole(members.get(P.CORE_PROPERTIES), P.CORE_PROPERTIES)
+
+    targets: dict[str, str] = {}
+    guarded: list[str] = []
+    errors: dict[str, dict[str, str]] = {}
+    area = 0
+    for index, entry in enumerate(entries, start=1):
+        rel = relationships[entry.rel_id]
+        info = members.get(rel.target) if rel.target else None
+        if info is None:
+            raise P.PackageProblem("damaged", f"工作表“{entry.name}”的存储部件 {rel.target or '（外部）'} 不存在",
+                                   f"the part of sheet '{entry.name}', {rel.target or '(external)'}, is missing")
+        if wanted is not None and entry.name not in wanted:
+            continue
+        label = f"“{entry.name}” ({info.filename})"
+        scan = parts.sheet(info, label)
+        area += scan.rows * scan.columns
+        _check_area(area, limits)
+        target = P.sheet_part_name(index)
+        targets[entry.rel_id] = target
+        reader_parts.append(parts.reader_part(info, target))
+        guarded.append(entry.name)
+        if scan.errors:
+            errors[entry.name] = dict(scan.errors)
+    for rel_id in relationships:
+        targets.setdefault(rel_id, f"xl/worksheets/unread_{len(targets) + 1}.xml")
+    reader_parts.append(P.generated_part(P.WORKBOOK_RELS, P.workbook_rels_xml(targets)))
+    if wanted is None:
+        _guard_every_other_part(data, members, parts, area, limits)
+
+    package = GuardedPackage(P.reader_package(reader_parts), tuple(guarded), errors, workbook, app, custom,
+                             core)
     macros = _macro_parts(infos, content_types)
     if macros:
         what_zh = "、".join(zh for zh, _ in macros)
         what_en = ", ".join(en for _, en in macros)
         return GuardResult(Detected(XLSM, "含宏的 Excel 工作簿（.xlsm）", "a macro-enabled Excel workbook (.xlsm)"),
                            readable=True, findings=(make_finding("file-has-macros", what_zh=what_zh, what_en=what_en),),
-                           reasons=("macros",))
-    return GuardResult(detected, readable=True, findings=())
+                           reasons=("macros",), package=package)
+    return GuardResult(detected, readable=True, findings=(), package=package)
+
+
+def _check_main_part(parts: "_Parts", members: P.Members) -> None:
+    """The package's own relationships must name xl/workbook.xml as the workbook, where every reader looks."""
+    info = members.get(P.PACKAGE_RELS)
+    if info is None:
+        raise P.PackageProblem("damaged", f"缺少压缩包的关系部件 {P.PACKAGE_RELS}（文件已损坏）",
+                               f"the package's relationships part {P.PACKAGE_RELS} is missing (the file is damaged)")
+    main = [r for r in P.parse_relationships(parts.whole(info, P.PACKAGE_RELS), "")
+            if r.type == "officeDocument"]
+    if len(main) != 1 or main[0].target.lower() != P.WORKBOOK:
+        found = ", ".join(r.target for r in main) or "none"
+        raise P.PackageProblem("relationships", f"压缩包声明的工作簿部件为 {found}，不是 {P.WORKBOOK}",
+                               f"the package names {found} as its workbook, not {P.WORKBOOK}")
+
+
+def _typed_part(members: P.Members, relationships: dict[str, P.Relationship], kind: str,
+                fixed: str) -> zipfile.ZipInfo | None:
+    """The workbook's shared strings or styles: the part its relationship names, wherever it is stored.
+
+    The reader's package holds it under the name python-calamine looks for
+    (which is where it is in every workbook a spreadsheet program wrote).
+    Without a relationship, the part at that name, as python-calamine would read it.
+    """
+    named = [r.target for r in relationships.values() if r.type == kind]
+    if len(named) > 1:
+        raise P.PackageProblem("relationships", f"工作簿有多个{kind}部件（{', '.join(named)}）",
+                               f"the workbook names more than one {kind} part ({', '.join(named)})")
+    if not named:
+        return members.get(fixed)
+    info = members.get(named[0])
+    if info is None:
+        raise P.PackageProblem("damaged", f"工作簿的{kind}部件 {named[0]} 不存在（文件已损坏）",
+                               f"the workbook's {kind} part {named[0]} is missing (the file is damaged)")
+    return info
+
+
+# relationship types whose targets are binary, never parsed as XML (images, printer settings, embedded files)
+_BINARY_TYPES = frozenset({"image", "printerSettings", "vbaProject", "oleObject", "package", "audio", "video",
+                           "media", "font", "thumbnail", "activeXControlBinary", "customProperty"})
+
+
+def _guard_every_other_part(data: bytes, members: P.Members, parts: "_Parts", area: int,
+                            limits: GuardLimits) -> int:
+    """For a reader that parses every part: every XML part, every relationship target, every sheet folder."""
+    targets: set[str] = set()
+    for info in members.infos:
+        name = info.filename
+        if name.lower().endswith(".rels"):
+            folder, rels_name = posixpath.split(name)
+            source = posixpath.join(posixpath.dirname(folder), rels_name[:-len(".rels")])
+            for rel in P.parse_relationships(parts.whole(info, name), source):
+                if rel.target and rel.type not in _BINARY_TYPES:
+                    targets.add(rel.target.lower())
+    for info in members.infos:
+        lower = info.filename.lower()
+        if info.filename in parts.seen or lower.endswith("/"):
+            continue
+        if lower.startswith(_SHEET_DIRS) and not lower.endswith(".rels"):
+            scan = parts.sheet(info, info.filename)
+            area += scan.rows * scan.columns
+            _check_area(area, limits)
+        elif lower.endswith(_XML_SUFFIXES) or lower in targets:
+            parts.whole(info, info.filename, keep=False)
+    return area
+
+
+def _check_area(area: int, limits: GuardLimits) -> None:
+    if area > limits.max_cells:
+        raise _Refusal("cells", _too_large(
+            f"各工作表的单元格范围合计 {area:,} 个，超过上限 {limits.max_cells:,} 个",
+            f"the sheets span {area:,} cells in all, over the {limits.max_cells:,} limit",
+            area, limits.max_cells))
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], limits: GuardLimits) -> None:
@@ -224,12 +393,15 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: GuardLimits) -> None:
             total, limits.max_total_bytes))
 
 
-def _small_member(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str) -> bytes | None:
+def _small_member(data: bytes, members: P.Members, name: str) -> bytes | None:
     """A tiny member such as ODF's ``mimetype`` (never more than 200 bytes read)."""
-    for info in infos:
-        if info.filename == name and info.file_size <= 200:
-            return b"".join(_inflate(archive, info, DEFAULT_LIMITS))
-    return None
+    info = members.get(name)
+    if info is None or info.file_size > 200:
+        return None
+    try:
+        return b"".join(P.inflate(data, info, 256))
+    except (P.Overrun, P.Damaged):
+        return None
 
 
 def _macro_parts(infos: list[zipfile.ZipInfo], content_types: bytes) -> list[tuple[str, str]]:
@@ -242,12 +414,12 @@ def _macro_parts(infos: list[zipfile.ZipInfo], content_types: bytes) -> list[tup
     for prefix, zh, en in _MACRO_DIRS:
         if any(name.startswith(prefix) for name in names):
             found.append((zh, en))
-    if not found and b"macroEnabled" in content_types:
+    if not found and b"macroEnabled" in content_types[:MB]:
         found.append(("启用宏的文件类型", "a macro-enabled file type"))
     return found
 
 
-# --- streaming the XML parts ------------------------------------------------------------
+# --- the parts read ---------------------------------------------------------------------
 
 # What may precede a part's root element besides a DOCTYPE: a BOM, whitespace,
 # the XML declaration and other processing instructions, comments. XML allows
@@ -256,94 +428,110 @@ _PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
 _CHUNK = 4 * MB
 
 
-def _scan_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: GuardLimits) -> bytes:
-    """Inflate every XML part once, checking entities, encoding and (for sheets) cell extent.
+class _Parts:
+    """Inflates the parts read, each once, within the limits; remembers what the reader may be handed."""
 
-    Returns the content-types part, for the macro check.
-    """
-    inflated = 0
-    cells = 0
-    content_types = b""
-    for info in infos:
-        lower = info.filename.lower()
-        is_sheet = lower.startswith(_SHEET_DIRS) and not lower.endswith(".rels")
-        if not (is_sheet or lower.endswith(_XML_SUFFIXES)):
-            continue  # images, printer settings, vbaProject.bin: no reader parses them as XML
-        extent = SheetExtent(limits) if is_sheet else None
-        first = True
-        for chunk in _inflate(archive, info, limits):
-            if first:
-                _check_head(info.filename, chunk, len(chunk) < info.file_size)
-                if extent is not None:
-                    extent.declared(chunk)
-                first = False
-            inflated += len(chunk)
-            if inflated > limits.max_total_bytes:
-                raise _Refusal("total-size", _too_large(
-                    f"压缩包解压后超过 {limits.max_total_bytes / MB:.0f} MB",
-                    f"the archive inflates to over {limits.max_total_bytes / MB:.0f} MB",
-                    inflated, limits.max_total_bytes))
-            if extent is not None:
-                if len(chunk) == info.file_size:
-                    extent.scan_part(chunk)
-                else:
-                    extent.feed(chunk)
-            elif lower == "[content_types].xml" and len(content_types) < MB:
-                content_types += chunk
-        if extent is not None:
-            extent.finish()
-            if extent.careful:
-                extent.scan_careful(_inflate(archive, info, limits))
-            _check_extent(archive, info, extent, limits)
-            cells += extent.rows * extent.columns
-            if cells > limits.max_cells:
-                raise _Refusal("cells", _too_large(
-                    f"各工作表的单元格范围合计 {cells:,} 个，超过上限 {limits.max_cells:,} 个",
-                    f"the sheets span {cells:,} cells in all, over the {limits.max_cells:,} limit",
-                    cells, limits.max_cells))
-    return content_types
+    def __init__(self, data: bytes, limits: GuardLimits):
+        self.data = data
+        self.limits = limits
+        self.inflated = 0
+        self.seen: set[str] = set()  # members inflated (by their archive name)
+        self._kept: dict[str, bytes] = {}
 
+    def whole(self, info: zipfile.ZipInfo | None, name: str, keep: bool = True) -> bytes:
+        """A part checked (prolog, encoding, size) and kept (b'' when not kept or missing)."""
+        if info is None:
+            return b""
+        if info.filename in self._kept:
+            return self._kept[info.filename]
+        chunks = [chunk for chunk in self._chunks(info) if keep]
+        if not keep:
+            return b""
+        kept = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._kept[info.filename] = kept
+        return kept
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: GuardLimits) -> Iterator[bytes]:
-    """Inflate one member in chunks, never yielding more than its declared size.
-
-    zipfile stops at the declared size and trusts it, so the member is opened
-    with a declared size one byte larger: a byte beyond the declaration means
-    the header lies, and another reader would have kept inflating. The CRC
-    is left to the reader (python-calamine verifies it); here it would only
-    hide the overrun.
-    """
-    declared, expected_crc = info.file_size, info.CRC
-    seen = 0
-    try:
-        # zipfile reads both at open; the entry is restored right after
-        info.file_size = declared + 1
-        del info.CRC  # zipfile would check it at the shifted end and hide the overrun
+    def sheet(self, info: zipfile.ZipInfo, label: str) -> SheetScan:
+        """A sheet part checked like any part, and its cells scanned (extent, count, order, error values)."""
+        limits = self.limits
+        scan = SheetScan()
         try:
-            stream = archive.open(info)
-        finally:
-            info.file_size, info.CRC = declared, expected_crc
-        with stream:
-            while True:
-                chunk = stream.read(min(_CHUNK, declared + 1 - seen))
-                if not chunk:
-                    break
-                seen += len(chunk)
-                if seen > declared:
-                    raise _Refusal("size-lie", _too_large(
-                        f"压缩包成员 {info.filename} 实际解压数据多于声明的 {declared:,} 字节（声明大小造假，疑似 zip 炸弹）",
-                        f"archive member {info.filename} inflates to more than its declared {declared:,} bytes "
-                        "(the sizes lie: a likely zip bomb)", seen, declared))
+            if info.file_size <= limits.max_kept_bytes:
+                body = self.whole(info, info.filename)
+                scan.scan_part(body)
+                again = lambda: chunks_of(body, _CHUNK)  # noqa: E731 - the same bytes, for a second look
+            else:
+                for chunk in self._chunks(info):
+                    scan.feed(chunk, limits.max_tag_bytes)
+                    _check_count(scan, limits)
+                scan.finish()
+                again = lambda: P.inflate(self.data, info, _CHUNK)  # noqa: E731 - too large to keep
+            _check_count(scan, limits)
+            if scan.careful:
+                if scan.cells > limits.max_slow_scan_cells:
+                    raise _Refusal("cells", _too_large(
+                        f"工作表 {label} 有 {scan.cells:,} 个单元格未按常规写明位置（r），超过可逐个核对的上限 "
+                        f"{limits.max_slow_scan_cells:,} 个",
+                        f"sheet {label} holds {scan.cells:,} cells written without their usual reference (r), over "
+                        f"the {limits.max_slow_scan_cells:,} that can be placed one by one", scan.cells,
+                        limits.max_slow_scan_cells))
+                scan.scan_careful(again(), limits.max_rows, limits.max_columns, limits.max_tag_bytes)
+            elif scan.rows > limits.max_rows or scan.columns > limits.max_columns:
+                scan.content_extent(again(), limits.max_tag_bytes)  # far cells may all be empty
+        except TagTooLong:
+            raise _Refusal("tag-size", _unreadable(
+                f"工作表 {label} 含有超长的 XML 片段，不是正常的工作表",
+                f"sheet {label} holds an absurdly long XML run; it is not a normal sheet")) from None
+        except (P.Overrun, P.Damaged) as error:
+            raise self._member_refusal(info, error) from None
+        _check_extent(scan, label, limits)
+        if scan.disorder:
+            raise _Refusal("cell-order", make_finding("file-cell-order", sheet_label=label, cell_ref=scan.disorder))
+        return scan
+
+    def reader_part(self, info: zipfile.ZipInfo, name: str) -> P.ReaderPart:
+        """``info`` for the reader's package under ``name``: inflated if kept, else compressed as it was."""
+        kept = self._kept.get(info.filename)
+        if kept is not None:
+            return P.ReaderPart(name, info.CRC, info.file_size, inflated=kept)
+        if info.compress_type == zipfile.ZIP_STORED:
+            return P.ReaderPart(name, info.CRC, info.file_size, inflated=bytes(P.raw_member(self.data, info)))
+        return P.ReaderPart(name, info.CRC, info.file_size, compressed=P.raw_member(self.data, info))
+
+    def _chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        self.seen.add(info.filename)
+        first = True
+        try:
+            for chunk in P.inflate(self.data, info, _CHUNK):
+                if first:
+                    _check_head(info.filename, chunk, len(chunk) < info.file_size)
+                    first = False
+                self.inflated += len(chunk)
+                if self.inflated > self.limits.max_total_bytes:
+                    raise _Refusal("total-size", _too_large(
+                        f"压缩包解压后超过 {self.limits.max_total_bytes / MB:.0f} MB",
+                        f"the archive inflates to over {self.limits.max_total_bytes / MB:.0f} MB",
+                        self.inflated, self.limits.max_total_bytes))
                 yield chunk
-    except (_Refusal, MemoryError):
-        raise
-    except Exception as error:  # BadZipFile, zlib.error, OSError...: a broken member
-        raise _Refusal("damaged", _unreadable(
-            f"压缩包成员 {info.filename} 已损坏（{error}）", f"archive member {info.filename} is damaged ({error})")) from None
-    if seen < declared:
-        raise _Refusal("damaged", _unreadable(
-            f"压缩包成员 {info.filename} 比声明的短（{seen:,} / {declared:,} 字节），文件已损坏",
-            f"archive member {info.filename} is shorter than declared ({seen:,} of {declared:,} bytes): the file is damaged"))
+        except (P.Overrun, P.Damaged) as error:
+            raise self._member_refusal(info, error) from None
+
+    @staticmethod
+    def _member_refusal(info: zipfile.ZipInfo, error: Exception) -> _Refusal:
+        if isinstance(error, P.Overrun):
+            return _Refusal("size-lie", _too_large(
+                f"压缩包成员 {info.filename} 实际解压数据多于声明的 {info.file_size:,} 字节（声明大小造假，疑似 zip 炸弹）",
+                f"archive member {info.filename} inflates to more than its declared {info.file_size:,} bytes "
+                "(the sizes lie: a likely zip bomb)", info.file_size + 1, info.file_size))
+        return _Refusal("damaged", _unreadable(
+            f"压缩包成员 {info.filename} 已损坏（{error}）", f"archive member {info.filename} is damaged ({error})"))
+
+
+def _check_count(scan: SheetScan, limits: GuardLimits) -> None:
+    if scan.cells > limits.max_cells:
+        raise _Refusal("cells", _too_large(
+            f"工作表含有超过 {limits.max_cells:,} 个单元格", f"a sheet holds over {limits.max_cells:,} cells",
+            scan.cells, limits.max_cells))
 
 
 def _check_head(name: str, head: bytes, more: bool) -> None:
@@ -367,236 +555,15 @@ def _check_head(name: str, head: bytes, more: bool) -> None:
             f"{name} 不是 UTF-8 编码的 XML", f"{name} is not UTF-8 encoded XML"))
 
 
-# --- sheet extent -----------------------------------------------------------------------
-
-# Canonical writers (Excel, WPS, LibreOffice, openpyxl, xlsxwriter) write every
-# cell as <c r="B7" ...>, r first. A reader places a cell by its r alone, so
-# then the rows do not matter. This pattern captures each cell's r, or b'' for a
-# c element written otherwise (no r, r not first, other quoting), which sends
-# the sheet to the careful scan.
-_CANONICAL = re.compile(rb"""<c(?:\sr="([A-Za-z]*\d*)"|[\s/>])""")
-# the same for namespace-prefixed cells (<x:c r="B7">): readers match local names
-_PREFIXED = re.compile(rb":c[\s/>]")
-_CANONICAL_PREFIXED = re.compile(rb"""<[\w.-]+:c(?:\sr="([A-Za-z]*\d*)"|[\s/>])""")
-# careful scan: a row end tag, or a c/row start tag with its attributes, any prefix
-_TAG = re.compile(rb"(</(?:[\w.-]+:)?row\s*>)|<(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
-_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']([^"']*)["']""")
-_DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
-_REF = re.compile(rb"([A-Za-z]{0,7})(\d{0,10})")
-_DIGITS = b"0123456789"
-_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
-
-
-def column_number(letters: bytes | str) -> int:
-    """'A' -> 1, 'XFD' -> 16384 (case-insensitive, as readers parse it)."""
-    number = 0
-    for char in letters.upper() if isinstance(letters, str) else letters.upper().decode("ascii"):
-        number = number * 26 + ord(char) - 64
-    return number
-
-
-class SheetExtent:
-    """The farthest row and column one worksheet declares or holds (1-based), fed in chunks."""
-
-    def __init__(self, limits: GuardLimits) -> None:
-        self.limits = limits
-        self.rows = 0
-        self.columns = 0
-        self.dimension = ""
-        self.careful = False  # a cell without a reference: rescan tag by tag
-        self.cells = 0  # cell elements seen
-        self._carry = b""
-
-    def declared(self, head: bytes) -> None:
-        match = _DIMENSION.search(head, 0, 65536)
-        if match:
-            self.dimension = match.group(1).decode("ascii", "replace")
-
-    def scan_part(self, data: bytes) -> None:
-        """A whole sheet part at once: only its sheetData holds cells a reader will place.
-
-        Readers take cells from the first sheetData start to the first
-        sheetData end. Scanning from the first mention of 'sheetData' to the
-        last one covers that range whatever comments or quoted text hold, and
-        skips the validations and formatting rules that follow the cells.
-        """
-        start = data.find(b"sheetData")
-        end = data.rfind(b"sheetData")
-        if start < 0:
-            self._scan_canonical(data)
-        else:
-            self._scan_canonical(data, start, end)
-
-    def feed(self, chunk: bytes) -> None:
-        """Scan what is complete up to the chunk's last '>' and carry the rest to the next chunk."""
-        data = self._carry + chunk if self._carry else chunk
-        cut = data.rfind(b">") + 1
-        if cut == len(data):
-            self._carry = b""
-            self._scan_canonical(data)
-            return
-        self._carry = data[cut:]
-        self._check_carry()
-        self._scan_canonical(data[:cut])
-
-    def finish(self) -> None:
-        if self._carry:
-            self._scan_canonical(self._carry)
-        self._carry = b""
-        if self.careful and self.cells > self.limits.max_slow_scan_cells:
-            raise _Refusal("cells", _too_large(
-                f"工作表有 {self.cells:,} 个单元格未写明位置（r），超过可逐个核对的上限 {self.limits.max_slow_scan_cells:,} 个",
-                f"a sheet holds {self.cells:,} cells written without their reference (r), over the "
-                f"{self.limits.max_slow_scan_cells:,} that can be placed one by one", self.cells,
-                self.limits.max_slow_scan_cells))
-
-    def _check_carry(self) -> None:
-        if len(self._carry) > self.limits.max_tag_bytes:
-            raise _Refusal("tag-size", _unreadable(
-                "工作表含有超长的 XML 片段，不是正常的工作表", "a sheet holds an absurdly long XML run; it is not a normal sheet"))
-
-    def _scan_canonical(self, data: bytes, start: int = 0, end: int | None = None) -> None:
-        end = len(data) if end is None else end
-        values = _CANONICAL.findall(data, start, end)
-        if _PREFIXED.search(data, start, end):
-            values += _CANONICAL_PREFIXED.findall(data, start, end)
-        self.cells += len(values)
-        if self.cells > self.limits.max_cells:
-            raise _Refusal("cells", _too_large(
-                f"工作表含有超过 {self.limits.max_cells:,} 个单元格", f"a sheet holds over {self.limits.max_cells:,} cells",
-                self.cells, self.limits.max_cells))
-        if b"" in values:
-            self.careful = True
-        if self.careful or not values:
-            return
-        # one C-level pass per part instead of a Python step per cell
-        joined = b" ".join(values)
-        rows = set(joined.translate(None, _LETTERS).split())
-        if rows:
-            self._row(max(map(int, rows)))
-        for letters in set(joined.translate(None, _DIGITS).split()):
-            self._column(column_number(letters))
-
-    def scan_careful(self, chunks: Iterator[bytes]) -> None:
-        """Follow a reader's position logic tag by tag: a cell without r takes the next position.
-
-        Python-speed, so it is bounded by ``max_slow_scan_cells`` beforehand
-        and stops as soon as the extent passes a limit.
-        """
-        limits = self.limits
-        row = col = 0  # 0-based, as readers keep them
-        self._carry = b""
-        for chunk in chunks:
-            data = self._carry + chunk
-            cut = data.rfind(b">") + 1
-            self._carry = data[cut:]
-            self._check_carry()
-            for row_end, name, attributes in _TAG.findall(data, 0, cut):
-                if row_end:
-                    row, col = row + 1, 0
-                elif name == b"row":
-                    number = _ref_row(_r_value(attributes))
-                    if number:
-                        row = number - 1
-                    self._row(row + 1)
-                    if attributes.endswith(b"/"):  # <row/> opens and closes
-                        row, col = row + 1, 0
-                else:
-                    ref = _r_value(attributes)
-                    letters, number = _ref_letters(ref), _ref_row(ref)
-                    if letters and number:
-                        self._row(number)
-                        col = column_number(letters) - 1
-                    else:
-                        self._row(row + 1)
-                    self._column(col + 1)
-                    col += 1
-            if self.rows > limits.max_rows or self.columns > limits.max_columns:
-                break
-        self._carry = b""
-        self.careful = False
-
-    def _row(self, number: int) -> None:
-        if number > self.rows:
-            self.rows = number
-
-    def _column(self, number: int) -> None:
-        if number > self.columns:
-            self.columns = number
-
-
-def _r_value(attributes: bytes) -> bytes:
-    match = _R_ATTR.search(attributes)
-    return match.group(1) if match else b""
-
-
-def _ref_row(ref: bytes) -> int:
-    match = _REF.fullmatch(ref)
-    return int(match.group(2)) if match and match.group(2) else 0
-
-
-def _ref_letters(ref: bytes) -> bytes:
-    match = _REF.fullmatch(ref)
-    return match.group(1) if match else b""
-
-
-def _parse_dimension(ref: str) -> tuple[int, int]:
-    """'A1:Q201' -> (201, 17): the far corner a sheet declares; (0, 0) if unreadable."""
-    rows = columns = 0
-    for corner in ref.split(":"):
-        match = _REF.fullmatch(corner.strip().replace("$", "").encode("ascii", "replace"))
-        if match and match.group(1) and match.group(2):
-            rows = max(rows, int(match.group(2)))
-            columns = max(columns, column_number(match.group(1)))
-    return rows, columns
-
-
-def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, extent: SheetExtent, limits: GuardLimits) -> None:
-    declared_rows, declared_columns = _parse_dimension(extent.dimension)
-    if declared_rows > limits.max_rows or declared_columns > limits.max_columns:
-        sheet = _sheet_label(archive, info.filename)
-        raise _Refusal("dimension", _too_large(
-            f"工作表 {sheet} 声明的范围为 {extent.dimension}（{declared_rows:,} 行 × {declared_columns:,} 列），"
-            f"超出上限（{limits.max_rows:,} 行、{limits.max_columns} 列）",
-            f"sheet {sheet} declares the range {extent.dimension} ({declared_rows:,} rows x {declared_columns:,} "
-            f"columns), beyond the limit ({limits.max_rows:,} rows, {limits.max_columns} columns)",
-            extent.dimension, f"{limits.max_rows} rows x {limits.max_columns} columns"))
-    if extent.rows > limits.max_rows or extent.columns > limits.max_columns:
-        sheet = _sheet_label(archive, info.filename)
-        where = f"第 {extent.rows:,} 行、第 {extent.columns:,} 列"
+def _check_extent(scan: SheetScan, label: str, limits: GuardLimits) -> None:
+    if scan.rows > limits.max_rows or scan.columns > limits.max_columns:
+        corner = cell_ref(scan.rows, scan.columns)
         raise _Refusal("extent", _too_large(
-            f"工作表 {sheet} 含有远端单元格（最远到{where}），超出上限（{limits.max_rows:,} 行、{limits.max_columns} 列）",
-            f"sheet {sheet} holds cells as far as row {extent.rows:,}, column {extent.columns:,}, beyond the limit "
-            f"({limits.max_rows:,} rows, {limits.max_columns} columns)",
-            f"row {extent.rows}, column {extent.columns}", f"{limits.max_rows} rows x {limits.max_columns} columns"))
-
-
-def _sheet_label(archive: zipfile.ZipFile, part: str) -> str:
-    """The sheet's name as the user sees it ('考核评分 (xl/worksheets/sheet2.xml)'), best effort."""
-    try:
-        from defusedxml import ElementTree
-
-        def small(name: str) -> bytes:
-            info = archive.getinfo(name)
-            if info.file_size > 4 * MB:
-                raise ValueError(name)
-            return archive.read(info)
-
-        ns_rel = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-        ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-        ns_r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-        rels = ElementTree.fromstring(small("xl/_rels/workbook.xml.rels"))
-        targets = {}
-        for rel in rels.iter(f"{ns_rel}Relationship"):
-            target = rel.get("Target", "").lstrip("/")
-            targets[rel.get("Id")] = target if target.startswith("xl/") else f"xl/{target}"
-        workbook = ElementTree.fromstring(small("xl/workbook.xml"))
-        for sheet in workbook.iter(f"{ns_main}sheet"):
-            if targets.get(sheet.get(f"{ns_r}id"), "").lower() == part.lower():
-                return f"“{sheet.get('name')}” ({part})"
-    except Exception:  # naming is a courtesy: the refusal stands without it
-        pass
-    return part
+            f"工作表 {label} 含有远端单元格（最远到 {corner}，即第 {scan.rows:,} 行、第 {scan.columns:,} 列），"
+            f"超出上限（{limits.max_rows:,} 行、{limits.max_columns} 列）",
+            f"sheet {label} holds cells as far as {corner} (row {scan.rows:,}, column {scan.columns:,}), beyond "
+            f"the limit ({limits.max_rows:,} rows, {limits.max_columns} columns)",
+            f"row {scan.rows}, column {scan.columns}", f"{limits.max_rows} rows x {limits.max_columns} columns"))
 
 
 # --- results and findings ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Reading untrusted workbooks: the guard first, values with python-calamine, batches in worker processes.
 
-:func:`read_workbook` guards one file and reads its cell values from the very
-bytes the guard checked. :func:`run_isolated` runs any per-file function over
+:func:`read_workbook` guards one file and reads its cell values from the
+package the guard checked (:class:`kpisheet.validators.reading.guard.GuardedPackage`),
+never from the original archive. :func:`run_isolated` runs any per-file function over
 many files in worker processes, so that a file which still manages to crash
 or hang a reader costs only its own result: the worker's death becomes a
 ``file-unreadable`` finding for that file and the batch goes on.
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
-from kpisheet.validators.reading.guard import DEFAULT_LIMITS, GuardLimits, read_guarded
+from kpisheet.validators.reading.guard import DEFAULT_LIMITS, GuardLimits, GuardResult, read_guarded
 from kpisheet.validators.errors import KpisheetError
 
 DEFAULT_TIMEOUT = 60.0  # seconds per file; a normal workbook takes milliseconds
@@ -88,16 +89,17 @@ def read_workbook(path: str | Path, sheets: Iterable[str] | None = None,
     the workbook are simply absent from ``sheets``.
     """
     path = Path(path)
+    wanted = None if sheets is None else tuple(sheets)
     try:
-        verdict, data = read_guarded(path, limits)
+        verdict, data = read_guarded(path, limits, wanted)
     except OSError as error:
         return WorkbookRead(str(path), None, "missing", (_unreadable(
             f"无法打开文件（{error.strerror or error}）", f"the file cannot be opened ({error.strerror or error})"),))
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    if not verdict.readable or data is None:
+    if not verdict.readable or verdict.package is None:
         return WorkbookRead(str(path), digest, verdict.detected.kind, verdict.findings)
     try:
-        values, visibility = _calamine_values(data, sheets)
+        values, visibility = _calamine_values(verdict, wanted)
     except _ReaderError as error:
         return WorkbookRead(str(path), digest, verdict.detected.kind,
                             verdict.findings + (_reader_failure(error.original),))
@@ -113,15 +115,15 @@ def read_values(path: str | Path, sheets: Iterable[str] | None = None,
     return result.sheets
 
 
-def values_of_guarded_bytes(data: bytes, sheets: Iterable[str] | None = None) -> tuple[Values | None, Finding | None]:
-    """The cell values of ``data``, bytes the guard passed (:func:`kpisheet.validators.reading.guard.read_guarded`).
+def values_of_guarded(verdict: GuardResult, sheets: Iterable[str] | None = None) -> tuple[Values | None, Finding | None]:
+    """The cell values of the sheets a readable guard verdict vouched for (all it guarded when None).
 
     (values, None), or (None, the finding saying why the reader failed). For a
-    caller that needs the bytes too (validation hashes them and reads the
-    package's properties), so the file is read from disk once.
+    caller that needs the file's bytes too (validation hashes them), so the
+    file is read from disk once and guarded once.
     """
     try:
-        values, _ = _calamine_values(data, sheets)
+        values, _ = _calamine_values(verdict, sheets)
     except _ReaderError as error:
         return None, _reader_failure(error.original)
     return values, None
@@ -150,15 +152,19 @@ def _reader_errors() -> Iterator[None]:
         raise
 
 
-def _calamine_values(data: bytes, wanted: Iterable[str] | None) -> tuple[Values, dict[str, str]]:
+def _calamine_values(verdict: GuardResult, wanted: Iterable[str] | None) -> tuple[Values, dict[str, str]]:
     from python_calamine import CalamineWorkbook
 
+    package = verdict.package
+    if package is None:
+        raise ValueError("the guard did not pass this file")  # a caller's bug, not a bad file
     with _reader_errors():
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = CalamineWorkbook.from_filelike(io.BytesIO(package.reader_zip))
         states = [(meta.name, str(meta.visible)) for meta in book.sheets_metadata]
     try:
         visibility = {name: _VISIBILITY.get(state.rsplit(".", 1)[-1], state) for name, state in states}
-        names = list(visibility) if wanted is None else [n for n in wanted if n in visibility]
+        # only sheets the guard vouched for; the others are not even in the reader's package
+        names = [n for n in (package.sheets if wanted is None else wanted) if n in visibility and n in package.sheets]
         values = {}
         for name in names:
             with _reader_errors():
@@ -181,6 +187,38 @@ def _reader_failure(error: BaseException) -> Finding:
 
 def _unreadable(reason_zh: str, reason_en: str) -> Finding:
     return make_finding("file-unreadable", reason_zh=reason_zh, reason_en=reason_en)
+
+
+def read_workbook_isolated(path: str | Path, sheets: Iterable[str] | None = None,
+                           limits: GuardLimits = DEFAULT_LIMITS, *, timeout: float | None = DEFAULT_TIMEOUT,
+                           memory_limit_mb: int | None = DEFAULT_MEMORY_MB) -> WorkbookRead:
+    """:func:`read_workbook` in a worker process of its own (see :func:`run_isolated`).
+
+    For a single file read by a command that must outlive it (HR's master):
+    whatever the file does to the reader -- an abort, an allocation of
+    hundreds of GB, a hang -- costs a ``file-unreadable`` finding, never the
+    calling process.
+    """
+    request = (None if sheets is None else tuple(sheets), limits)
+    for _, outcome in run_isolated(_read_requested, [path], 1, timeout=timeout, memory_limit_mb=memory_limit_mb,
+                                   initializer=_set_request, initargs=(request,)):
+        if isinstance(outcome, WorkerFailure):
+            return WorkbookRead(str(path), None, "unknown", outcome.findings)
+        return outcome
+    raise AssertionError("run_isolated gives one outcome per path")  # pragma: no cover
+
+
+_request: tuple[tuple[str, ...] | None, GuardLimits] | None = None
+
+
+def _set_request(request: tuple[tuple[str, ...] | None, GuardLimits]) -> None:
+    global _request
+    _request = request
+
+
+def _read_requested(path: str) -> WorkbookRead:
+    sheets, limits = _request
+    return read_workbook(path, sheets, limits)
 
 
 # --- batches in worker processes -------------------------------------------------------

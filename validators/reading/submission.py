@@ -352,7 +352,10 @@ def number(raw: Raw) -> float | None:
     Text that looks like a number ("95", "９５", "95%") is deliberately None:
     validation reports it as text where a number belongs.
     """
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+    kind = raw.__class__  # exact types: bool is an int subclass, and this runs for every input cell
+    if kind is float:
+        return raw
+    if kind is int:
         return float(raw)
     return None
 

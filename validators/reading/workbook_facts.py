@@ -6,9 +6,10 @@ openpyxl keeps no cached values at all); Excel in manual mode may save stale
 ones. The custom document properties carry the identity of ``_meta`` through
 any re-save (see :mod:`kpisheet.validators.layout`).
 
-Only small parts are read (workbook.xml, docProps), from bytes the guard
-already passed: no DOCTYPE or entity declaration can be in them, so plain
-regular expressions over their text are safe and much cheaper than a parser.
+Only small parts are read (workbook.xml, docProps), as the guard already
+inflated and checked them (:class:`kpisheet.validators.reading.guard.GuardedPackage`):
+no DOCTYPE or entity declaration can be in them, so plain regular expressions
+over their text are safe and much cheaper than a parser.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from xml.sax.saxutils import unescape
 
 from kpisheet.validators.layout import CUSTOM_PROPERTY_PREFIX
 from kpisheet.validators.names import clean_text
+from kpisheet.validators.reading.guard import GuardedPackage
 
 _CALC_PR = re.compile(rb"<(?:[\w.-]+:)?calcPr\b([^>]*)>")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
@@ -44,17 +46,21 @@ class WorkbookFacts:
     saved_by: str = ""     # docProps/core.xml cp:lastModifiedBy
 
 
-def workbook_facts(data: bytes) -> WorkbookFacts:
-    """Facts from the xlsx package ``data`` (already guarded); unknown facts default to 'not calculated'."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = {info.filename: info for info in archive.infolist()}
-            workbook = _part(archive, parts, "xl/workbook.xml")
-            app = _part(archive, parts, "docProps/app.xml")
-            custom = _part(archive, parts, "docProps/custom.xml")
-            core = _part(archive, parts, "docProps/core.xml")
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return WorkbookFacts(calculated=False)
+def workbook_facts(source: GuardedPackage | bytes) -> WorkbookFacts:
+    """Facts from a guarded package (or an xlsx archive's bytes); unknown facts default to 'not calculated'."""
+    if isinstance(source, GuardedPackage):
+        workbook, app, custom, core = (part[:_MAX_PART] for part in (source.workbook, source.app, source.custom,
+                                                                      source.core))
+    else:
+        try:
+            with zipfile.ZipFile(io.BytesIO(source)) as archive:
+                parts = {info.filename: info for info in archive.infolist()}
+                workbook = _part(archive, parts, "xl/workbook.xml")
+                app = _part(archive, parts, "docProps/app.xml")
+                custom = _part(archive, parts, "docProps/custom.xml")
+                core = _part(archive, parts, "docProps/core.xml")
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return WorkbookFacts(calculated=False)
     match = _APPLICATION.search(app)
     application = match.group(1) if match else b""
     return WorkbookFacts(

@@ -54,13 +54,26 @@ class AnnotateError(KpisheetError):
 
 def annotate_copy(source: str | Path, findings: Sequence, target: str | Path) -> Path:
     """Write ``target``: ``source`` with ``findings`` marked on their cells and listed on 校验结果."""
+    import io
+
     from openpyxl import load_workbook
+
+    from kpisheet.validators.reading.guard import read_guarded
 
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
         raise AnnotateError(f"不能覆盖原文件：{source}", f"refusing to overwrite the original: {source}")
+    # openpyxl parses every part, not only the sheets validation read: guard them all, and open the bytes guarded
     try:
-        book = load_workbook(source, rich_text=True)
+        verdict, data = read_guarded(source)
+    except OSError as error:
+        raise AnnotateError(f"无法打开以标注：{error.strerror or error}",
+                            f"cannot open for annotating: {error.strerror or error}") from None
+    if not verdict.readable or data is None:
+        raise AnnotateError("文件未通过读取前检查，不予标注：" + "；".join(f.message_zh for f in verdict.findings),
+                            "the file did not pass the pre-read guard: " + "; ".join(f.message_en for f in verdict.findings))
+    try:
+        book = load_workbook(io.BytesIO(data), rich_text=True)
     except Exception as error:  # openpyxl raises many types for files it cannot edit
         raise AnnotateError(f"无法打开以标注：{type(error).__name__}: {error}",
                             f"cannot open for annotating: {type(error).__name__}: {error}") from None

@@ -206,11 +206,12 @@ def retarget(data: bytes, old_team: str, new_team: str, old_prefix: str, new_pre
 def _fingerprints(data: bytes, old_prefix: str, new_prefix: str) -> tuple[str, str]:
     """(the structure fingerprint in _meta, the one the same rows have with the new IDs)."""
     from kpisheet.validators.errors import InternalError
-    from kpisheet.validators.reading.safe_read import values_of_guarded_bytes
+    from kpisheet.validators.reading.guard import guard_bytes
+    from kpisheet.validators.reading.safe_read import values_of_guarded
     from kpisheet.validators.reading.submission import read_identity
 
-    # our own base workbook, just built, so the guard is not needed; failing to read it is a bug of ours
-    values, failure = values_of_guarded_bytes(data, [META])
+    # our own base workbook, just built; failing to read it is a bug of ours
+    values, failure = values_of_guarded(guard_bytes(data, "base.xlsx", sheets=[META]), [META])
     if failure is not None:
         raise InternalError(f"基准测试的底稿工作簿无法读取：{failure.message_zh}",
                             f"the benchmark's base workbook cannot be read: {failure.message_en}")

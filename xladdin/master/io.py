@@ -28,7 +28,7 @@ from kpisheet.validators.errors import EXIT_USAGE, KpisheetError
 from kpisheet.validators.policy.grading import bands_best_first
 from kpisheet.validators.reading.guard import MB, GuardLimits
 from kpisheet.validators.rulebook.model import Rulebook
-from kpisheet.validators.reading.safe_read import WorkbookRead, read_workbook
+from kpisheet.validators.reading.safe_read import WorkbookRead, read_workbook_isolated
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.layout import MasterColumn, MasterData, clean_row, clean_value
@@ -166,9 +166,17 @@ def _refusal(path: Path, findings) -> MasterReadError:
         f"{BACKUP_DIR} folder beside it, or pass a new file name to --master to build a fresh one")
 
 
+# A master is read in a worker process of its own, like a submission: a hostile file at the master's path
+# must cost one bilingual line, never the command (python-calamine aborts the process it runs in). The
+# worker may use far more memory and time than a submission's, as a master of a large company is big.
+MASTER_READ_MEMORY_MB = 16_384
+MASTER_READ_TIMEOUT = 900.0
+
+
 def guarded_master_read(path: Path, sheets) -> WorkbookRead:
-    """``sheets`` of the master at ``path``, through the pre-read guard; :class:`MasterReadError` if refused."""
-    read = read_workbook(path, sheets, MASTER_LIMITS)
+    """``sheets`` of the master at ``path``, guarded and read in a worker; :class:`MasterReadError` if refused."""
+    read = read_workbook_isolated(path, sheets, MASTER_LIMITS, timeout=MASTER_READ_TIMEOUT,
+                                  memory_limit_mb=MASTER_READ_MEMORY_MB)
     if not read.read:
         raise _refusal(path, read.findings)
     return read
@@ -177,11 +185,11 @@ def guarded_master_read(path: Path, sheets) -> WorkbookRead:
 def read_master(path: str | Path, rulebook: Rulebook, *, computed: bool = False) -> MasterData:
     """The master at ``path`` as rows; raises :class:`MasterReadError` for anything else.
 
-    The file goes through the same pre-read guard as a submission (a master
-    HR re-saved, a damaged one or a hostile file at the master's path must not
-    take the process down), with limits sized for a master. ``computed`` also
-    reads 分布 and 分析 (to tell whether HR changed them). ``sheet_names`` of the
-    result lists every sheet of the file.
+    The file goes through the same pre-read guard as a submission, and is read
+    in a worker process (a master HR re-saved, a damaged one or a hostile file
+    at the master's path must not take the process down), with limits sized
+    for a master. ``computed`` also reads 分布 and 分析 (to tell whether HR
+    changed them). ``sheet_names`` of the result lists every sheet of the file.
     """
     path = Path(path)
     wanted = (*L.STORED_SHEETS, *((L.DISTRIBUTION, L.ANALYSIS) if computed else ()))

@@ -14,6 +14,7 @@ from tests.support.hostile import HOSTILE, cell_sheet, workbook_parts, write_zip
 from kpisheet.validators.reading.guard import (
     DEFAULT_LIMITS, GuardLimits, column_number, guard_bytes, guard_file,
 )
+from kpisheet.validators.reading.sheet_scan import cell_ref
 
 
 def codes(result) -> list[str]:
@@ -96,7 +97,7 @@ def test_the_number_of_cells_is_bounded_even_where_they_overlap():
     small = GuardLimits(max_slow_scan_cells=100)
     result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(unreferenced, "A1"))), "x.xlsx", small)
     assert result.reasons == ("cells",) and "101" in result.findings[0].message_en
-    prefixed = '<x:row r="1">' + '<x:c r="A1"><x:v>1</x:v></x:c>' * 101 + "</x:row>"
+    prefixed = '<x:row r="1">' + "".join(f'<x:c r="{cell_ref(1, c)}"><x:v>1</x:v></x:c>' for c in range(1, 102)) + "</x:row>"
     assert guard_bytes(_zip_bytes(workbook_parts(cell_sheet(prefixed, "A1"))), "x.xlsx", small).readable
 
 
@@ -110,10 +111,24 @@ def test_row_and_column_limits_are_exact(tmp_path):
         assert result.readable is readable, cells
 
 
-def test_the_declared_dimension_is_checked_even_without_far_cells(tmp_path):
-    sheet = cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row>', "A1:A500000")
-    result = guard_bytes(_zip_bytes(workbook_parts(sheet)), "x.xlsx")
-    assert result.reasons == ("dimension",)
+def test_a_declared_dimension_or_empty_far_rows_and_cells_do_not_count():
+    """What LibreOffice leaves after a row is deleted (an empty row 1048576, the range A1:Q1048576) and what
+    Excel writes for formatted empty cells are read by their content; readers allocate by content too."""
+    declared = cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row>', "A1:XFD1048576")
+    libreoffice = cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576" customFormat="false" '
+                             'ht="12.8"></row>', "A1:Q1048576")
+    formatted = cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="Q1048576" s="3"/>'
+                           '<c r="XFD1048576" s="3"/></row>', "A1:XFD1048576")
+    for sheet in (declared, libreoffice, formatted):
+        result = guard_bytes(_zip_bytes(workbook_parts(sheet)), "x.xlsx")
+        assert result.readable and result.findings == (), sheet
+    # but a far cell holding anything, even an empty string, is content
+    for far in ('<c r="Q1048576"><v>0</v></c>', '<c r="XFD3" t="inlineStr"><is><t></t></is></c>',
+                '<c r="B200001" t="s"><v>0</v></c>'):
+        sheet = cell_sheet(f'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576">{far}</row>', "A1")
+        assert guard_bytes(_zip_bytes(workbook_parts(sheet)), "x.xlsx").reasons == ("extent",), far
+    careful = cell_sheet('<row r="1"><c><v>1</v></c></row><row r="1048576"><c s="3"/></row>')
+    assert guard_bytes(_zip_bytes(workbook_parts(careful)), "x.xlsx").readable
 
 
 def test_the_total_cell_area_across_sheets_is_bounded():
@@ -128,11 +143,18 @@ def test_a_large_sheet_is_scanned_in_chunks_with_markers_split_across_them(monke
     import kpisheet.validators.reading.guard as guard
 
     monkeypatch.setattr(guard, "_CHUNK", 64)  # every tag and marker straddles chunk boundaries
+    streamed = dict(max_kept_bytes=0)  # as a part too large to hold is scanned
     rows = "".join(f'<row r="{r}"><c r="A{r}" t="n"><v>{r}</v></c><c r="C{r}"><v>1</v></c></row>' for r in range(1, 60))
-    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(rows, "A1:C59"))), "x.xlsx", GuardLimits(max_rows=59, max_columns=3))
+    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(rows, "A1:C59"))), "x.xlsx",
+                         GuardLimits(max_rows=59, max_columns=3, **streamed))
     assert result.readable
-    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(rows, "A1:C59"))), "x.xlsx", GuardLimits(max_rows=58, max_columns=3))
+    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(rows, "A1:C59"))), "x.xlsx",
+                         GuardLimits(max_rows=58, max_columns=3, **streamed))
     assert result.reasons == ("extent",)
+    swapped = rows.replace('<row r="30">', '<row r="31">', 1)  # two rows 31: the cells repeat
+    result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(swapped.replace('r="A30"', 'r="A31"').replace(
+        'r="C30"', 'r="C31"')))), "x.xlsx", GuardLimits(**streamed))
+    assert result.reasons == ("cell-order",)
     sst = b'<?xml version="1.0"?>' + b" " * 61 + b'<!DOCTYPE sst [<!ENTITY a "b">]><sst/>'
     result = guard_bytes(_zip_bytes(workbook_parts(cell_sheet(rows), sst)), "x.xlsx")
     assert result.reasons == ("entities",)
@@ -143,7 +165,7 @@ def test_a_sheet_without_any_tag_end_is_refused_not_buffered(monkeypatch):
 
     monkeypatch.setattr(guard, "_CHUNK", 1024)
     sheet = cell_sheet("") + b"<c" + b" " * 5000
-    result = guard_bytes(_zip_bytes(workbook_parts(sheet)), "x.xlsx", GuardLimits(max_tag_bytes=2048))
+    result = guard_bytes(_zip_bytes(workbook_parts(sheet)), "x.xlsx", GuardLimits(max_tag_bytes=2048, max_kept_bytes=0))
     assert result.reasons == ("tag-size",) and codes(result) == ["file-unreadable"]
 
 
@@ -262,13 +284,15 @@ def test_column_numbers():
     assert column_number("GR") == DEFAULT_LIMITS.max_columns
 
 
-def test_the_guard_inflates_each_part_once_and_scans_it_once(tmp_path, rulebook, monkeypatch):
-    """What keeps the guard cheap beside the read it protects: every XML part is
-    inflated exactly once, sheets are scanned in one pass over at most their own
-    bytes, and an ordinary workbook never takes the slow tag-by-tag placement scan.
-    (Its cost against a bare read is measured side by side by ``kpisheet bench``;
-    timed assertions flake on a busy machine.)"""
-    import kpisheet.validators.reading.guard as guard
+def test_the_guard_inflates_what_is_read_once_and_the_reader_gets_only_that(tmp_path, rulebook, monkeypatch):
+    """What keeps the guard cheap beside the read it protects: for validation, only the parts the readers
+    parse are inflated, each exactly once, and no sheet takes the slow tag-by-tag placement scan; the
+    reader's package holds exactly those parts. For a reader of every part, every XML part is inflated
+    once. (Its cost against a bare read is measured side by side by ``kpisheet bench``; timed assertions
+    flake on a busy machine.)"""
+    import kpisheet.validators.reading.package as package
+    from kpisheet.validators.reading.sheet_scan import SheetScan
+    from kpisheet.validators.validate import VALIDATED_SHEETS
     from kpisheet.workbook_templates.filler import fill_team_workbook, make_employees
     from kpisheet.workbook_templates.team_workbook import build_team_workbook
 
@@ -276,36 +300,38 @@ def test_the_guard_inflates_each_part_once_and_scans_it_once(tmp_path, rulebook,
                                 make_employees(12, seed=1))
     fill_team_workbook(blank, tmp_path / "filled.xlsx", seed=1)  # saved by openpyxl, as the demo's fills are
 
-    opened: list[str] = []
-    scanned: list[int] = []
-    zip_open, scan = zipfile.ZipFile.open, guard.SheetExtent._scan_canonical
+    inflated: list[str] = []
+    inflate = package.inflate
 
-    def counting_open(self, name, *args, **kwargs):
-        opened.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
-        return zip_open(self, name, *args, **kwargs)
+    def counting_inflate(data, info, chunk):
+        inflated.append(info.filename)
+        return inflate(data, info, chunk)
 
-    def counting_scan(self, data, start=0, end=None):
-        scanned.append((len(data) if end is None else end) - start)
-        return scan(self, data, start, end)
-
-    def slow_scan(self, chunks):
+    def slow_scan(self, *args):
         raise AssertionError("the tag-by-tag placement scan ran on an ordinary workbook")
 
-    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
-    monkeypatch.setattr(guard.SheetExtent, "_scan_canonical", counting_scan)
-    monkeypatch.setattr(guard.SheetExtent, "scan_careful", slow_scan)
+    monkeypatch.setattr(package, "inflate", counting_inflate)
+    monkeypatch.setattr(SheetScan, "scan_careful", slow_scan)
+    read_by_validation = {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                          "xl/sharedStrings.xml", "xl/styles.xml", "docProps/app.xml", "docProps/core.xml",
+                          "docProps/custom.xml",
+                          "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml",
+                          "xl/worksheets/sheet7.xml"}
     for path in (blank, tmp_path / "filled.xlsx"):
-        opened.clear()
-        scanned.clear()
-        result = guard_file(path)
-        assert result.readable and result.findings == ()
         with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-        xml_parts = sorted(i.filename for i in infos if i.filename.endswith((".xml", ".rels", ".vml")))
-        sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
-        assert len(sheets) == 7
-        assert sorted(opened) == xml_parts, "each XML part inflated exactly once, nothing else inflated"
-        assert len(scanned) >= len(sheets) and 0 < sum(scanned) <= sum(i.file_size for i in sheets)
+            names = set(archive.namelist())
+        inflated.clear()
+        result = guard_file(path, sheets=VALIDATED_SHEETS)
+        assert result.readable and result.findings == ()
+        assert sorted(inflated) == sorted(read_by_validation & names), "the parts read, each once, nothing else"
+        assert result.package.sheets == ("目标设定", "考核评分", "汇总", "_meta")
+        with zipfile.ZipFile(io.BytesIO(result.package.reader_zip)) as reader:
+            assert {i.compress_type for i in reader.infolist()} == {zipfile.ZIP_STORED}  # inflated once, here
+            assert len([n for n in reader.namelist() if n.startswith("xl/worksheets/")]) == 4
+        inflated.clear()
+        result = guard_file(path)
+        xml_parts = sorted(n for n in names if n.endswith((".xml", ".rels", ".vml")))
+        assert result.readable and sorted(inflated) == xml_parts, "a reader of everything: every XML part, once"
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -336,3 +362,31 @@ def _patch_central(data: bytearray, member: str, field_offset: int, change) -> N
 
 def test_helpers_build_what_they_claim(tmp_path):
     assert Path(hostile.good_xlsx(tmp_path)).stat().st_size < 50_000
+
+
+def test_shared_strings_are_followed_wherever_the_relationship_puts_them():
+    from kpisheet.validators.reading.safe_read import values_of_guarded
+
+    sst = b'<?xml version="1.0"?><sst xmlns="' + hostile.NS_MAIN.encode() + b'"><si><t>moved</t></si></sst>'
+    sheet = cell_sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>', "A1")
+    parts = workbook_parts(sheet, sst)
+    parts["xl/strings.bin"] = parts.pop("xl/sharedStrings.xml")
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b'Target="sharedStrings.xml"', b'Target="strings.bin"')
+    verdict = guard_bytes(_zip_bytes(parts), "x.xlsx")
+    assert verdict.readable and values_of_guarded(verdict)[0] == {"考核评分": [["moved"]]}
+    parts["xl/strings.bin"] = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "b">]>' + parts["xl/strings.bin"][21:]
+    assert guard_bytes(_zip_bytes(parts), "x.xlsx", sheets=["考核评分"]).reasons == ("entities",)
+    # a second relationship of the same kind: which one a reader takes cannot be known
+    twice = dict(parts)
+    twice["xl/_rels/workbook.xml.rels"] = twice["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                             b'relationships/sharedStrings" Target="other.xml"/></Relationships>')
+    assert guard_bytes(_zip_bytes(twice), "x.xlsx").reasons == ("relationships",)
+
+
+def test_the_package_must_name_xl_workbook_xml_as_its_workbook():
+    parts = workbook_parts(cell_sheet('<row r="1"><c r="A1"><v>1</v></c></row>'))
+    parts["_rels/.rels"] = parts["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="xl/other.xml"')
+    result = guard_bytes(_zip_bytes(parts), "x.xlsx")
+    assert result.reasons == ("relationships",) and "xl/other.xml" in result.findings[0].message_en

@@ -198,3 +198,28 @@ def test_reader_errors_after_the_guard_become_findings(tmp_path):
     result = read_workbook(path)
     assert not result.read and [f.code for f in result.findings] == ["file-unreadable"]
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_seeded_mutants_of_real_workbooks_never_take_a_worker_or_the_guard_down(tmp_path, rulebook):
+    """Every mutant is named by a finding or read; no worker dies, the guard never raises, memory stays bounded."""
+    from kpisheet.validators.reading.guard import guard_bytes
+    from kpisheet.workbook_templates.filler import fill_team_workbook, make_employees
+    from kpisheet.workbook_templates.team_workbook import build_team_workbook
+
+    blank = build_team_workbook(tmp_path / "team.xlsx", rulebook, "2026-Q2", "售后服务部", "测试组",
+                                make_employees(6, seed=3))
+    filled = tmp_path / "filled.xlsx"
+    fill_team_workbook(blank, filled, seed=3)
+    folder = tmp_path / "mutants"
+    folder.mkdir()
+    made = hostile.mutants(filled, folder, 150)
+    for path in made:
+        data = path.read_bytes()
+        for sheets in (None, ("考核评分", "_meta")):
+            guard_bytes(data, path.name, sheets=sheets)  # raises nothing, whatever the bytes
+    for func in (hostile.guarded_read, hostile.guarded_read_sheets):
+        results = dict(run_isolated(func, made, jobs=2))
+        failures = {p.name: o.detail for p, o in results.items() if isinstance(o, WorkerFailure)}
+        assert not failures, failures
+        assert all(o["codes"] or o["read"] for o in results.values())
+    assert max(o["peak_rss_mb"] for o in dict(run_isolated(hostile.guarded_read, made[:40], jobs=2)).values()) < 300

@@ -37,7 +37,8 @@ def test_small_run_writes_every_figure(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["teams"] == teams and data["corpus"]["teams"] == teams
-    assert set(GOALS) | {"validate_vs_calamine_whole_file", "validate_file_vs_calamine"} == set(data["ratios"])
+    assert set(GOALS) | {"validate_vs_calamine_whole_file", "validate_file_vs_calamine",
+                         "validate_vs_inflate_floor"} == set(data["ratios"])
     assert all(isinstance(v, float) and v > 0 for v in data["ratios"].values())
     assert all(len(pairs) == 1 and min(pairs[0]) > 0 for pairs in data["pairs_s"].values())
     assert {g["goal"] for g in data["goals"].values()} == {f"{op} {limit:g}" for op, limit in GOALS.values()}
@@ -45,7 +46,10 @@ def test_small_run_writes_every_figure(corpus, tmp_path):
     assert {f"validate_{teams}", "validate_1", f"consolidate_{teams}", "consolidate_1"} <= set(rss)
     assert all(v > 0 for v in rss.values())
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
-    assert "validate_vs_calamine" in result.output  # the printed table
+    assert {"validate_vs_calamine", "openpyxl_vs_validate", "workers2_speedup"} <= set(data["load"])
+    assert all(len(attempt) == 5 for attempt in data["workers2_attempts"])
+    assert sum(attempt[4] for attempt in data["workers2_attempts"]) == len(data["pairs_s"]["workers2_speedup"])
+    assert "validate_vs_calamine" in result.output and "workers2_speedup" in result.output  # the printed table
 
 
 def test_copies_validate_like_their_base_with_identities_of_their_own(corpus, rulebook):

@@ -200,20 +200,22 @@ RUNNER = textwrap.dedent("""
     from kpisheet.xladdin.master.consolidate import merge_into_master
     from kpisheet.xladdin.master.safety import MasterBusy
 
-    rulebook = default_rulebook()
-    folder, level, wait = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-    inbox = folder / f"inbox-{{level}}"
-    reports = [
-        make_report(inbox / "a.xlsx", team_employees(rulebook, "A", 12, base_level=level), team="一组",
-                    period="2026-03", modified=1_000 + level * 1_000),
-        make_report(inbox / "b.xlsx", team_employees(rulebook, "B", 8), team="二组", period="2026-03",
-                    modified=1_000),
-    ]
-    try:
-        merge_into_master(folder / "master.xlsx", reports, rulebook=rulebook, lock_wait=wait)
-    except MasterBusy as error:
-        print(error.message_en)
-        sys.exit(2)
+    # guarded: the master is read in a worker process, which imports this script as its main module
+    if __name__ == "__main__":
+        rulebook = default_rulebook()
+        folder, level, wait = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+        inbox = folder / f"inbox-{{level}}"
+        reports = [
+            make_report(inbox / "a.xlsx", team_employees(rulebook, "A", 12, base_level=level), team="一组",
+                        period="2026-03", modified=1_000 + level * 1_000),
+            make_report(inbox / "b.xlsx", team_employees(rulebook, "B", 8), team="二组", period="2026-03",
+                        modified=1_000),
+        ]
+        try:
+            merge_into_master(folder / "master.xlsx", reports, rulebook=rulebook, lock_wait=wait)
+        except MasterBusy as error:
+            print(error.message_en)
+            sys.exit(2)
 """)
 
 
