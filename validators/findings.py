@@ -221,7 +221,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "读取结果取决于程序，故整份文件不予读取。",
          "The sheet's XML lists one cell twice, or cells out of row/column order. No spreadsheet program saves "
          "that; with two values for one cell what is read depends on the reader, so the whole file is refused."),
-        {"sheet_label": "“考核评分” (xl/worksheets/sheet3.xml)", "cell_ref": "L7"},
+        {"sheet_label": "“考核评分” (xl/worksheets/sheet1.xml)", "cell_ref": "B2"},
     ),
     _kind(
         "file-has-macros", "error",
@@ -290,7 +290,7 @@ _KINDS: tuple[FindingKind, ...] = (
         ("按公司规则表校验时，每个考核表按 _meta 中的部门使用该部门的规则表；此部门没有规则表。",
          "With a company's rulebooks, each workbook is checked against the rules of the department its _meta names; "
          "this department has none."),
-        {"value": "财务部", "expected": "售后服务部、销售部、研发中心"},
+        {"sheet": "_meta", "cell": "B4", "value": "财务部", "expected": "售后服务部、销售部、研发中心"},
     ),
     _kind(
         "template-structure-changed", "error",
@@ -349,9 +349,9 @@ _KINDS: tuple[FindingKind, ...] = (
         ("员工的指标必须正好是规则表为其岗位规定的那些（岗位以花名册为准，没有花名册时以 HR 签名的行映射或汇总表的岗位为准）。",
          "An employee's indicators must be exactly the rulebook's set for their role (the role from the roster, "
          "else from HR's signed row map or the summary's role column)."),
-        {"sheet": "目标设定", "cell": "E41", "employee_id": "SH0060", "indicator": "CS_ANSWER",
-         "role_zh": "技术支持专员", "role_en": "Technical support specialist", "source_zh": "花名册",
-         "source_en": "per the roster", "name_zh": "呼叫响应率/接通率", "name_en": "Call answer rate"},
+        {"sheet": "目标设定", "cell": "E21", "employee_id": "E1005", "indicator": "TS_REMOTE",
+         "role_zh": "客服专员", "role_en": "Customer service agent", "source_zh": "花名册",
+         "source_en": "per the roster", "name_zh": "远程问题解决率", "name_en": "Remote resolution rate"},
     ),
     _kind(
         "template-role-indicator-missing", "error",
@@ -362,9 +362,9 @@ _KINDS: tuple[FindingKind, ...] = (
         ("不要删除或替换指标行；请在 HR 下发的原表中填写。", "Do not delete or replace indicator rows; fill in the "
          "workbook HR issued."),
         ("规则表为该岗位规定的指标在表中没有出现。", "An indicator the rulebook sets for the employee's role is not in the workbook."),
-        {"sheet": "目标设定", "cell": "E41", "employee_id": "SH0060", "indicator": "TS_KB", "role_zh": "技术支持专员",
-         "role_en": "Technical support specialist", "source_zh": "花名册", "source_en": "per the roster",
-         "name_zh": "知识库内容贡献与更新", "name_en": "Knowledge base contributions"},
+        {"sheet": "目标设定", "cell": "E20", "employee_id": "E1005", "indicator": "CS_ANSWER", "role_zh": "客服专员",
+         "role_en": "Customer service agent", "source_zh": "花名册", "source_en": "per the roster",
+         "name_zh": "呼叫响应率/接通率", "name_en": "Call answer rate"},
     ),
     _kind(
         "template-formula-replaced", "error",
@@ -474,7 +474,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "所以单独报告。",
          "An input cell of the goal sheet holds an error value (#DIV/0!, #N/A, #VALUE! …), usually a formula typed "
          "into it or pasted content. Readers take it for a blank, so it is reported on its own."),
-        {**_GOAL, "cell": "I7", "field_zh": "权重%", "field_en": "weight %", "value": "#N/A"},
+        {**_GOAL, "field_zh": "权重%", "field_en": "weight %", "value": "#N/A"},
     ),
     _kind(
         "goal-changed-after-approval", "error",
@@ -516,7 +516,7 @@ _KINDS: tuple[FindingKind, ...] = (
          "An input cell of the scoring or summary sheet holds an error value (#DIV/0!, #N/A, #VALUE! …), usually a "
          "formula typed into it or pasted content. Readers take it for a blank, so it is reported on its own "
          "instead of as missing."),
-        {**_CELL, "cell": "M7", "field_zh": "自评(1-5)", "field_en": "self 1-5", "value": "#DIV/0!"},
+        {**_CELL, "cell": "M4", "field_zh": "自评(1-5)", "field_en": "self 1-5", "value": "#DIV/0!"},
     ),
     _kind(
         "score-percent-scale", "error",

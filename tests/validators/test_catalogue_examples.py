@@ -22,11 +22,14 @@ from kpisheet.validators.findings import CATALOGUE, example_finding
 from kpisheet.validators.reading.safe_read import read_values
 from kpisheet.validators.reading.submission import read_team_workbook
 from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.company_load import load_company
+from kpisheet.validators.signature import SigningKey
 from kpisheet.validators.rulebook.load import default_rulebook
 from kpisheet.validators.validate import validate_file, validate_values
 from kpisheet.workbook_templates.team_workbook import build_team_workbook
 
 import tests.support.hostile as H
+from tests.support.paths import SAMPLE_COMPANY
 from tests.support.slips import baseline
 from tests.support.typed_fill import entries_for, typed_number
 
@@ -40,7 +43,11 @@ PEOPLE = [Employee("E1003", "张伟", *TEAM, "engineer", None, DAY, DAY, "正式
 ROSTER = list(PEOPLE)
 ABSENT = Employee("E1007", "王芳", *TEAM, "cs", None, DAY, DAY, "正式")
 FIELDS = ("code", "sheet", "cell", "employee_id", "indicator", "value", "expected", "message_zh", "message_en")
-FROM_MASTER = {"master-grade-invalid", "master-duplicate-row", "master-duplicate-employee", "master-log-shortened"}
+FROM_MASTER = {"master-grade-invalid", "master-duplicate-row", "master-duplicate-employee", "master-log-shortened",
+               "master-override-pending"}
+# found by consolidation against the cycle record (a team's accepted submission of an earlier run), not by
+# reading one workbook: tests/xladdin/master/test_team_identity.py and tests/xladdin/record/test_record.py
+FROM_CONSOLIDATION = {"team-members-differ", "team-older-than-accepted"}
 
 
 def _typed_value(entry):
@@ -91,7 +98,8 @@ def _put(values, sheet, cell, value):
 def _run(values, **kw):
     kw.setdefault("roster", ROSTER)
     kw.setdefault("period", PERIOD)
-    return validate_values(values, source="examples.xlsx", rulebook=default_rulebook(), calculated=False, **kw)
+    kw.setdefault("rulebook", default_rulebook())
+    return validate_values(values, source="examples.xlsx", calculated=False, **kw)
 
 
 def _cell(book, employee, code, key):
@@ -175,7 +183,40 @@ def _slip(values, book, code):
         put(L.SUMMARY, _summary(book, "E1003", "feedback"), "")
     elif code == "team-distribution-over-quota":
         raise NotImplementedError
+    elif code in ("goal-error-value", "score-error-value"):
+        sheet, cell = ((L.GOALS, _cell(book, "E1003", "ENG_MTTR", "weight")) if code == "goal-error-value"
+                       else (L.SCORES, _cell(book, "E1003", "CSAT", "self_rating")))
+        put(sheet, cell, "")  # a reader gives an error cell as empty; the guard names the error it shows
+        return _run(v, error_cells={sheet: {cell: "#N/A" if code == "goal-error-value" else "#DIV/0!"}})
+    elif code == "template-not-signed":
+        return _run(v, signing_key=SigningKey.generate())  # HR has a key; this workbook was not made with it
+    elif code == "template-signature-mismatch":
+        return _signed_then_changed(book)
+    elif code in ("template-indicator-not-in-role", "template-role-indicator-missing"):
+        # the roster says 王强 is customer service; the workbook gives him technical support's indicators
+        moved = Employee("E1005", "王强", *TEAM, "cs", None, DAY, DAY, "正式")
+        return _run(v, roster=[moved if p.employee_id == "E1005" else p for p in ROSTER])
+    elif code == "template-department-unknown":
+        put(L.META, "B4", "财务部")
+        return _run(v, rulebook=load_company(SAMPLE_COMPANY))
     return _run(v)
+
+
+def _signed_then_changed(book):
+    """A workbook made with HR's key whose _meta row of 张伟 was edited after signing."""
+    import tempfile
+    from pathlib import Path
+
+    key = SigningKey.generate()
+    with tempfile.TemporaryDirectory() as folder:
+        blank = build_team_workbook(Path(folder) / "signed.xlsx", default_rulebook(), PERIOD, *TEAM, PEOPLE,
+                                    signing_key=key)
+        values = read_values(blank)
+    entry = next(e for e in read_team_workbook(values, source="x", rulebook=default_rulebook()).identity.row_map
+                 if e.employee_id == "E1003")
+    row = values[L.META][entry.meta_row]
+    row[3] = ",".join(reversed(str(row[3]).split(",")))  # the indicator list re-ordered after signing
+    return _run(values, signing_key=key)
 
 
 def _file_slip(tmp_path, code):
@@ -189,19 +230,22 @@ def _file_slip(tmp_path, code):
         return validate_file(H.far_corner_xlsx(tmp_path), rulebook=default_rulebook())
     if code == "file-has-macros":
         return validate_file(H.xlsm_renamed(tmp_path), rulebook=default_rulebook())
+    if code == "file-cell-order":
+        return validate_file(H.duplicated_cell_xlsx(tmp_path), rulebook=default_rulebook())
     if code == "file-lock":
         return validate_file(H.lock_file(tmp_path, of="考核表_售后一组.xlsx"), rulebook=default_rulebook())
     raise KeyError(code)
 
 
 WORKBOOK_CODES = [c for c in CATALOGUE if c.split("-")[0] in ("template", "goal", "score", "team")
-                  and c not in ("template-formula-replaced", "team-distribution-over-quota")]
+                  and c not in ("template-formula-replaced", "team-distribution-over-quota")
+                  and c not in FROM_CONSOLIDATION]
 BIG_TEAM = [Employee(f"E{1003 + i}", f"员工{i}", *TEAM, "engineer", None, DAY, DAY, "正式") for i in range(12)]
 FILE_CODES = [c for c in CATALOGUE if c.startswith("file-")]
 
 
 def test_every_code_has_its_example_tested():
-    tested = set(WORKBOOK_CODES) | set(FILE_CODES) | FROM_MASTER | {"template-formula-replaced",
+    tested = set(WORKBOOK_CODES) | set(FILE_CODES) | FROM_MASTER | FROM_CONSOLIDATION | {"template-formula-replaced",
                                                                      "team-distribution-over-quota"}
     assert tested == set(CATALOGUE)
 

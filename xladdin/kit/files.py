@@ -66,12 +66,18 @@ class DiskFull(KpisheetError, OSError):
         free = _free_space(folder)
         need_zh = f"，约需 {_size(needed)}" if needed else ""
         need_en = f"; about {_size(needed)} are needed" if needed else ""
-        free_zh = f"（剩余 {_size(free)}）" if free is not None else ""
-        free_en = f" ({_size(free)} free)" if free is not None else ""
-        super().__init__(f"磁盘空间不足，无法写入文件夹 {folder}{free_zh}{need_zh}；原文件未改动",
-                         f"no space left to write in {folder}{free_en}{need_en}; the previous file is untouched",
+        words_zh, words_en = no_space_words(folder)
+        super().__init__(f"{words_zh}{need_zh}；原文件未改动", f"{words_en}{need_en}; the previous file is untouched",
                          hint_zh="清理磁盘空间后重新运行", hint_en="free some space and run again")
         self.folder, self.needed, self.free = folder, needed, free
+
+
+def no_space_words(folder: Path) -> tuple[str, str]:
+    """How a full disk is told, everywhere kpisheet writes: the folder and the space left in it."""
+    free = _free_space(folder)
+    free_zh = f"（剩余 {_size(free)}）" if free is not None else ""
+    free_en = f" ({_size(free)} free)" if free is not None else ""
+    return f"磁盘空间不足，无法写入文件夹 {folder}{free_zh}", f"no space left to write in {folder}{free_en}"
 
 
 class CannotWrite(KpisheetError, OSError):

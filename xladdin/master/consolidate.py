@@ -43,7 +43,7 @@ from kpisheet.validators.signature import SigningKey
 from xlsxwriter.exceptions import FileCreateError
 
 from kpisheet.validators.errors import KpisheetError
-from kpisheet.xladdin.kit.files import as_file_error
+from kpisheet.xladdin.kit.files import as_file_error, refuse_if_read_only
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.io import MasterReadError, master_tables, write_master
@@ -176,6 +176,7 @@ def run_on_master(master: Path, store: Store, rulebook: Rulebook, change: Callab
                     tx.touch()
                     _write_view(tx, master, temp, view, rulebook, state)
                     refuse_if_open(master)  # HR opened it while we wrote: stop before the record moves
+                    refuse_if_read_only(master)  # the swap would be refused after the commit: refuse now
                     if before_commit is not None:
                         before_commit(tx)
                     fault_point("before-commit")

@@ -66,6 +66,9 @@ class Incoming:
     load: Callable[[], FileReport]
     added: list = field(default_factory=list)   # findings this run adds (older than accepted, ...)
     codes: list = field(default_factory=list)   # its error codes, for the run's summary
+    # every finding on the file once the record has taken it (its validation's and this run's), for the
+    # caller's report: findings are few, the heavy parts (employees, indicators) stay in the spool
+    findings: tuple = ()
 
     @property
     def group(self) -> tuple:
@@ -166,6 +169,11 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     known = _known(conn, [i.sha256 for i in items if i.sha256])
     fresh: list[Incoming] = []
     held_periods = set()
+    items, copies = _one_of_each_content(items)
+    for item, original in copies:
+        run.files["superseded"].append(item.label)
+        run.audit(W.LOG_SUBMISSION, item.label, "状态 status", None, STATUS_SHOWN[SUPERSEDED],
+                  f"与 {original.label} 内容完全相同 / the same bytes as {original.label}", item.period)
     for item in items:
         status, held_period = known.get(item.sha256, (None, None)) if item.sha256 else (None, None)
         if status is None:
@@ -210,6 +218,7 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     for index, item in enumerate(fresh):
         status, note = verdicts[index]
         report = item.load()
+        item.findings = tuple(report.findings) + tuple(item.added)
         submission = _insert_submission(run, item, report, status, note)
         if status == ACCEPTED:
             _take_results(run, item, report, submission, current.get(item.group), provided)
@@ -227,6 +236,23 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     if fresh:
         tx.touch()
     return IngestOutcome(run.files, run.employees, run_periods, run.log)
+
+
+def _one_of_each_content(items: Sequence[Incoming]) -> tuple[list[Incoming], list[tuple[Incoming, Incoming]]]:
+    """(the items with one file per content, [(a copy, the file kept for its bytes)]).
+
+    The record keeps a submission per content (SHA-256): copies of one file in an inbox are one
+    submission, the newest of them (as teams' files are ordered), and the others are logged as copies."""
+    kept: dict[str, Incoming] = {}
+    for item in items:
+        if item.sha256 is None:
+            continue
+        other = kept.get(item.sha256)
+        if other is None or _newest_first(item) > _newest_first(other):
+            kept[item.sha256] = item
+    unique = [i for i in items if i.sha256 is None or kept[i.sha256] is i]
+    copies = [(i, kept[i.sha256]) for i in items if i.sha256 is not None and kept[i.sha256] is not i]
+    return unique, copies
 
 
 def _stamp(row: Mapping) -> dt.datetime:

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from kpisheet import __version__
+from kpisheet.xladdin.kit.files import no_space_words
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.record import schema as S
 from kpisheet.xladdin.record.errors import (
@@ -217,8 +218,11 @@ def translate(error: BaseException, label: str) -> StoreError:
                             f"the record {label} is damaged ({text}); it was left untouched, restore it from a "
                             "backup (see docs/record.md)")
     if "full" in low or "disk i/o" in low:
-        return StoreUnreachable(f"磁盘已满，考核记录库 {label} 无法写入；未写入任何内容",
-                                f"the disk is full: the record {label} cannot be written; nothing was written")
+        words_zh, words_en = no_space_words(Path(label).parent) if "://" not in label else ("磁盘空间不足",
+                                                                                               "no space left")
+        return StoreUnreachable(f"{words_zh}：考核记录库 {label} 未写入任何内容",
+                                f"{words_en}: nothing was written to the record {label}",
+                                hint_zh="清理磁盘空间后重新运行", hint_en="free some space and run again")
     if "readonly" in low or "read-only" in low or "permission" in low or "unable to open" in low:
         return StoreUnreachable(f"考核记录库 {label} 无法写入（{text}）：请检查文件夹权限或改用 --store",
                                 f"the record {label} cannot be written ({text}): check the folder's permissions "

@@ -77,6 +77,8 @@ def fresh_master(made, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / "master.xlsx"
     shutil.copy2(master, copy)
+    for part in master.parent.glob("kpisheet.db*"):  # the master is a view of its record: they move together
+        shutil.copy2(part, folder / part.name)
     return copy, later
 
 
@@ -112,12 +114,15 @@ def test_a_read_only_master_is_refused_with_one_line(made, tmp_path):
     master, inbox = fresh_master(made, tmp_path / "hr")
     os.chmod(master, 0o444)
     before = digest(master)
+    record = master.parent / "kpisheet.db"
+    record_before = digest(record)
     done = consolidate(master, inbox)
     assert done.returncode == 2
     line = one_clean_line(done.stderr)
     assert "只读" in line and "read-only" in line and "master.xlsx" in line
     assert digest(master) == before and stat.S_IMODE(master.stat().st_mode) == 0o444
-    assert sorted(p.name for p in master.parent.iterdir()) == ["master.xlsx"]
+    assert sorted(p.name for p in master.parent.iterdir()) == ["kpisheet.db", "master.xlsx"]
+    assert digest(record) == record_before  # refused before the record took anything: not ahead of the master
 
 
 # --- a full disk ------------------------------------------------------------------------------
@@ -167,6 +172,9 @@ try:
     os.mkdir(hr)
     target = os.path.join(hr, "master.xlsx")
     shutil.copy2(master, target)
+    for name in os.listdir(os.path.dirname(master)):  # its record moves with it
+        if name.startswith("kpisheet.db"):
+            shutil.copy2(os.path.join(os.path.dirname(master), name), os.path.join(hr, name))
     st = os.statvfs(hr)
     with open(os.path.join(mountpoint, "filler"), "wb") as handle:
         handle.write(b"\0" * max(0, st.f_bavail * st.f_frsize - int(free_kb) * 1024))
@@ -188,7 +196,8 @@ def run_on_full_disk(master: Path, inbox: Path, free_kb: int, work: Path) -> tup
     require(prefix is not None, how)
     mountpoint = work / f"fs-{uuid.uuid4().hex[:8]}"
     mountpoint.mkdir()
-    size_kb = 4 * (master.stat().st_size // 1024) + 256
+    record = sum(p.stat().st_size for p in master.parent.glob("kpisheet.db*"))
+    size_kb = 4 * (master.stat().st_size // 1024) + 2 * (record // 1024) + 256
     script = work / "full_disk.py"
     script.write_text(FULL_DISK_SCRIPT, encoding="utf-8")
     done = subprocess.run([*prefix, sys.executable, str(script), str(mountpoint), str(size_kb), str(master),
