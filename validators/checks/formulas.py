@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Collection, Mapping
 
+from kpisheet.validators.checks.field_names import FIELD_NAMES
 from kpisheet.validators.checks.template import TARGETS_READ
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.layout import (
@@ -23,20 +24,6 @@ from kpisheet.validators.reading.formula_cells import SheetCells
 from kpisheet.validators.reading.submission import TeamWorkbook
 from kpisheet.validators.rulebook.model import Rulebook
 
-_NAMES = {
-    "weight_sum": ("权重合计", "weight sum"),
-    "weight": ("权重", "weight"),
-    "floor": ("底线值", "floor"),
-    "target": ("目标值", "target"),
-    "challenge": ("挑战值", "challenge"),
-    "score": ("指标得分", "indicator score"),
-    "weighted": ("加权得分", "weighted score"),
-    "bonus": ("加分", "bonus"),
-    "total": ("总分", "total"),
-    "grade": ("等级", "grade"),
-    "coefficient": ("绩效系数", "pay coefficient"),
-    "rank": ("排名", "rank"),
-}
 _TARGET_KEYS = ("floor", "target", "challenge")
 
 
@@ -93,7 +80,7 @@ def check_formulas(book: TeamWorkbook, rulebook: Rulebook, cells: Mapping[str, S
                 category = categories[key[len("subtotal_"):]]
                 zh, en = f"{category.name_zh}小计", f"{category.name_en} subtotal"
             else:
-                zh, en = _NAMES[key]
+                zh, en = FIELD_NAMES[key]
             findings.append(make_finding("template-formula-replaced", sheet=sheet, cell=cell, employee_id=employee_id,
                                          indicator=code, value=None if value == "" else value,
                                          field_zh=zh, field_en=en))

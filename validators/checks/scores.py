@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Set
 from decimal import Decimal
 
+from kpisheet.validators.checks.field_names import FIELD_NAMES
 from kpisheet.validators.checks.numbers import is_blank, is_number, read_text_number, show_number
 from kpisheet.validators.findings import Finding, make_finding
 from kpisheet.validators.policy.grading import LineResult, bonus_exact, coefficient_for, grade_for
@@ -35,24 +36,10 @@ from kpisheet.validators.reading.submission import (
     COPIED_FROM_GOALS, GoalRow, ScoreRow, SummaryRow, TeamWorkbook, number,
 )
 
-_NAMES = {
-    "actual": ("实际值", "actual value"),
-    "self_rating": ("自评", "self rating"),
-    "manager": ("上级评分", "manager rating"),
-    "score": ("指标得分", "indicator score"),
-    "weighted": ("加权得分", "weighted score"),
-    "bonus": ("加分", "bonus"),
-    "total": ("总分", "total"),
-    "grade": ("等级", "grade"),
-    "coefficient": ("绩效系数", "pay coefficient"),
-    "commendations": ("表彰次数", "commendations"),
-    "veto": ("一票否决", "veto"),
-}
 
 
 # 考核评分's copies of the goals sheet, named as the goals sheet names them
-_COPY_NAMES = {"weight": ("权重", "weight"), "floor": ("底线值", "floor"), "target": ("目标值", "target"),
-               "challenge": ("挑战值", "challenge")}
+_COPY_NAMES = {key: FIELD_NAMES[key] for key in ("weight", "floor", "target", "challenge")}
 
 
 def check_scores(book: TeamWorkbook, rulebook: Rulebook, recomputed: dict[str, Recomputed], *,
@@ -141,7 +128,7 @@ def _rating(row: ScoreRow, key: str, scale: int, *, required: bool) -> list[Find
     raw = getattr(row, key)
     if is_number(raw) and raw == int(raw) and 1 <= raw <= scale:
         return []
-    zh, en = _NAMES[key]
+    zh, en = FIELD_NAMES[key]
     if is_blank(raw):
         return [make_finding("score-missing", field_zh=zh, field_en=en, **_where(row, key))] if required else []
     allowed = ", ".join(str(i) for i in range(1, scale + 1))
@@ -165,7 +152,7 @@ def _actual(row: ScoreRow, ind: Indicator, goal: GoalRow | None, consequence: di
     if is_number(raw) and within(ind, raw) \
             and not (percent and ind.method is Method.higher_better and raw * 100 <= 1):
         return []  # the common case, decided before any message is made
-    zh, en = _NAMES["actual"]
+    zh, en = FIELD_NAMES["actual"]
     where = _where(row, "actual")
     if is_blank(raw):
         return [make_finding("score-missing", field_zh=zh, field_en=en, **where)]
@@ -189,7 +176,7 @@ def _percent_actual(value: float, ind: Indicator, goal: GoalRow | None, where: d
     where the rate could never be that low (the cell showed 0.95%). A number over 1 that read as a
     percentage would still be implausible (1.35: 135% typed, 1.35% is far below any floor) is a
     rate out of range, as the catalogue's example says."""
-    zh, en = _NAMES["actual"]
+    zh, en = FIELD_NAMES["actual"]
     floor, target = _goal_number(goal, "floor", ind), _goal_number(goal, "target", ind)
     if 1 < value <= 100 and plausible_rate(value / 100, ind, floor, target):
         return [make_finding("score-percent-scale", value=value, expected=show_number(value / 100, percent=True),
@@ -238,7 +225,7 @@ def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
     findings = []
     # not an indicator: the message names the summary column (表彰次数, 一票否决) by itself
     where = lambda key: dict(sheet=SUMMARY, cell=s.address(key), employee_id=s.employee_id)  # noqa: E731
-    zh, en = _NAMES["commendations"]
+    zh, en = FIELD_NAMES["commendations"]
     raw = s.commendations
     if is_blank(raw):  # the form marks it missing: none is typed as 0
         findings.append(make_finding("score-missing", field_zh=zh, field_en=en, **where("commendations")))
@@ -254,12 +241,12 @@ def _summary_inputs(s: SummaryRow, rulebook: Rulebook) -> list[Finding]:
                                      field_en=en, **where("commendations")))
     veto = s.veto
     if is_blank(veto):  # the guide says to choose 无; the form marks it missing
-        zh, en = _NAMES["veto"]
+        zh, en = FIELD_NAMES["veto"]
         findings.append(make_finding("score-missing", field_zh=zh, field_en=en, **where("veto")))
     else:
         names = [VETO_NONE] + [v.name_zh for v in rulebook.scoring.vetoes]  # the form's dropdown
         if str(veto).strip() not in names:
-            zh, en = _NAMES["veto"]
+            zh, en = FIELD_NAMES["veto"]
             findings.append(make_finding("score-out-of-range", value=veto, expected="、".join(names),
                                          field_zh=zh, field_en=en, **where("veto")))
     return findings
@@ -278,7 +265,7 @@ def _cached(raw, calculated: bool) -> float | None:
 
 
 def _mismatch(where: dict, key: str, found, expected, field: tuple[str, str] | None = None) -> Finding:
-    zh, en = field or _NAMES[key]
+    zh, en = field or FIELD_NAMES[key]
     return make_finding("score-total-mismatch", value=found, expected=expected, field_zh=zh, field_en=en, **where)
 
 

@@ -100,10 +100,7 @@ def make_corpus(folder: Path, teams: int, rulebook: Rulebook, *, progress: Calla
     existing = _reuse(folder, teams, rulebook)
     if existing is not None:
         return existing
-    if folder.exists():
-        if any(folder.iterdir()) and not (folder / MANIFEST).exists():
-            raise CorpusFolderError(folder)  # not a corpus of ours: never delete someone's files
-        shutil.rmtree(folder)
+    clear_corpus_folder(folder)
     files_dir.mkdir(parents=True)
     count = min(BASES, teams)
     bases, base_people, saved_by = _bases(folder / "bases", count, rulebook, progress)
@@ -219,3 +216,12 @@ def _fingerprints(data: bytes, old_prefix: str, new_prefix: str) -> tuple[str, s
     rows = [(e.employee_id.replace(old_prefix, new_prefix, 1), e.summary_row, e.first_row, list(e.codes))
             for e in identity.row_map]
     return identity.structure_fingerprint, structure_fingerprint(identity.rulebook_fingerprint, rows)
+
+
+def clear_corpus_folder(folder: Path) -> None:
+    """Remove an earlier corpus at ``folder`` before a new one is made there; a folder holding anything
+    else is refused (:class:`CorpusFolderError`): never delete someone's files."""
+    if folder.exists():
+        if any(folder.iterdir()) and not (folder / MANIFEST).exists():
+            raise CorpusFolderError(folder)
+        shutil.rmtree(folder)

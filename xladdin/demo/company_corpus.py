@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from kpisheet.validators.roster import Employee
 from kpisheet.validators.rulebook.company import Company
 
 from kpisheet.xladdin.demo.bench_corpus import (
-    MANIFEST, PERIOD, SLIPS, CorpusFolderError, employee_from_json, employee_json, retarget,
+    MANIFEST, PERIOD, SLIPS, clear_corpus_folder, employee_from_json, employee_json, retarget,
 )
 from kpisheet.xladdin.demo.company_roster import SHARES
 
@@ -75,10 +74,7 @@ def make_company_corpus(folder: Path, employees: int, company: Company, *,
     existing = _reuse(folder, employees, company)
     if existing is not None:
         return existing
-    if folder.exists():
-        if any(folder.iterdir()) and not (folder / MANIFEST).exists():
-            raise CorpusFolderError(folder)  # not a corpus of ours: never delete someone's files
-        shutil.rmtree(folder)
+    clear_corpus_folder(folder)
     files_dir = folder / "files"
     files_dir.mkdir(parents=True)
     bases, saved_by = _bases(folder / "bases", company, progress)

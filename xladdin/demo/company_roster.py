@@ -30,7 +30,7 @@ from pathlib import Path
 
 from kpisheet.xladdin.demo.sample_roster import (
     DEPARTMENT as AFTERSALES, GIVEN_FEMALE, GIVEN_MALE, SEED as AFTERSALES_SEED, SURNAMES, build_people, name_maker,
-    random_date, write_roster,
+    member_dates, random_date, write_roster,
 )
 
 SEED = 20261201
@@ -151,14 +151,9 @@ def department_people(rng: random.Random, plan: DepartmentPlan, *, unique_names:
         specials = [s for s in plan.special if s[0] == team.name]
         roles = [role for role, count in team.members for _ in range(count)][1:]
         for index, role in enumerate(roles):
-            if index < len(specials):
-                _, hired, post, status = specials[index]
-            else:
-                hired, status = random_date(rng, dt.date(2013, 1, 1), dt.date(2026, 3, 31)), "正式"
-                moved = rng.random() < 0.2 and hired < dt.date(2024, 1, 1)
-                post = random_date(rng, hired + dt.timedelta(days=365), dt.date(2026, 6, 30)) if moved else None
+            hired, post, status = member_dates(rng, specials[index] if index < len(specials) else None)
             people.append(dict(team=team.name, role=role, lead=False, name=new_name(), hire_date=hired,
-                               post_start=post or hired, status=status))
+                               post_start=post, status=status))
     width = max(4, len(str(len(people))))
     for number, person in enumerate(sorted(people, key=lambda p: (p["hire_date"], p["name"])), start=1):
         person["employee_id"] = f"{plan.prefix}{number:0{width}d}"

@@ -87,15 +87,9 @@ def build_people(rng: random.Random) -> list[dict]:
                            hire_date=lead_hired, post_start=lead_post, status="正式"))
         specials = [s for s in SPECIAL if s[0] == team]
         for index in range(size - 1):
-            if index < len(specials):
-                _, hired, post, status = specials[index]
-            else:
-                hired, status = random_date(rng, dt.date(2013, 1, 1), dt.date(2026, 3, 31)), "正式"
-                # about one in five has moved or been promoted since hiring
-                moved = rng.random() < 0.2 and hired < dt.date(2024, 1, 1)
-                post = random_date(rng, hired + dt.timedelta(days=365), dt.date(2026, 6, 30)) if moved else None
+            hired, post, status = member_dates(rng, specials[index] if index < len(specials) else None)
             people.append(dict(team=team, role=role, lead=False, name=new_name(),
-                               hire_date=hired, post_start=post or hired, status=status))
+                               hire_date=hired, post_start=post, status=status))
     for number, person in enumerate(sorted(people, key=lambda p: (p["hire_date"], p["name"])), start=1):
         person["employee_id"] = f"SH{number:04d}"
     head = next(p for p in people if p["lead"] and p["team"] == HEAD_TEAM)
@@ -152,3 +146,15 @@ def write_sample_roster(out: str | Path) -> Path:
     out = Path(out)
     write_roster(build_people(random.Random(SEED)), out)
     return out
+
+
+def member_dates(rng, special: tuple | None = None) -> tuple[dt.date, dt.date, str]:
+    """(hired, in post since, status) of a team member: the special case given, else drawn like a real team."""
+    if special is not None:
+        _, hired, post, status = special
+        return hired, post or hired, status
+    hired = random_date(rng, dt.date(2013, 1, 1), dt.date(2026, 3, 31))
+    # about one in five has moved or been promoted since hiring
+    moved = rng.random() < 0.2 and hired < dt.date(2024, 1, 1)
+    post = random_date(rng, hired + dt.timedelta(days=365), dt.date(2026, 6, 30)) if moved else None
+    return hired, post or hired, "正式"
