@@ -29,6 +29,7 @@ from kpisheet.xladdin.master.record_view import (
 from kpisheet.xladdin.master.write_back import display_only, hr_changes, hr_fields, record_settings
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
 from kpisheet.xladdin.record.ingest import incoming, ingest
+from kpisheet.xladdin.record.receipts import backfill_receipts
 from kpisheet.xladdin.record.store import Tx, dumps, open_store
 
 _STATUS = {W.SUB_ACCEPTED: W.ACCEPTED, W.SUB_REJECTED: W.REJECTED, W.SUB_SUPERSEDED: W.SUPERSEDED,
@@ -61,6 +62,7 @@ def import_master(tx: Tx, data: MasterData, rulebook: Rulebook) -> int:
             warnings=int(row.get("warnings") or 0), note=row.get("note"), generation=tx.generation)
             .returning(S.submissions.c.id)).scalar_one()
         taken += 1
+    backfill_receipts(conn)  # each imported file is listed in 提交 as one receipt, at its first-seen time
     findings = []
     for row in data.rows(L.ISSUES):
         if row.get("file") in ids:

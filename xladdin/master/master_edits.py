@@ -48,7 +48,7 @@ from kpisheet.xladdin.record.store import Tx, dumps
 ROW_KEYS = {
     L.SUMMARY: ("period", "employee_id"),
     L.DETAIL: ("period", "employee_id", "code"),
-    L.SUBMISSIONS: ("path", "sha256"),
+    L.SUBMISSIONS: ("path", "first_seen", "sha256"),   # one row per file received per run
     L.ISSUES: ("file", "code", "cell", "employee_id"),
     L.APPEALS: ("period", "employee_id"),
     L.ANNUAL: ("year", "employee_id"),

@@ -33,6 +33,7 @@ from kpisheet.xladdin.master.merge import (
 )
 from kpisheet.xladdin.master.views import analysis_rows, mark_distribution, period_sort_key
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
+from kpisheet.xladdin.record.receipts import receipt_rows, same_content_note
 from kpisheet.xladdin.record.store import Tx
 
 PUBLISHED_PREFIX = "published:"
@@ -174,21 +175,23 @@ def detail_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
 
 
 def submission_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
-    s = S.submissions
-    query = (sa.select(s).where(sa.or_(s.c.period.in_(scope.periods), s.c.period.is_(None)))
-             .order_by(s.c.received_at, s.c.id))
+    """One row per receipt (file path x run) with the standing of the submission holding its bytes."""
     res = S.results
     gone = set(conn.execute(sa.select(res.c.submission_id).where(
         res.c.period.in_(scope.periods), res.c.source_status == W.SOURCE_MISSING).distinct()).scalars())
     rows = []
-    for r in conn.execute(query).mappings():
+    for r in receipt_rows(conn, scope.periods):
         status = W.SUB_MISSING if r["status"] == W.ACCEPTED and r["id"] in gone else \
             W.STATUS_SHOWN.get(r["status"], r["status"])
+        if r["same_as"]:
+            status, note = W.SUB_SAME_CONTENT, same_content_note(r["same_as"], status)
+        else:
+            note = r["note"]
         rows.append(clean_row(L.SUBMISSION_COLUMNS, {
-            "path": r["path"], "sha256": r["sha256"], "department": r["department"], "team": r["team"],
-            "period": r["period"], "status": status, "errors": r["errors"],
-            "warnings": r["warnings"], "first_seen": r["received_at"], "modified": r["saved_at"] or r["file_mtime"],
-            "saved_by": r["saved_by"], "note": r["note"]}))
+            "path": r["receipt_path"], "sha256": r["receipt_sha256"], "department": r["department"],
+            "team": r["team"], "period": r["period"], "status": status, "errors": r["errors"],
+            "warnings": r["warnings"], "first_seen": r["receipt_at"], "modified": r["saved_at"] or r["file_mtime"],
+            "saved_by": r["saved_by"], "note": note}))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 The policy keeps records five years (``records.retention_years`` in the
 rulebook). Everything of the periods before ``YEAR`` (results, indicator
-rows, submissions and their findings, HR's decisions, appeals, the 年度 rows)
+rows, submissions with their findings and receipts, HR's decisions, appeals, the 年度 rows)
 is first copied into a new SQLite file with the record's own tables,
 ``kpisheet-archive-before-YEAR-<date>.db``, read back and counted; only then is
 it removed from the record, in one transaction, with an audit entry. A year
@@ -89,6 +89,7 @@ def archive_before(store: Store, before: int, folder: Path, *, retention_years: 
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             tx.conn.execute(sa.delete(S.findings).where(S.findings.c.submission_id.in_(chunk)))
+            tx.conn.execute(sa.delete(S.receipts).where(S.receipts.c.submission_id.in_(chunk)))
         tx.conn.execute(sa.delete(S.indicators).where(S.indicators.c.period.in_(periods)))
         tx.conn.execute(sa.delete(S.results).where(S.results.c.period.in_(periods)))
         tx.conn.execute(sa.delete(S.submissions).where(S.submissions.c.period.in_(periods)))
@@ -127,6 +128,11 @@ def _copy_out(store: Store, copy: Store, periods: list[str], years: list[str], c
             found += [dict(r) for r in conn.execute(sa.select(S.findings).where(
                 S.findings.c.submission_id.in_(ids[start:start + 500]))).mappings()]
         _insert(out, S.findings, found, counts)
+        held = []
+        for start in range(0, len(ids), 500):
+            held += [dict(r) for r in conn.execute(sa.select(S.receipts).where(
+                S.receipts.c.submission_id.in_(ids[start:start + 500]))).mappings()]
+        _insert(out, S.receipts, held, counts)
         out.touch()
     with copy.reading() as check:  # read back before anything leaves the record
         for name, count in counts.items():

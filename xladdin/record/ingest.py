@@ -3,7 +3,9 @@
 The rules (one copy; the master only shows their outcome):
 
 - A file already in the record (same SHA-256) is not read again: it keeps its
-  standing (accepted, rejected, superseded).
+  standing (accepted, rejected, superseded). Copies of one file in an inbox are one
+  submission. Every file of the run still gets a receipt (its path, this run's
+  time, and the submission holding its bytes; xladdin/record/receipts.py).
 - A file is rejected when it has error findings, when its period or team is
   unknown, or when it is not of the period the run is for.
 - Of the new files of one team and period, the newest wins (the workbook's own
@@ -40,6 +42,7 @@ from kpisheet.validators.rulebook.model import UNIT_LABELS, Rulebook
 
 from kpisheet.validators.policy.periods import canonical_text as canonical_period
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
+from kpisheet.xladdin.record.receipts import COPY, KNOWN, NEW, Receipt, add_receipts, move_receipts
 from kpisheet.xladdin.record.store import Tx, dumps, shown
 from kpisheet.xladdin.record.words import ACCEPTED, REJECTED, STATUS_SHOWN, SUPERSEDED
 
@@ -169,13 +172,19 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     known = _known(conn, [i.sha256 for i in items if i.sha256])
     fresh: list[Incoming] = []
     held_periods = set()
+    every = list(items)
     items, copies = _one_of_each_content(items)
+    holder: dict[int, tuple[int, str]] = {}   # id(item) -> (the submission holding its bytes, receipt kind)
     for item, original in copies:
         run.files["superseded"].append(item.label)
+        if item.sha256 in known:  # logged when its content was first received; its receipt says it again
+            continue
         run.audit(W.LOG_SUBMISSION, item.label, "状态 status", None, STATUS_SHOWN[SUPERSEDED],
                   f"与 {original.label} 内容完全相同 / the same bytes as {original.label}", item.period)
     for item in items:
-        status, held_period = known.get(item.sha256, (None, None)) if item.sha256 else (None, None)
+        status, held_period, held_id = known.get(item.sha256, (None, None, None)) if item.sha256 else (None,) * 3
+        if held_id is not None:
+            holder[id(item)] = (held_id, KNOWN)
         if status is None:
             fresh.append(item)
         else:
@@ -220,6 +229,7 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
         report = item.load()
         item.findings = tuple(report.findings) + tuple(item.added)
         submission = _insert_submission(run, item, report, status, note)
+        holder[id(item)] = (submission, NEW)
         if status == ACCEPTED:
             _take_results(run, item, report, submission, current.get(item.group), provided)
         del report
@@ -233,7 +243,11 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     if roster:
         record_teams(tx, run_periods, roster)
     audit.append(tx, run.log)
-    if fresh:
+    for item, original in copies:
+        holder[id(item)] = (holder[id(original)][0], COPY)
+    # every file of the run is a receipt, in the inbox's order: a run of known files still lists them
+    if add_receipts(conn, [Receipt(i.label, i.sha256, *holder[id(i)]) for i in every], at=tx.now, by=tx.user,
+                    generation=tx.generation) or fresh:
         tx.touch()
     return IngestOutcome(run.files, run.employees, run_periods, run.log)
 
@@ -259,13 +273,14 @@ def _stamp(row: Mapping) -> dt.datetime:
     return row["saved_at"] or row["file_mtime"] or dt.datetime.min
 
 
-def _known(conn: sa.Connection, shas: list[str]) -> dict[str, tuple[str, str | None]]:
+def _known(conn: sa.Connection, shas: list[str]) -> dict[str, tuple[str, str | None, int]]:
+    """sha256 -> (status, period, id) of the submission holding those bytes."""
     out = {}
     s = S.submissions
     for chunk in _chunks(sorted(set(shas))):
-        for sha, status, held in conn.execute(sa.select(s.c.sha256, s.c.status, s.c.period)
-                                              .where(s.c.sha256.in_(chunk))):
-            out[sha] = (status, held)
+        for sha, status, held, number in conn.execute(sa.select(s.c.sha256, s.c.status, s.c.period, s.c.id)
+                                                      .where(s.c.sha256.in_(chunk))):
+            out[sha] = (status, held, number)
     return out
 
 
@@ -290,10 +305,14 @@ def _insert_submission(run: _Run, item: Incoming, report: FileReport, status: st
            "period": item.period, "saved_at": item.saved_at, "saved_by": item.saved_by, "file_mtime": item.mtime,
            "received_at": run.tx.now, "received_by": run.tx.user, "status": status, "errors": errors,
            "warnings": warnings, "note": note, "generation": run.tx.generation}
-    if item.sha256 is None:  # an unreadable file: one row per path, refreshed
-        conn.execute(sa.delete(S.submissions).where(S.submissions.c.sha256.is_(None),
-                                                    S.submissions.c.path == item.label))
+    stale = []
+    if item.sha256 is None:  # an unreadable file: one row per path, refreshed (its receipts stay, moved to it)
+        stale = conn.execute(sa.select(S.submissions.c.id).where(
+            S.submissions.c.sha256.is_(None), S.submissions.c.path == item.label)).scalars().all()
     submission = conn.execute(sa.insert(S.submissions).values(**row).returning(S.submissions.c.id)).scalar_one()
+    if stale:
+        move_receipts(conn, stale, submission)
+        conn.execute(sa.delete(S.submissions).where(S.submissions.c.id.in_(stale)))
     store_findings(conn, submission, findings)
     return submission
 

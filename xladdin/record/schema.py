@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-# Bump when a table changes; a record with a higher number is refused (made by a newer kpisheet).
-SCHEMA_VERSION = 1
+# Bump when a table changes; a record with a higher number is refused (made by a newer kpisheet), one with a
+# lower number is upgraded in place when opened (xladdin/record/upgrade.py: one step per version).
+# 2: receipts (every file received, per run)
+SCHEMA_VERSION = 2
 STORE_ROW = 1
 
 metadata = sa.MetaData()
@@ -94,6 +96,21 @@ submissions = sa.Table(
     sa.Column("generation", sa.BigInteger, nullable=False),
     sa.Index("ix_submissions_sha256", "sha256", unique=True),
     sa.Index("ix_submissions_group", "period", "department", "team"),
+)
+
+# every file received, one row per path per run: its submission is the content it carries (the record reads
+# and judges each content once; a copy or a file received again points at the submission of its bytes)
+receipts = sa.Table(
+    "receipts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False),
+    _text("path", nullable=False),               # relative to the master, as submissions.path
+    sa.Column("sha256", sa.String(64)),          # None: the file could not be read
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    _text("received_by"),                        # OS user of the run
+    sa.Column("generation", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),         # new | known | copy (xladdin/record/receipts.py)
+    sa.Index("ix_receipts_submission", "submission_id"),
 )
 
 findings = sa.Table(

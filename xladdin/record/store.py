@@ -36,6 +36,7 @@ from kpisheet import __version__
 from kpisheet.xladdin.kit.files import no_space_words
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.record import schema as S
+from kpisheet.xladdin.record.upgrade import upgrade
 from kpisheet.xladdin.record.errors import (
     StoreBusy, StoreDamaged, StoreError, StoreForeign, StoreNewer, StoreUnreachable,
 )
@@ -357,7 +358,9 @@ def _prepare(store: Store, create: bool) -> None:
                          f"本版本支持 {S.SCHEMA_VERSION}）；请升级 kpisheet",
                          f"the record {store.label} was made by a newer kpisheet (schema {row.schema_version}, this "
                          f"version knows {S.SCHEMA_VERSION}); upgrade kpisheet")
-    store.store_id, store.schema_version = row.store_id, row.schema_version
+    if row.schema_version < S.SCHEMA_VERSION:  # made by an older kpisheet: brought up to date in place, once
+        upgrade(store.engine, store.kind)
+    store.store_id, store.schema_version = row.store_id, S.SCHEMA_VERSION
 
 
 def _create(store: Store, create: bool) -> None:

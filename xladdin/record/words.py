@@ -13,6 +13,7 @@ SUB_REJECTED = "已拒绝 rejected"
 SUB_SUPERSEDED = "已替代 superseded"
 SUB_WITHDRAWN = "已撤回 withdrawn"
 SUB_MISSING = "源文件缺失 missing"
+SUB_SAME_CONTENT = "内容相同 same content"   # a file whose bytes another file (named in 说明) carries
 STATUS_SHOWN = {ACCEPTED: SUB_ACCEPTED, REJECTED: SUB_REJECTED, SUPERSEDED: SUB_SUPERSEDED, WITHDRAWN: SUB_WITHDRAWN}
 
 # where a result row's values come from (results.source_status)

@@ -42,23 +42,33 @@ def inbox(tmp_path, rulebook):
     return tmp_path, [a, b]
 
 
-def test_second_identical_run_changes_no_cell_and_no_byte(inbox, rulebook):
+def outside_receipts(values: dict) -> dict:
+    return {sheet: rows for sheet, rows in values.items() if sheet != L.SUBMISSIONS}
+
+
+def test_second_identical_run_lists_the_files_again_and_changes_no_other_cell(inbox, rulebook):
     tmp, reports = inbox
     master = tmp / "master.xlsx"
     first = merge_into_master(master, reports, rulebook=rulebook, now=T1)
     assert first.written and first.exit_code == 0
-    before, values = digest(master), cell_values(master)
+    values = cell_values(master)
     second = merge_into_master(master, reports, rulebook=rulebook, now=T2)
-    assert not second.written and second.merge.log_rows == 0
-    assert digest(master) == before and cell_values(master) == values
+    assert second.written and second.merge.log_rows == 0
+    assert outside_receipts(cell_values(master)) == outside_receipts(values)
     assert second.merge.files["unchanged"] == ["inbox/一组.xlsx", "inbox/二组.xlsx"]
+    received = [(r["path"], r["first_seen"]) for r in read_master(master, rulebook).rows(L.SUBMISSIONS)]
+    assert received == [("inbox/一组.xlsx", T1), ("inbox/二组.xlsx", T1), ("inbox/一组.xlsx", T2),
+                        ("inbox/二组.xlsx", T2)]
     # paths are relative to the master, whatever folder the run starts in
     cwd = os.getcwd()
     try:
         os.chdir(tmp / "inbox")
-        assert not merge_into_master(master, reports, rulebook=rulebook, now=T3).written
+        merge_into_master(master, reports, rulebook=rulebook, now=T3)
     finally:
         os.chdir(cwd)
+    rows = read_master(master, rulebook).rows(L.SUBMISSIONS)
+    assert [r["path"] for r in rows if r["first_seen"] == T3] == ["inbox/一组.xlsx", "inbox/二组.xlsx"]
+    assert outside_receipts(cell_values(master)) == outside_receipts(values)
 
 
 def test_rewrite_caused_by_an_hr_edit_changes_only_that_row(inbox, rulebook):
@@ -147,8 +157,9 @@ def test_master_resaved_by_libreoffice_still_merges(inbox, rulebook, soffice):
     assert result.merge.files["unchanged"] == ["inbox/一组.xlsx", "inbox/二组.xlsx"]
     untouched = next(x for x in data.rows(L.SUMMARY) if x["employee_id"] == "B007")
     assert untouched["updated_at"] == T1  # LibreOffice's re-save changed no content
-    again = merge_into_master(master, reports, rulebook=rulebook, now=T3)
-    assert not again.written
+    before = cell_values(master)
+    merge_into_master(master, reports, rulebook=rulebook, now=T3)
+    assert outside_receipts(cell_values(master)) == outside_receipts(before)
 
 
 def test_rejected_file_changes_no_result_cell(inbox, rulebook):

@@ -1,0 +1,81 @@
+"""Receipts: every file received, one row per path per run, and the submission that holds its content.
+
+The record reads and judges each content (SHA-256) once: that is the submission.
+A receipt says that a file of that path was in the inbox of a run, and how it
+related to the content:
+
+- ``new``: the run read this file; its submission was made from it;
+- ``known``: the record already held these bytes (from this path or another), so the file was not read again;
+- ``copy``: another file of the same run has the same bytes; that one was read, this one points at it.
+
+The master's 提交 sheet lists receipts, so two files with identical bytes are two
+rows, and a file received again in a later run is listed again with that run's time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from kpisheet.xladdin.record import schema as S
+
+NEW, KNOWN, COPY = "new", "known", "copy"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    path: str
+    sha256: str | None
+    submission_id: int
+    kind: str
+
+
+def add_receipts(conn: sa.Connection, receipts: Sequence[Receipt], *, at: dt.datetime, by: str | None,
+                 generation: int) -> int:
+    """Store this run's receipts (in the run's transaction); returns how many."""
+    rows = [{"submission_id": r.submission_id, "path": r.path, "sha256": r.sha256, "received_at": at,
+             "received_by": by, "generation": generation, "kind": r.kind} for r in receipts]
+    for start in range(0, len(rows), 500):
+        conn.execute(sa.insert(S.receipts), rows[start:start + 500])
+    return len(rows)
+
+
+def move_receipts(conn: sa.Connection, old: Iterable[int], new: int) -> None:
+    """An unreadable file's submission is refreshed each run: its earlier receipts follow it."""
+    old = list(old)
+    if old:
+        conn.execute(sa.update(S.receipts).where(S.receipts.c.submission_id.in_(old)).values(submission_id=new))
+
+
+def backfill_receipts(conn: sa.Connection) -> None:
+    """One ``new`` receipt per submission that has none (a record made before receipts existed)."""
+    s, r = S.submissions, S.receipts
+    lacking = sa.select(s.c.id, s.c.path, s.c.sha256, s.c.received_at, s.c.received_by, s.c.generation,
+                        sa.literal(NEW)).where(~sa.exists().where(r.c.submission_id == s.c.id)).order_by(s.c.id)
+    conn.execute(sa.insert(r).from_select(
+        ["submission_id", "path", "sha256", "received_at", "received_by", "generation", "kind"], lacking))
+
+
+def receipt_rows(conn: sa.Connection, periods: Sequence[str]) -> list[dict]:
+    """Each receipt of ``periods`` (and of files whose period is unknown) with its submission, in the order
+    received: ``same_as`` is the path of the file whose content it carries when that is another file."""
+    s, r = S.submissions, S.receipts
+    query = (sa.select(r.c.path.label("receipt_path"), r.c.sha256.label("receipt_sha256"),
+                       r.c.received_at.label("receipt_at"), r.c.kind, s)
+             .join(s, s.c.id == r.c.submission_id)
+             .where(sa.or_(s.c.period.in_(list(periods)), s.c.period.is_(None)))
+             .order_by(r.c.received_at, r.c.id))
+    out = []
+    for row in conn.execute(query).mappings():
+        item = dict(row)
+        item["same_as"] = row["path"] if row["receipt_path"] != row["path"] else None
+        out.append(item)
+    return out
+
+
+def same_content_note(other: str, status_shown: str) -> str:
+    return f"与 {other} 内容完全相同（{status_shown}）/ the same bytes as {other} ({status_shown})"
+
