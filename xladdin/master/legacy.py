@@ -29,11 +29,12 @@ from kpisheet.xladdin.master.record_view import (
 from kpisheet.xladdin.master.write_back import display_only, hr_changes, hr_fields, record_settings
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
 from kpisheet.xladdin.record.ingest import incoming, ingest
-from kpisheet.xladdin.record.receipts import backfill_receipts
+from kpisheet.xladdin.record.receipts import KNOWN, NEW, Receipt, add_receipts
 from kpisheet.xladdin.record.store import Tx, dumps, open_store
 
 _STATUS = {W.SUB_ACCEPTED: W.ACCEPTED, W.SUB_REJECTED: W.REJECTED, W.SUB_SUPERSEDED: W.SUPERSEDED,
-           W.SUB_WITHDRAWN: W.WITHDRAWN, W.SUB_MISSING: W.ACCEPTED}
+           W.SUB_WITHDRAWN: W.WITHDRAWN, W.SUB_MISSING: W.ACCEPTED,
+           W.SUB_SAME_CONTENT: W.SUPERSEDED}  # a twin whose file is no longer listed does not stand
 _RESULT_FIELDS = tuple(c.name for c in S.results.columns if c.name not in ("subtotals", "submission_id",
                                                                             "source_cell"))
 
@@ -47,22 +48,34 @@ def import_master(tx: Tx, data: MasterData, rulebook: Rulebook) -> int:
     conn = tx.conn
     taken = 0
     ids: dict[str, int] = {}
-    for row in data.rows(L.SUBMISSIONS):
-        if not row.get("path"):
-            continue
-        if row.get("sha256") and conn.execute(sa.select(S.submissions.c.id).where(
-                S.submissions.c.sha256 == row["sha256"])).first():
+    rows = [row for row in data.rows(L.SUBMISSIONS) if row.get("path")]
+    held: dict[int, int] = {}   # id(row) -> the submission holding its bytes
+    by_sha: dict[str, int] = {}
+    # a row shown as the same content as another file is a receipt of that file's submission: those last
+    for row in sorted(rows, key=lambda r: r.get("status") == W.SUB_SAME_CONTENT):
+        sha = row.get("sha256")
+        if sha and sha not in by_sha:
+            by_sha[sha] = conn.execute(sa.select(S.submissions.c.id).where(S.submissions.c.sha256 == sha)).scalar()
+        if sha and by_sha[sha] is not None:
+            held[id(row)] = by_sha[sha]
             continue
         modified = _datetime(row.get("modified"))
-        ids[row["path"]] = conn.execute(sa.insert(S.submissions).values(
-            sha256=row.get("sha256"), path=row["path"], department=row.get("department"), team=row.get("team"),
+        held[id(row)] = ids[row["path"]] = conn.execute(sa.insert(S.submissions).values(
+            sha256=sha, path=row["path"], department=row.get("department"), team=row.get("team"),
             period=canonical_period(row.get("period")), saved_at=None, saved_by=row.get("saved_by"),
             file_mtime=modified, received_at=_datetime(row.get("first_seen")) or tx.now, received_by=None,
             status=_STATUS.get(row.get("status"), W.ACCEPTED), errors=int(row.get("errors") or 0),
             warnings=int(row.get("warnings") or 0), note=row.get("note"), generation=tx.generation)
             .returning(S.submissions.c.id)).scalar_one()
+        if sha:
+            by_sha[sha] = held[id(row)]
         taken += 1
-    backfill_receipts(conn)  # each imported file is listed in 提交 as one receipt, at its first-seen time
+    made: set[int] = set()
+    for row in rows:  # every row is a receipt (a file received in some run), in the sheet's order
+        number = held[id(row)]
+        add_receipts(conn, [Receipt(row["path"], row.get("sha256"), number, KNOWN if number in made else NEW)],
+                     at=_datetime(row.get("first_seen")) or tx.now, by=None, generation=tx.generation)
+        made.add(number)
     findings = []
     for row in data.rows(L.ISSUES):
         if row.get("file") in ids:

@@ -77,5 +77,6 @@ def receipt_rows(conn: sa.Connection, periods: Sequence[str]) -> list[dict]:
 
 
 def same_content_note(other: str, status_shown: str) -> str:
-    return f"与 {other} 内容完全相同（{status_shown}）/ the same bytes as {other} ({status_shown})"
+    """说明 of a receipt whose bytes another file carries: that file, and its standing (shown bilingual)."""
+    return f"与 {other} 内容完全相同 / the same bytes as {other}：{status_shown}"
 
