@@ -111,14 +111,7 @@ def _copy_out(store: Store, copy: Store, periods: list[str], years: list[str], c
               ids: list[int]) -> None:
     """Every row of ``periods`` and ``years`` into ``copy``, then read back and counted."""
     with store.reading() as conn, copy.writing() as out:
-        for table, column in _BY_PERIOD:
-            rows = [dict(r) for r in conn.execute(sa.select(table).where(table.c[column].in_(periods))).mappings()]
-            _insert(out, table, rows, counts)
-        rows = [dict(r) for r in conn.execute(sa.select(S.decisions).where(
-            S.decisions.c.sheet == W.DECISION_ANNUAL, S.decisions.c.period.in_(years))).mappings()]
-        _insert(out, S.decisions, rows, counts)
-        rows = [dict(r) for r in conn.execute(sa.select(S.annual).where(S.annual.c.year.in_(years))).mappings()]
-        _insert(out, S.annual, rows, counts)
+        # submissions first: results point at them
         subs = [dict(r) for r in conn.execute(sa.select(S.submissions).where(
             S.submissions.c.period.in_(periods))).mappings()]
         _insert(out, S.submissions, subs, counts)
@@ -133,6 +126,14 @@ def _copy_out(store: Store, copy: Store, periods: list[str], years: list[str], c
             held += [dict(r) for r in conn.execute(sa.select(S.receipts).where(
                 S.receipts.c.submission_id.in_(ids[start:start + 500]))).mappings()]
         _insert(out, S.receipts, held, counts)
+        for table, column in _BY_PERIOD:
+            rows = [dict(r) for r in conn.execute(sa.select(table).where(table.c[column].in_(periods))).mappings()]
+            _insert(out, table, rows, counts)
+        rows = [dict(r) for r in conn.execute(sa.select(S.decisions).where(
+            S.decisions.c.sheet == W.DECISION_ANNUAL, S.decisions.c.period.in_(years))).mappings()]
+        _insert(out, S.decisions, rows, counts)
+        rows = [dict(r) for r in conn.execute(sa.select(S.annual).where(S.annual.c.year.in_(years))).mappings()]
+        _insert(out, S.annual, rows, counts)
         out.touch()
     with copy.reading() as check:  # read back before anything leaves the record
         for name, count in counts.items():

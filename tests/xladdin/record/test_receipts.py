@@ -153,3 +153,29 @@ def test_a_record_made_before_receipts_is_upgraded_when_opened(tmp_path):
     master.unlink()
     rebuild_master(master, rulebook=rulebook)
     assert receipts_shown(master) == shown_before
+
+
+def test_archive_takes_a_periods_receipts_with_its_submissions(tmp_path):
+    from kpisheet.xladdin.record.archive import archive_before
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy2(CLEAN, inbox / CLEAN.name)
+    shutil.copy2(CLEAN, inbox / f"副本_{CLEAN.name}")
+    master = tmp_path / "master.xlsx"
+    consolidate([inbox], master, rulebook=default_rulebook(), now=T1)
+    consolidate([inbox], master, rulebook=default_rulebook(), now=T2)
+    store = open_store(tmp_path / "kpisheet.db", create=False)
+    try:
+        done = archive_before(store, 2027, tmp_path / "archive", retention_years=5, today=dt.date(2032, 1, 1))
+    finally:
+        store.dispose()
+    assert done.rows["receipts"] == 4 and done.rows["submissions"] == 1
+    assert counted(tmp_path / "kpisheet.db", S.receipts) == 0
+    copy = open_store(done.file, create=False)
+    try:
+        with copy.reading() as conn:
+            paths = sorted(conn.execute(sa.select(S.receipts.c.path)).scalars())
+    finally:
+        copy.dispose()
+    assert paths == sorted([f"inbox/{CLEAN.name}", f"inbox/副本_{CLEAN.name}"] * 2)
