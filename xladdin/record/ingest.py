@@ -245,9 +245,10 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     audit.append(tx, run.log)
     for item, original in copies:
         holder[id(item)] = (holder[id(original)][0], COPY)
-    # every file of the run is a receipt, in the inbox's order: a run of known files still lists them
-    if add_receipts(conn, [Receipt(i.label, i.sha256, *holder[id(i)]) for i in every], at=tx.now, by=tx.user,
-                    generation=tx.generation) or fresh:
+    # every file of the run is a receipt (a run of known files still lists them), by path: the files are
+    # validated in parallel, so the order they come in is no order
+    receipts = [Receipt(i.label, i.sha256, *holder[id(i)]) for i in sorted(every, key=lambda i: i.label)]
+    if add_receipts(conn, receipts, at=tx.now, by=tx.user, generation=tx.generation) or fresh:
         tx.touch()
     return IngestOutcome(run.files, run.employees, run_periods, run.log)
 
