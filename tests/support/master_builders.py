@@ -74,21 +74,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def only_receipts_added(old, new) -> list[dict]:
-    """The 提交 rows a run added (one per file it received), every other stored sheet being unchanged."""
-    for sheet in L.STORED_SHEETS:
-        if sheet != L.SUBMISSIONS:
-            assert new.rows(sheet) == old.rows(sheet), sheet
-    before, after = old.rows(L.SUBMISSIONS), new.rows(L.SUBMISSIONS)
-    assert after[:len(before)] == before
-    return after[len(before):]
-
-
-def cell_values_besides_receipts(path: Path) -> dict[str, list[tuple]]:
-    """:func:`cell_values` without 提交, which lists every run's files (a re-run adds its receipts)."""
-    return {sheet: rows for sheet, rows in cell_values(path).items() if sheet != L.SUBMISSIONS}
-
-
 def cell_values(path: Path) -> dict[str, list[tuple]]:
     """Every cell value of every data sheet (all but _meta), as openpyxl reads them."""
     book = openpyxl.load_workbook(path, read_only=True)

@@ -42,7 +42,7 @@ from kpisheet.validators.rulebook.model import UNIT_LABELS, Rulebook
 
 from kpisheet.validators.policy.periods import canonical_text as canonical_period
 from kpisheet.xladdin.record import audit, decisions as D, schema as S, words as W
-from kpisheet.xladdin.record.receipts import COPY, KNOWN, NEW, Receipt, add_receipts, move_receipts
+from kpisheet.xladdin.record.receipts import COPY, KNOWN, NEW, Receipt, add_receipts, move_receipts, unseen
 from kpisheet.xladdin.record.store import Tx, dumps, shown
 from kpisheet.xladdin.record.words import ACCEPTED, REJECTED, STATUS_SHOWN, SUPERSEDED
 
@@ -245,9 +245,9 @@ def ingest(tx: Tx, items: Sequence[Incoming], *, rulebook: Rulebook, roster: Map
     audit.append(tx, run.log)
     for item, original in copies:
         holder[id(item)] = (holder[id(original)][0], COPY)
-    # every file of the run is a receipt (a run of known files still lists them), by path: the files are
-    # validated in parallel, so the order they come in is no order
-    receipts = [Receipt(i.label, i.sha256, *holder[id(i)]) for i in sorted(every, key=lambda i: i.label)]
+    # every file of the run whose path and content the record does not hold yet is a receipt, by path: the
+    # files are validated in parallel, so the order they come in is no order
+    receipts = unseen(conn, [Receipt(i.label, i.sha256, *holder[id(i)]) for i in sorted(every, key=lambda i: i.label)])
     if add_receipts(conn, receipts, at=tx.now, by=tx.user, generation=tx.generation) or fresh:
         tx.touch()
     return IngestOutcome(run.files, run.employees, run_periods, run.log)

@@ -9,7 +9,9 @@ related to the content:
 - ``copy``: another file of the same run has the same bytes; that one was read, this one points at it.
 
 The master's 提交 sheet lists receipts, so two files with identical bytes are two
-rows, and a file received again in a later run is listed again with that run's time.
+rows. A file the record already holds at the same path with the same content is
+not received again: a run over an unchanged inbox adds nothing, so it changes
+nothing and writes nothing (HR's master and its backups stay as they are).
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ def add_receipts(conn: sa.Connection, receipts: Sequence[Receipt], *, at: dt.dat
     for start in range(0, len(rows), 500):
         conn.execute(sa.insert(S.receipts), rows[start:start + 500])
     return len(rows)
+
+
+def unseen(conn: sa.Connection, receipts: Sequence[Receipt]) -> list[Receipt]:
+    """The receipts whose path and content the record does not hold yet (a file without a hash, which
+    could not be read, is received each time)."""
+    r = S.receipts
+    held: set[tuple[str, str]] = set()
+    hashes = sorted({x.sha256 for x in receipts if x.sha256})
+    for start in range(0, len(hashes), 500):
+        query = sa.select(r.c.path, r.c.sha256).where(r.c.sha256.in_(hashes[start:start + 500]))
+        held.update((path, sha) for path, sha in conn.execute(query))
+    return [x for x in receipts if x.sha256 is None or (x.path, x.sha256) not in held]
 
 
 def move_receipts(conn: sa.Connection, old: Iterable[int], new: int) -> None:

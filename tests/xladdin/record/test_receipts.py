@@ -1,8 +1,9 @@
-"""Issue 13 item 9: the master's 提交 lists every file received, one row per path and run, with its hash.
+"""Issue 13 item 9: the master's 提交 lists every file received, one row per path and content, with its hash.
 
 Real sample workbooks in a real inbox, consolidated into a real record (SQLite, and PostgreSQL where the
 record's own fixture gives a server): identical bytes under two names are two rows, a copy of a clean file
-names its twin, a second run on the same inbox lists the files again without reading them again, and a
+names its twin, a second run on the same inbox receives nothing and writes nothing while a known content
+under a new name is received without being read again, and a
 record made before receipts existed is upgraded when opened."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.support.paths import SAMPLES
 
 T1 = dt.datetime(2026, 4, 1, 9, 0, 0)
 T2 = dt.datetime(2026, 4, 2, 10, 0, 0)
+T3 = dt.datetime(2026, 4, 3, 11, 0, 0)
 REJECTED = SAMPLES / "submissions" / "2026-Q1_售后服务部_技术支持组_insert-row.xlsx"
 CLEAN = SAMPLES / "submissions" / "2026-Q4_售后服务部_技术支持组_clean.xlsx"
 
@@ -89,7 +91,7 @@ def test_a_clean_file_and_its_copy_are_two_rows_one_accepted_one_naming_its_twin
     assert (twin["team"], twin["period"]) == (kept["team"], kept["period"]) == ("技术支持组", "2026-Q4")
 
 
-def test_a_second_run_on_the_same_inbox_lists_the_files_again_without_reading_them(tmp_path, store_spec):
+def test_a_second_run_on_the_same_inbox_writes_nothing_and_a_new_path_is_received(tmp_path, store_spec):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy2(CLEAN, inbox / CLEAN.name)
@@ -100,29 +102,34 @@ def test_a_second_run_on_the_same_inbox_lists_the_files_again_without_reading_th
     consolidate([inbox], master, rulebook=rulebook, now=T1, store=store_spec,
                 progress=lambda done, total: first_totals.append(total))
     assert first_totals[0] == 2
-    summary = read_master(master, rulebook).rows(L.SUMMARY)
+    before = master.read_bytes()
 
+    # the same files at the same paths: nothing received, nothing read, not a byte written
     totals: list[int] = []
     again = consolidate([inbox], master, rulebook=rulebook, now=T2, store=store_spec,
                         progress=lambda done, total: totals.append(total))
     assert totals == [0]  # nothing validated: the record knows every content
-    assert again.written and again.merge.log_rows == 0
-    assert read_master(master, rulebook).rows(L.SUMMARY) == summary
+    assert not again.written and master.read_bytes() == before
+    assert counted(store_spec, S.submissions) == 1 and counted(store_spec, S.receipts) == 2
 
+    # the same content under a new name, in a later run: received (its own row), still not read again
+    shutil.copy2(CLEAN, inbox / f"再次提交_{CLEAN.name}")
+    totals.clear()
+    later = consolidate([inbox], master, rulebook=rulebook, now=T3, store=store_spec,
+                        progress=lambda done, total: totals.append(total))
+    assert totals == [0] and later.written
     rows = receipts_shown(master)
-    assert [r["first_seen"] for r in rows] == [T1] * 2 + [T2] * 2
-    assert [(r["path"], r["status"], r["sha256"]) for r in rows[2:]] == \
-        [(r["path"], r["status"], r["sha256"]) for r in rows[:2]]
-    assert sorted(r["status"] for r in rows[2:]) == sorted([W.SUB_ACCEPTED, W.SUB_SAME_CONTENT])
-    assert counted(store_spec, S.submissions) == 1 and counted(store_spec, S.receipts) == 4
+    assert [r["first_seen"] for r in rows] == [T1, T1, T3]
+    assert rows[2]["path"] == f"inbox/再次提交_{CLEAN.name}" and rows[2]["status"] == W.SUB_SAME_CONTENT
+    assert counted(store_spec, S.submissions) == 1 and counted(store_spec, S.receipts) == 3
     store = open_store(store_spec, create=False)
     try:
         with store.reading() as conn:
             kinds = sorted(conn.execute(sa.select(S.receipts.c.kind).where(
-                S.receipts.c.received_at == T2)).scalars())
+                S.receipts.c.received_at == T3)).scalars())
     finally:
         store.dispose()
-    assert kinds == ["copy", "known"]
+    assert kinds == ["copy"]  # of 副本_, which this run kept for those bytes (the run's copies come first)
 
 
 def test_a_record_made_before_receipts_is_upgraded_when_opened(tmp_path):
@@ -164,13 +171,14 @@ def test_archive_takes_a_periods_receipts_with_its_submissions(tmp_path):
     shutil.copy2(CLEAN, inbox / f"副本_{CLEAN.name}")
     master = tmp_path / "master.xlsx"
     consolidate([inbox], master, rulebook=default_rulebook(), now=T1)
+    shutil.copy2(CLEAN, inbox / f"再次提交_{CLEAN.name}")  # the same bytes under a third name, a run later
     consolidate([inbox], master, rulebook=default_rulebook(), now=T2)
     store = open_store(tmp_path / "kpisheet.db", create=False)
     try:
         done = archive_before(store, 2027, tmp_path / "archive", retention_years=5, today=dt.date(2032, 1, 1))
     finally:
         store.dispose()
-    assert done.rows["receipts"] == 4 and done.rows["submissions"] == 1
+    assert done.rows["receipts"] == 3 and done.rows["submissions"] == 1
     assert counted(tmp_path / "kpisheet.db", S.receipts) == 0
     copy = open_store(done.file, create=False)
     try:
@@ -178,4 +186,4 @@ def test_archive_takes_a_periods_receipts_with_its_submissions(tmp_path):
             paths = sorted(conn.execute(sa.select(S.receipts.c.path)).scalars())
     finally:
         copy.dispose()
-    assert paths == sorted([f"inbox/{CLEAN.name}", f"inbox/副本_{CLEAN.name}"] * 2)
+    assert paths == sorted(f"inbox/{name}{CLEAN.name}" for name in ("", "副本_", "再次提交_"))
