@@ -345,7 +345,11 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
                 item = next(i for i in spool.items if i.path == path)
                 item.codes = sorted(set(item.codes) | {f.code for f in findings if f.severity == "error"})
         unchanged = [_unchanged_item(path, hashes[path], label) for path in files if path not in set(fresh)]
-        return merge_items(master, spool.items + unchanged, rulebook=rulebook, roster=roster, period=period, now=now,
+        # the workers finish in any order: recorded in the inbox's file order, the same run gives the same
+        # submission ids, 提交 rows and 日志 entries every time and on every database
+        position = {label(str(path)): n for n, path in enumerate(files)}
+        in_order = sorted(spool.items, key=lambda item: position.get(item.path, len(position)))
+        return merge_items(master, in_order + unchanged, rulebook=rulebook, roster=roster, period=period, now=now,
                            lock_wait=lock_wait, store=opened, seen={h for h in hashes.values() if h},
                            accept_older=accept_older, discard_foreign=discard_foreign, scope=scope)
     finally:
