@@ -125,6 +125,22 @@ def test_the_distribution_page_shows_every_department(ran, soffice, tmp_path):
         assert department in text
 
 
+def test_the_distribution_chart_labels_each_bar_with_its_department(ran):
+    """Three departments each have a （全部）all bar: the chart's categories are two levels, team over department."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(ran[0] / demo.MASTER_FILE) as archive:
+        charts = [archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    (chart,) = [xml for xml in charts if "等级分布 Grade distribution" in xml]
+    ranges = set(re.findall(r"<c:cat><c:multiLvlStrRef><c:f>([^<]+)</c:f>", chart))
+    assert len(ranges) == 1, chart[:500]
+    (cells,) = ranges
+    assert re.fullmatch(r"'?分布'?!\$C\$\d+:\$D\$\d+", cells), cells  # 部门 and 团队, side by side
+    cached = set(re.findall(r"<c:v>([^<]+)</c:v>", chart.split("<c:multiLvlStrCache>")[1].split("</c:cat>")[0]))
+    assert set(DEPARTMENTS) <= cached and "算法组" in cached  # Excel shows the labels before it recalculates
+
+
 def test_without_the_sample_folder_the_company_demo_says_what_it_needs(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "sample_company", lambda: tmp_path / "nowhere")
     result = CliRunner().invoke(app, ["demo", "--company", str(tmp_path / "out")], env={"COLUMNS": "200"})
