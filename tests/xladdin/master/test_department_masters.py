@@ -186,3 +186,24 @@ def test_a_restricted_master_rebuilt_whole_shows_every_department(desks, tmp_pat
     shutil.copy2(sales, copy)
     rebuild_master(copy, company.whole, store=store, now=T[1])  # no --department: every department again
     assert {r["department"] for r in summary(copy, company).values()} == {"售后服务部", SALES, RD}
+
+
+def test_calibrate_takes_the_companys_rulebooks_and_pools_each_department_by_its_own(desks, tmp_path):
+    company, store, _sales, _rd = desks
+    full = tmp_path / "all" / "master.xlsx"
+    full.parent.mkdir()
+    rebuild_master(full, company.whole, store=store, now=T[1])
+    result = CliRunner().invoke(app, ["calibrate", "--master", str(full), "--rules", str(SAMPLE_COMPANY),
+                                      "--period", PERIOD, "--store", store, "--allow-incomplete"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code in (0, 1), result.output  # 1: a quota no calibration can reach, named
+    rows = summary(full, company)
+    by_department: dict[str, list[dict]] = {}
+    for row in rows.values():
+        by_department.setdefault(row["department"], []).append(row)
+    # each department is one pool, its S share within its own quota (10% of those counted, at least one)
+    for department, people in by_department.items():
+        counted = [r for r in people if r["in_distribution"] == L.YES]
+        quota = max(1, int(company.require(department).distribution.s_max * len(counted)))
+        assert sum(1 for r in counted if r["final_grade"] == "S") <= quota, department
+    assert any(r.get("calibrated_grade") for r in rows.values())
