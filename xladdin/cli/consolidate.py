@@ -16,9 +16,11 @@ from rich.table import Table
 from rich.text import Text
 
 from kpisheet.validators.errors import UsageError
-from kpisheet.xladdin.cli.record_options import discard_option, scope_choice, store_option, year_option
+from kpisheet.xladdin.cli.record_options import (
+    department_option, discard_option, scope_choice, store_option, year_option,
+)
 from kpisheet.xladdin.kit.console import make_console, write_json
-from kpisheet.xladdin.kit.inputs import load_inputs
+from kpisheet.xladdin.kit.inputs import department_names, load_company_inputs
 from kpisheet.xladdin.kit.progress import counting
 from kpisheet.xladdin.kit.signing_key import checking_key
 
@@ -77,7 +79,9 @@ def register(app: typer.Typer) -> None:
     def consolidate_command(
         inbox: List[Path] = typer.Argument(..., help="收件箱：提交的表格文件或文件夹 / submitted workbooks or folders"),
         master: Path = typer.Option(..., "--master", help="HR 汇总表（不存在则新建）/ the HR master (created if absent)"),
-        rules: Optional[Path] = typer.Option(None, "--rules", help="规则表 .yaml/.xlsx（默认内置）/ rulebook"),
+        rules: Optional[Path] = typer.Option(
+            None, "--rules", help="规则表 .yaml/.xlsx（默认内置），或公司规则表（文件或文件夹：每个文件按其部门的规则校验，汇总到一张"
+            "汇总表）/ a rulebook, or a company's rulebooks (each file checked by its department's rules, one master)"),
         roster: Optional[Path] = typer.Option(None, "--roster", help="花名册 roster.xlsx"),
         period: Optional[str] = typer.Option(None, "--period", help="考核期间，如 2026-03 / period, e.g. 2026-Q1"),
         jobs: Optional[int] = typer.Option(None, "--jobs", min=1, help="并行进程数（默认CPU核数）/ worker processes"),
@@ -90,6 +94,7 @@ def register(app: typer.Typer) -> None:
                                           help="接受比已接受版本更旧的文件（记入日志）/ take a file older than the accepted "
                                                "one (logged)"),
         discard_foreign: bool = discard_option(),
+        department: Optional[List[str]] = department_option(),
     ) -> None:
         """汇总：校验收件箱并合并到 HR 汇总表 / validate an inbox and merge it into the HR master."""
         from kpisheet.xladdin.master.consolidate import consolidate
@@ -100,12 +105,13 @@ def register(app: typer.Typer) -> None:
             if not path.exists():
                 raise UsageError(f"找不到收件箱路径 {path}", f"no such inbox path: {path}")
         check_master_option(master)
-        rulebook, people, period = load_inputs(rules, roster, period)
+        rulebook, people, period = load_company_inputs(rules, roster, period)
+        departments = department_names(rulebook, department)
         signing_key, notice = checking_key(key)
         if notice:
             make_console(stderr=True).print(Text("! " + " / ".join(notice), style="yellow"), soft_wrap=True)
         options = {"store": store, "accept_older": accept_older, "discard_foreign": discard_foreign,
-                   "scope": scope_choice(year, None), "signing_key": signing_key}
+                   "scope": scope_choice(year, None, departments), "signing_key": signing_key}
         if output == "json":
             result = consolidate(inbox, master, rulebook=rulebook, roster=people, period=period, jobs=jobs, **options)
             write_json(result.to_dict())

@@ -1,4 +1,4 @@
-"""`kpisheet demo [DIR]` (the whole cycle on the shipped samples) and `kpisheet bench` (the speed figures).
+"""`kpisheet demo [DIR] [--company]` (the whole cycle on the shipped samples) and `kpisheet bench` (the speed figures).
 
 Exit codes: 0 done; 2 usage or I/O (DIR not empty without --force, DIR not
 writable, bad option).
@@ -50,11 +50,11 @@ def _prepare_folder(folder: Path | None, force: bool) -> Path:
     return folder
 
 
-def _run(console: Console, folder: Path):
+def _run(console: Console, folder: Path, company: bool):
     from kpisheet.xladdin.demo.cycle import run_demo
 
     with progress_bar(console) as bar:
-        return run_demo(folder, Steps(bar))
+        return run_demo(folder, Steps(bar), company=company)
 
 
 def _print_rounds(console: Console, result) -> None:
@@ -121,16 +121,13 @@ def _print_outputs(console: Console, result) -> None:
 
 
 def _summary(console: Console, result) -> None:
-    from kpisheet.validators.rulebook.load import load_rulebook
-
-    from kpisheet.xladdin.demo.cycle import RULEBOOK_FILE
-
-    rulebook = load_rulebook(result.folder / RULEBOOK_FILE)
     people = "，".join(f"{period} {n} 人" for period, n in result.employees.items())
-    console.print(Text(f"\n演示完成 Demo finished in {result.seconds:.1f} s: {result.teams} 个团队 teams；"
+    departments = f"{len(result.departments)} 个部门 departments（{'、'.join(result.departments)}），" \
+        if len(result.departments) > 1 else ""
+    console.print(Text(f"\n演示完成 Demo finished in {result.seconds:.1f} s: {departments}{result.teams} 个团队 teams；"
                        f"参评员工 employees appraised: {people}", style="bold green"))
     _print_rounds(console, result)
-    _print_distribution(console, result, rulebook)
+    _print_distribution(console, result, result.rulebook)
     _print_story(console, result)
     _print_outputs(console, result)
     console.print(Text(f"用 Excel、WPS 或 LibreOffice 打开 {result.master}：“分布”表有等级分布图，“日志”表记录每一次改动 / "
@@ -143,16 +140,21 @@ def register(app: typer.Typer) -> None:
         folder: Optional[Path] = typer.Argument(None, help=f"输出文件夹（默认 ./{DEFAULT_DEMO_DIR}）/ output folder",
                                                 show_default=False),
         force: bool = typer.Option(False, "--force", help="文件夹非空时覆盖上次演示的输出 / replace an earlier demo's outputs"),
+        company: bool = typer.Option(False, "--company", help="示例公司：售后、销售、研发三个部门各用自己的规则表，汇总到一张汇总表"
+                                     " / the example company: three departments, each with its own rulebook, one master"),
     ) -> None:
         """演示：用示例花名册跑完整个考核周期 / the whole appraisal cycle on the shipped samples.
 
         规则表 → 考核表 → 经理填写（含常见错误）→ 校验与标注 → 汇总 → 校准 → 通知书 → 申诉 → 年度汇总 → 加载项。
         rulebook → team workbooks → filled (some with slips) → validation with annotated copies → master →
         calibration → notices → an appeal → annual roll-up → add-in.
+        --company：示例公司（samples/company，三个部门 278 人），每个团队按其部门的规则表生成、校验和计分 / the example
+        company (samples/company, three departments, 278 people), each team made, checked and scored by its
+        department's rules.
         """
         console = make_console()
         target = _prepare_folder(folder, force)
-        result = _run(console, target)
+        result = _run(console, target, company)
         _summary(console, result)
 
     @app.command("bench")

@@ -27,7 +27,7 @@ from rich.text import Text
 from kpisheet.xladdin.kit.files import make_output_folder
 from kpisheet.validators.errors import EXIT_FINDINGS, UsageError
 from kpisheet.xladdin.kit.console import make_console
-from kpisheet.xladdin.kit.inputs import date_option, load_inputs
+from kpisheet.xladdin.kit.inputs import date_option, load_company_inputs
 from kpisheet.xladdin.kit.progress import progress_bar
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.cli.record_options import discard_option, incomplete_option, store_option, year_option
@@ -170,12 +170,19 @@ def _print_calibration(console: Console, outcome, rulebook) -> None:
                            f"{', '.join(outcome.unknown_periods)}", style="yellow"))
 
 
+def _view_inputs(rules: Path | None, roster: Path | None, period: str | None):
+    """(the rules the master shows, roster people or None, period): one rulebook, or a company's view, whose
+    departments keep their own quotas and months in post (calibration pools each by its own rules)."""
+    company, people, period = load_company_inputs(rules, roster, period)
+    return company.whole, people, period
+
+
 def _calibrate(master: Path, rules: Path | None, roster: Path | None, department: str | None,
                period: str | None, today: str | None, args: RecordArgs = RecordArgs()) -> None:
     from kpisheet.xladdin.master.apply_calibration import calibrate_master
 
     _check_master(master, args.store)
-    rulebook, people, period = load_inputs(rules, roster, period)
+    rulebook, people, period = _view_inputs(rules, roster, period)
     on = date_option(today, "--today")
     by_id = {p.employee_id: p for p in people} if people else None
     user = current_user()
@@ -200,7 +207,7 @@ def _rollup(master: Path, rules: Path | None, year: int, args: RecordArgs = Reco
 
     _check_master(master, args.store)
     args = RecordArgs(args.store, year, args.allow_incomplete, args.discard_foreign)
-    rulebook, _people, _period = load_inputs(rules, None, None)
+    rulebook, _people, _period = _view_inputs(rules, None, None)
     user = current_user()
     outcome, backup = _update(master, rulebook,
                               lambda data: rollup_master(data, rulebook, year, now=dt.datetime.now(), user=user),
@@ -232,7 +239,7 @@ def _appeals(master: Path, rules: Path | None, period: str | None, published: st
     _check_master(master, args.store)
     if (period is None) != (published is None):
         raise UsageError("--period 和 --published 需同时给出", "--period and --published go together")
-    rulebook, _people, period = load_inputs(rules, None, period)
+    rulebook, _people, period = _view_inputs(rules, None, period)
     day, on = date_option(published, "--published"), date_option(today, "--today")
     user = current_user()
 
@@ -257,7 +264,7 @@ def _notices(master: Path, rules: Path | None, period: str, out: Path, departmen
     _check_master(master, args.store)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out 不是文件夹：{out}", f"--out is not a folder: {out}")
-    rulebook, _people, period = load_inputs(rules, None, period)
+    rulebook, _people, period = _view_inputs(rules, None, period)
     wanted = date_option(published, "--published")
     earlier = sorted(out.glob(f"{period}_*_{SHEET_NAME}.xlsx")) if out.is_dir() else []
     if earlier and not force:  # like forms: a notice already sent out is not replaced silently

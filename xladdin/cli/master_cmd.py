@@ -8,15 +8,17 @@ read is set aside in backups/ (``<name>-damaged-<time>.xlsx``) and rebuilt.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from rich.text import Text
 
 from kpisheet.xladdin.cli.consolidate import check_master_option
-from kpisheet.xladdin.cli.record_options import discard_option, scope_choice, store_option, year_option
+from kpisheet.xladdin.cli.record_options import (
+    department_option, discard_option, scope_choice, store_option, year_option,
+)
 from kpisheet.xladdin.kit.console import make_console
-from kpisheet.xladdin.kit.inputs import load_inputs
+from kpisheet.xladdin.kit.inputs import department_names, load_company_inputs
 
 
 def register(app: typer.Typer) -> None:
@@ -28,15 +30,18 @@ def register(app: typer.Typer) -> None:
         store: Optional[str] = store_option(),
         year: Optional[int] = year_option(),
         period: Optional[str] = typer.Option(None, "--period", help="只显示该期间 / show this period only"),
-        rules: Optional[Path] = typer.Option(None, "--rules", help="规则表 / rulebook"),
+        rules: Optional[Path] = typer.Option(None, "--rules", help="规则表，或公司规则表 / rulebook, or a company's "
+                                             "rulebooks"),
         discard_foreign: bool = discard_option(),
+        department: Optional[List[str]] = department_option(),
     ) -> None:
         """从考核记录库重新生成汇总表（含全部 HR 决定）/ regenerate the master from the record."""
         from kpisheet.xladdin.master.consolidate import rebuild_master
 
         check_master_option(master)
-        rulebook, _people, period = load_inputs(rules, None, period)
-        run = rebuild_master(master, rulebook, store=store, scope=scope_choice(year, period),
+        company, _people, period = load_company_inputs(rules, None, period)
+        run = rebuild_master(master, company.whole, store=store,
+                             scope=scope_choice(year, period, department_names(company, department)),
                              discard_foreign=discard_foreign)
         data = run.view.data
         console = make_console()

@@ -8,7 +8,7 @@ the master shows (default: the current appraisal year).
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -21,6 +21,15 @@ DISCARD_HELP = ("舍弃汇总表中 kpisheet 无法保留的内容（先在 back
                 "in the master (a copy is kept in backups/ first, and logged)")
 INCOMPLETE_HELP = ("数据不完整时仍继续（记入日志，并在汇总表中标记受影响的行）/ go on although teams or periods are missing "
                    "(logged; the affected rows are marked)")
+
+
+DEPARTMENT_HELP = ("只显示这些部门（可重复；部门名如花名册，或公司规则表中的英文名）；汇总表中输入的决定写回共享的记录库，不影响其他部门 / "
+                   "show only these departments (repeatable): an HR business partner's master; decisions typed in "
+                   "it go back into the shared record without touching another department's")
+
+
+def department_option() -> Optional[List[str]]:
+    return typer.Option(None, "--department", help=DEPARTMENT_HELP, show_default=False)
 
 
 def store_option() -> Optional[str]:
@@ -39,6 +48,7 @@ def incomplete_option() -> bool:
     return typer.Option(False, "--allow-incomplete", help=INCOMPLETE_HELP)
 
 
-def scope_choice(year: int | None, period: str | None) -> ScopeChoice:
-    """The master shows ``period`` when given, else ``year``, else the current appraisal year."""
-    return ScopeChoice(year=year, periods=(period,) if period else ())
+def scope_choice(year: int | None, period: str | None, departments: tuple[str, ...] = ()) -> ScopeChoice:
+    """The master shows ``period`` when given, else ``year``, else the current appraisal year; only
+    ``departments`` when given."""
+    return ScopeChoice(year=year, periods=(period,) if period else (), departments=departments)

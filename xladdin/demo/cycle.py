@@ -1,6 +1,7 @@
 """The whole appraisal cycle on the shipped samples, start to finish: what `kpisheet demo` runs.
 
-    result = run_demo(folder, reporter)
+    result = run_demo(folder, reporter)                  one after-sales department
+    result = run_demo(folder, reporter, company=True)    the example company: three departments
 
 Two quarters of one after-sales department, in the order they happen:
 
@@ -15,6 +16,15 @@ Two quarters of one after-sales department, in the order they happen:
   and the quarter calibrated.
 * The 2026 annual roll-up, then the Excel add-in (when xlwings' template is
   there).
+
+With ``company=True`` the same story runs for the example company of
+``samples/company`` (after-sales, sales and R&D, 278 people in 21 teams): each
+team's form is made from its own department's rules, a sales and an R&D
+manager make the slips, each file is validated by the rules of the department
+its signed identity names, and everything lands in one master and one record,
+calibrated by each department's own quotas and months in post (the company
+rulebook's pooling). The add-in is the same for every department and is not
+built again.
 
 Every step calls the same functions as the commands (forms, filler, validate,
 annotate, consolidate, calibrate, appeals, notices, rollup, addin build); this
@@ -35,7 +45,9 @@ from typing import Callable, Protocol
 from kpisheet.validators.checks.team import team_members
 from kpisheet.validators.policy.periods import parse_period
 from kpisheet.validators.report import FileReport
+from kpisheet.validators.errors import UsageError
 from kpisheet.validators.roster import Employee, read_roster, teams
+from kpisheet.validators.rulebook.company import Company
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.rulebook.load import default_rulebook, dump_yaml, load_rulebook
 
@@ -54,9 +66,15 @@ SLIPS = {
     "客服中心": ("overwrite-formula", "missing-input", "signoff-missing"),
 }
 SLIP_PERIOD = "2026-Q4"
+# The company demo's slips: a sales and an R&D manager (their forms are made from their departments' rules).
+COMPANY_SLIPS = {
+    "华东大区": ("text-number", "percent-scale", "comment-missing"),
+    "算法组": ("overwrite-formula", "missing-input", "signoff-missing"),
+}
 
 # What the demo writes into its folder; --force removes exactly these and nothing else.
 RULEBOOK_FILE = "rulebook.yaml"
+RULES_DIR = "rules"   # the company demo's rulebooks: company.yaml and departments/
 ROSTER_FILE = "roster.xlsx"
 MASTER_FILE = "master.xlsx"
 FORMS_DIR = "forms"
@@ -73,7 +91,7 @@ def demo_outputs(folder: Path) -> list[Path]:
     master = folder / MASTER_FILE
     from kpisheet.xladdin.record.store import STORE_FILE
 
-    names = (RULEBOOK_FILE, ROSTER_FILE, MASTER_FILE, FORMS_DIR, INBOX_DIR, ANNOTATED_DIR, NOTICES_DIR,
+    names = (RULEBOOK_FILE, RULES_DIR, ROSTER_FILE, MASTER_FILE, FORMS_DIR, INBOX_DIR, ANNOTATED_DIR, NOTICES_DIR,
              ADDIN_DIR, BACKUP_DIR, STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm")
     return [folder / name for name in names] + [lock_path(master)]
 
@@ -138,6 +156,8 @@ class AppealStory:
 class DemoResult:
     folder: Path
     master: Path
+    rulebook: Rulebook                         # the master's: the one rulebook, or the company's view
+    departments: list[str]
     teams: int
     employees: dict[str, int]                  # period -> people appraised
     rounds: list[Round] = field(default_factory=list)
@@ -156,8 +176,9 @@ class DemoResult:
 # --- the cycle ----------------------------------------------------------------------------------
 
 def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.datetime | None = None,
-             jobs: int | None = None, addin: bool = True) -> DemoResult:
-    """Run the cycle into ``folder`` (created; the caller decides whether it may be non-empty)."""
+             jobs: int | None = None, addin: bool = True, company: bool = False) -> DemoResult:
+    """Run the cycle into ``folder`` (created; the caller decides whether it may be non-empty); ``company``:
+    the example company's three departments instead of the after-sales department alone (no add-in)."""
     started = time.perf_counter()
     reporter = reporter or Silent()
     folder = Path(folder)
@@ -166,30 +187,32 @@ def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.da
     user = current_user()
 
     with reporter.step("规则表与花名册 rulebook and roster", 2) as advance:
-        rulebook = _export_rulebook(folder / RULEBOOK_FILE)
+        rules = _company_rules(folder / RULES_DIR) if company else _export_rulebook(folder / RULEBOOK_FILE)
         advance()
-        people = _sample_roster(folder / ROSTER_FILE, rulebook)
+        people = _company_roster(folder / ROSTER_FILE, rules) if company else _sample_roster(folder / ROSTER_FILE,
+                                                                                              rules.first)
         advance()
+    rulebook = rules.whole  # what the master shows: the company's settings with every department's indicators
+    slip_teams = COMPANY_SLIPS if company else SLIPS
     master = folder / MASTER_FILE
     by_id = {p.employee_id: p for p in people}
-    result = DemoResult(folder, master, len(teams(people)), {})
+    result = DemoResult(folder, master, rulebook, rules.names_zh(), len(teams(people)), {})
 
     for period in PERIODS:
         roster = _on_payroll(people, period)
         result.employees[period] = len(roster)
-        blanks = _forms(folder / FORMS_DIR / period, rulebook, period, roster, reporter)
+        blanks = _forms(folder / FORMS_DIR / period, rules, period, roster, reporter)
         inbox = folder / INBOX_DIR / period
-        slips = SLIPS if period == SLIP_PERIOD else {}
-        _fill(blanks, inbox, rulebook, period, slips, reporter)
+        slips = slip_teams if period == SLIP_PERIOD else {}
+        _fill(blanks, inbox, period, slips, reporter)
         first = _validate_and_merge(f"{period} 提交 submissions", inbox, folder / ANNOTATED_DIR / period, master,
-                                    rulebook, roster, period, now, jobs, reporter)
+                                    rules, roster, period, now, jobs, reporter)
         result.rounds.append(first)
         if first.rejected:
-            corrected = [blanks[name] for name, _codes in first.rejected if name in blanks]
-            _fill({path.name: path for path in corrected}, inbox, rulebook, period, {}, reporter,
-                  title=f"{period} 更正后重交 corrected files")
+            corrected = {name: blanks[name] for name, _codes in first.rejected if name in blanks}
+            _fill(corrected, inbox, period, {}, reporter, title=f"{period} 更正后重交 corrected files")
             result.rounds.append(_validate_and_merge(f"{period} 更正后 after corrections", inbox, None, master,
-                                                     rulebook, roster, period, now, jobs, reporter))
+                                                     rules, roster, period, now, jobs, reporter))
         result.calibration_changes[period] = _calibrate(master, rulebook, by_id, period, now, user, reporter)
         if period in PUBLISHED:
             result.notices = _notices(master, folder / NOTICES_DIR, rulebook, period, PUBLISHED[period], now, user,
@@ -199,7 +222,7 @@ def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.da
                 _renotify(master, folder / NOTICES_DIR, rulebook, period, PUBLISHED[period], result.appeal.employee_id)
 
     result.annual_employees, result.flagged = _rollup(master, rulebook, YEAR, now, user, reporter)
-    if addin:
+    if addin and not company:
         result.addin, result.addin_problem = _addin(folder / ADDIN_DIR, reporter)
     result.distribution = _distribution(master, rulebook)
     result.outputs = _outputs(folder, result)
@@ -208,10 +231,36 @@ def run_demo(folder: str | Path, reporter: Reporter | None = None, *, now: dt.da
 
 
 
-def _export_rulebook(target: Path) -> Rulebook:
-    """The built-in rulebook written out for HR to read and edit, and read back from that file."""
+def _export_rulebook(target: Path) -> Company:
+    """The built-in rulebook written out for HR to read and edit, and read back from that file (a company of one)."""
     target.write_text(dump_yaml(default_rulebook()), encoding="utf-8")
-    return load_rulebook(target)
+    return Company.of_one(load_rulebook(target), str(target))
+
+
+def sample_company() -> Path:
+    """The example company's rulebooks, samples/company in a clone of kpisheet (they are not installed as
+    package data: they are an example HR reads and copies, not kpisheet's own rules)."""
+    return Path(__file__).resolve().parents[2] / "samples" / "company"
+
+
+def _company_rules(target: Path) -> Company:
+    """The example company's rulebooks copied into the demo's folder (the company file and its departments)
+    for HR to read and edit, and read back from that copy."""
+    from kpisheet.validators.rulebook.company_load import load_company
+
+    source = sample_company()
+    if not (source / "company.yaml").is_file():
+        raise UsageError(f"找不到示例公司的规则表 {source}：公司演示需要 kpisheet 源代码中的 samples/company；"
+                         "请在 kpisheet 的源代码目录中按 README 安装后运行",
+                         f"the example company's rulebooks are not at {source}: the company demo needs samples/company "
+                         "from kpisheet's source; install from a clone as the README says")
+    shutil.copytree(source, target, ignore=_not_rules)
+    return load_company(target)
+
+
+def _not_rules(folder: str, names: list[str]) -> list[str]:
+    """What copying the sample's rulebooks leaves behind: the roster and its generator (the demo writes its own)."""
+    return [name for name in names if not name.endswith(".yaml") and not (Path(folder) / name).is_dir()]
 
 
 def _sample_roster(target: Path, rulebook: Rulebook) -> list[Employee]:
@@ -220,13 +269,29 @@ def _sample_roster(target: Path, rulebook: Rulebook) -> list[Employee]:
     return read_roster(write_sample_roster(target), rulebook)
 
 
+def _company_roster(target: Path, company: Company) -> list[Employee]:
+    """The example company's seeded roster (samples/company/roster.xlsx), each row read by its department's rules."""
+    from kpisheet.xladdin.demo.company_roster import write_company_roster
+
+    return read_roster(write_company_roster(target), company)
+
+
 def _on_payroll(people: list[Employee], period: str) -> list[Employee]:
     """The roster as it stood for ``period``: people hired after it ends have no form that quarter."""
     parsed = parse_period(period)
     return [p for (dept, team) in teams(people) for p in team_members(people, dept, team, parsed)]
 
 
-def _forms(out: Path, rulebook: Rulebook, period: str, roster: list[Employee], reporter: Reporter) -> dict[str, Path]:
+@dataclass(frozen=True)
+class Blank:
+    """A team's blank form and the rules it was made from (its department's)."""
+
+    path: Path
+    rulebook: Rulebook
+
+
+def _forms(out: Path, rules: Company, period: str, roster: list[Employee], reporter: Reporter) -> dict[str, Blank]:
+    """Each team's form from its own department's rules."""
     from kpisheet.workbook_templates.team_workbook import build_team_workbook, team_file_name
 
     groups = teams(roster)
@@ -234,7 +299,9 @@ def _forms(out: Path, rulebook: Rulebook, period: str, roster: list[Employee], r
     with reporter.step(f"{period} 生成考核表 team workbooks", len(groups)) as advance:
         for (department, team), members in groups.items():
             name = team_file_name(period, department, team)
-            blanks[name] = build_team_workbook(out / name, rulebook, period, department, team, members)
+            rulebook = rules.require(department)
+            blanks[name] = Blank(build_team_workbook(out / name, rulebook, period, department, team, members),
+                                 rulebook)
             advance()
     return blanks
 
@@ -243,7 +310,7 @@ def _seed(period: str, name: str) -> int:
     return SEED + zlib.crc32(f"{period}/{name}".encode("utf-8"))
 
 
-def _fill(blanks: dict[str, Path], inbox: Path, rulebook: Rulebook, period: str, slips: dict[str, tuple[str, ...]],
+def _fill(blanks: dict[str, Blank], inbox: Path, period: str, slips: dict[str, tuple[str, ...]],
           reporter: Reporter, title: str | None = None) -> None:
     """Each manager's returned file in ``inbox``; the teams in ``slips`` make those mistakes."""
     from kpisheet.workbook_templates.filler import fill_team_workbook
@@ -252,13 +319,16 @@ def _fill(blanks: dict[str, Path], inbox: Path, rulebook: Rulebook, period: str,
     with reporter.step(title or f"{period} 经理填写 managers fill in", len(blanks)) as advance:
         for name, blank in blanks.items():
             mistakes = next((m for team, m in slips.items() if f"_{team}." in name), ())
-            fill_team_workbook(blank, inbox / name, seed=_seed(period, name), mistakes=mistakes, rulebook=rulebook)
+            fill_team_workbook(blank.path, inbox / name, seed=_seed(period, name), mistakes=mistakes,
+                               rulebook=blank.rulebook)
             advance()
 
 
-def _validate_and_merge(label: str, inbox: Path, annotated: Path | None, master: Path, rulebook: Rulebook,
+def _validate_and_merge(label: str, inbox: Path, annotated: Path | None, master: Path, rules: Company,
                         roster: list[Employee], period: str, now: dt.datetime, jobs: int | None,
                         reporter: Reporter) -> Round:
+    """Each file validated by its own department's rules (routed by the identity in its _meta), then all of
+    them recorded in one master."""
     from kpisheet.validators.reading.file_search import find_files
     from kpisheet.validators.validate import validate_paths
 
@@ -274,7 +344,7 @@ def _validate_and_merge(label: str, inbox: Path, annotated: Path | None, master:
                 seen[0] += 1
                 advance()
 
-        reports = validate_paths([inbox], rulebook=rulebook, roster=roster, period=period, jobs=jobs,
+        reports = validate_paths([inbox], rulebook=rules, roster=roster, period=period, jobs=jobs,
                                  progress=progress)
     flagged = [r for r in reports if r.findings]
     copies: list[Path] = []
@@ -285,7 +355,7 @@ def _validate_and_merge(label: str, inbox: Path, annotated: Path | None, master:
             for _ in flagged:
                 advance()
     with reporter.step(f"{label}：汇总 consolidate", 1) as advance:
-        merge_into_master(master, reports, rulebook=rulebook, roster=roster, period=period, now=now)
+        merge_into_master(master, reports, rulebook=rules.whole, roster=roster, period=period, now=now)
         advance()
     return Round(label, period, len(reports), [Path(r.path).name for r in reports if r.accepted],
                  [(Path(r.path).name, _error_codes(r)) for r in reports if not r.accepted],
@@ -429,7 +499,9 @@ def _distribution(master: Path, rulebook: Rulebook) -> list[dict]:
 
 
 def _outputs(folder: Path, result: DemoResult) -> list[tuple[str, Path]]:
-    out = [("规则表 rulebook (YAML)", folder / RULEBOOK_FILE), ("花名册 roster", folder / ROSTER_FILE),
+    rules = (("公司与部门规则表 company and department rulebooks (YAML)", folder / RULES_DIR)
+             if (folder / RULES_DIR).is_dir() else ("规则表 rulebook (YAML)", folder / RULEBOOK_FILE))
+    out = [rules, ("花名册 roster", folder / ROSTER_FILE),
            ("空白考核表 blank team workbooks", folder / FORMS_DIR),
            ("经理交回的考核表 submissions", folder / INBOX_DIR),
            ("标注问题的副本 annotated copies", folder / ANNOTATED_DIR),

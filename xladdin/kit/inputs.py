@@ -85,6 +85,35 @@ def load_inputs(rules: Path | None, roster: Path | None, period: str | None):
     return rulebook, people, period_option(period)
 
 
+def load_company_inputs(rules: Path | None, roster: Path | None, period: str | None):
+    """(company, roster people or None, canonical period or None): :func:`load_inputs` for a command that
+    takes a company's set whole (each file checked by its department's rules, one master across them)."""
+    company = load_company_option(rules)
+    people = load_roster_option(roster, company) if roster is not None else None
+    return company, people, period_option(period)
+
+
+def department_names(company: Company, names: list[str] | None) -> tuple[str, ...]:
+    """--department as the record names departments (the roster's 部门): a company's department by its Chinese
+    or English name; with a single rulebook, the names as typed. An unknown one is a usage error."""
+    out = []
+    for name in names or ():
+        name = name.strip()
+        if not name:
+            raise UsageError("--department 不能为空", "--department cannot be empty")
+        if company.single:
+            out.append(name)
+            continue
+        found = company.department(name)
+        if found is None:
+            known = "、".join(company.names_zh())
+            raise UsageError(f"--department {name}：公司规则表中没有这个部门（有：{known}）",
+                             f"--department {name}: the company's rulebooks have no such department (they have: "
+                             f"{', '.join(d.name_en or d.name_zh for d in company.departments)})")
+        out.append(found.name_zh)
+    return tuple(dict.fromkeys(out))
+
+
 def date_option(value: str | None, option: str) -> dt.date | None:
     """A date option as HR types it (2027-01-15, 2027/1/15, 2027年1月15日), or None when not given."""
     if value is None:

@@ -37,6 +37,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 from kpisheet.validators.reading.file_checks import owner_file_names
 from kpisheet.validators.report import FileReport
 from kpisheet.validators.roster import Employee
+from kpisheet.validators.rulebook.company import Company
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.signature import SigningKey
 
@@ -69,10 +70,12 @@ KEEP_MASTER_FINGERPRINTS = 3
 
 @dataclass
 class ScopeChoice:
-    """Which periods the master shows: ``periods``, else ``year``, else the current appraisal year."""
+    """Which periods the master shows: ``periods``, else ``year``, else the current appraisal year; and which
+    departments (an HR business partner's master), else every department."""
 
     year: int | None = None
     periods: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,7 +153,8 @@ class RunOutcome:
 
 def _scope(tx: Tx, choice: ScopeChoice | None, hint) -> Scope:
     choice = choice or ScopeChoice()
-    return scope_for(tx.conn, year=choice.year, periods=choice.periods or None, hint=hint)
+    return scope_for(tx.conn, year=choice.year, periods=choice.periods or None, hint=hint,
+                     departments=choice.departments)
 
 
 def run_on_master(master: Path, store: Store, rulebook: Rulebook, change: Callable[[Tx, View], tuple[object, set]],
@@ -296,7 +300,7 @@ def file_hashes(files: Sequence[Path]) -> dict[Path, str | None]:
     return out
 
 
-def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Rulebook,
+def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Rulebook | Company,
                 roster: Sequence[Employee] | None = None, period: str | None = None, jobs: int | None = None,
                 progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None,
                 lock_wait: float = LOCK_WAIT_SECONDS, store: Store | str | None = None, accept_older: bool = False,
@@ -304,7 +308,8 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
                 signing_key: SigningKey | None = None) -> ConsolidationResult:
     """Validate the files under ``inbox`` the record has not seen (the master's own files excluded), record
     them and regenerate the master; ``progress(done, total)`` follows the validation; each file's
-    signature is verified with HR's ``signing_key`` when given."""
+    signature is verified with HR's ``signing_key`` when given. ``rulebook`` may be a company's set: each
+    file is then validated by the rules of its department, and the master shows the company's view."""
     from kpisheet.validators.reading.file_search import find_files
     from kpisheet.validators.validate import batch_settings, cross_file_findings, iter_validate
 
@@ -312,6 +317,7 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
     from kpisheet.xladdin.master.spool import ReportSpool
 
     master = Path(master)
+    rules, rulebook = rulebook, rulebook.whole if isinstance(rulebook, Company) else rulebook
     refuse_if_open(master)  # before minutes of validation, not after
     files = [path for path in find_files(inbox) if not is_master_file(master, path)]
     hashes = file_hashes(files)
@@ -321,7 +327,7 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
     try:
         known = _known(opened, [h for h in hashes.values() if h])
         fresh = [path for path in files if hashes[path] is None or hashes[path] not in known]
-        settings = batch_settings(rulebook, roster, period, jobs=jobs, signing_key=signing_key)
+        settings = batch_settings(rules, roster, period, jobs=jobs, signing_key=signing_key)
         spool = ReportSpool(settings.roster, rulebook)
         if progress is not None:
             progress(0, len(fresh))
@@ -339,7 +345,11 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
                 item = next(i for i in spool.items if i.path == path)
                 item.codes = sorted(set(item.codes) | {f.code for f in findings if f.severity == "error"})
         unchanged = [_unchanged_item(path, hashes[path], label) for path in files if path not in set(fresh)]
-        return merge_items(master, spool.items + unchanged, rulebook=rulebook, roster=roster, period=period, now=now,
+        # the workers finish in any order: recorded in the inbox's file order, the same run gives the same
+        # submission ids, 提交 rows and 日志 entries every time and on every database
+        position = {label(str(path)): n for n, path in enumerate(files)}
+        in_order = sorted(spool.items, key=lambda item: position.get(item.path, len(position)))
+        return merge_items(master, in_order + unchanged, rulebook=rulebook, roster=roster, period=period, now=now,
                            lock_wait=lock_wait, store=opened, seen={h for h in hashes.values() if h},
                            accept_older=accept_older, discard_foreign=discard_foreign, scope=scope)
     finally:

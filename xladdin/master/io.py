@@ -383,12 +383,21 @@ def _distribution_chart(book, sheet, table: SheetTable, rulebook: Rulebook) -> N
     latest = table.rows[-1]["period"]  # rows are in period order
     span = _block(table.rows, lambda row: row["period"] == latest)
     keys = [c.key for c in table.columns]
+    # several departments: two levels of labels (department under team), or every department's 全部 bar
+    # would look alike; the 部门 column stands just left of 团队, so the two make one range
+    shown = table.rows[span[0] - L.FIRST_DATA_ROW:span[1] - L.FIRST_DATA_ROW + 1]
+    two_levels = len({row["department"] for row in shown}) > 1
+    first_label = keys.index("department") if two_levels else keys.index("team")
+    # the labels' cache (xlsxwriter streams rows, so it cannot read them back): text, and two levels as such
+    teams = [str(row["team"] or "") for row in shown]
+    labels = [[str(row["department"] or "") for row in shown], teams] if two_levels else teams
     chart = book.add_chart({"type": "column", "subtype": "percent_stacked"})
     for i, band in enumerate(bands_best_first(rulebook)):
         col = keys.index(f"count_{band.grade}")
         chart.add_series({
             "name": f"{band.grade} {band.name_zh}",
-            "categories": [table.name, span[0], keys.index("team"), span[1], keys.index("team")],
+            "categories": [table.name, span[0], first_label, span[1], keys.index("team")],
+            "categories_data": labels,
             "values": [table.name, span[0], col, span[1], col],
             "fill": {"color": _GRADE_COLOURS[i % len(_GRADE_COLOURS)]},
             "gap": 60,

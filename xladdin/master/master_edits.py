@@ -292,14 +292,17 @@ def foreign_content(conn: sa.Connection, master: Path, data: MasterData, ruleboo
         if headers and sheet not in HR_COLUMN_SHEETS:
             problems.append(f"{sheet}：新增的列 {', '.join(headers)} / columns added")
     generation = data.meta.get("record_generation")
-    written = conn.execute(sa.select(S.masters.c.digests).where(
-        S.masters.c.master_id == view_id, S.masters.c.generation == int(float(generation)))).scalar() \
+    written = conn.execute(sa.select(S.masters.c.digests, S.masters.c.scope).where(
+        S.masters.c.master_id == view_id, S.masters.c.generation == int(float(generation)))).first() \
         if view_id and generation else None
     if written is None:
         return problems  # a master from before the record: its own sheets cannot be checked cell by cell
     import json
 
-    recorded = json.loads(written)
+    recorded = json.loads(written.digests)
+    departments = json.loads(written.scope or "{}").get("departments")
+    if departments:
+        problems += _appeals_outside(conn, data.rows(L.APPEALS), data.positions.get(L.APPEALS, []), departments)
     expected = _expected_tables(current, rulebook)
     for sheet in (*L.STORED_SHEETS, L.DISTRIBUTION, L.ANALYSIS):
         if sheet not in recorded or sheet in data.missing_sheets:
@@ -310,6 +313,23 @@ def foreign_content(conn: sa.Connection, master: Path, data: MasterData, ruleboo
         problems += _changed_cells(sheet, columns[sheet], rows, data.positions.get(sheet, []),
                                    expected.get(sheet))
     return problems
+
+
+def _appeals_outside(conn: sa.Connection, rows: list[dict], positions: list[int], departments: list[str]) -> list[str]:
+    """申诉 rows HR typed, in a master of some departments, for an employee of another department: that
+    department's HR decides its appeals (its desk's master shows them), so the row would be another's decision."""
+    r = S.results
+    out = []
+    for n, row in enumerate(rows):
+        key = (canonical_period(row.get("period")), str(row.get("employee_id") or ""))
+        department = conn.execute(sa.select(r.c.department).where(r.c.period == key[0],
+                                                                  r.c.employee_id == key[1])).scalar()
+        if department is not None and department not in departments:
+            at = (positions[n] if n < len(positions) else n + L.FIRST_DATA_ROW) + 1
+            out.append(f"{L.APPEALS} 第 {at} 行（{key[0]}/{key[1]}）是{department}的员工，不在本汇总表的部门"
+                       f"（{'、'.join(departments)}）中 / row {at} ({key[0]}/{key[1]}) is an employee of {department}, "
+                       "outside this master's departments")
+    return out
 
 
 def _changed_cells(sheet: str, columns, rows: list[dict], positions: list[int], expected: SheetTable | None) -> list[str]:

@@ -1,6 +1,7 @@
 """The master as a view of the cycle record: the record's rows for the periods HR works on, as MasterData.
 
-:func:`load_view` reads one scope (a year, or chosen periods) and derives what
+:func:`load_view` reads one scope (a year, or chosen periods; every department,
+or only those an HR business partner works on) and derives what
 the record does not store as such: HR's current decisions laid over the
 results, final grades, coefficients, ranks and distribution marks (by the one
 rule in :mod:`kpisheet.xladdin.master.merge`), the pending-override flag and
@@ -48,14 +49,22 @@ SHEET_OF_DECISIONS = {L.SUMMARY: W.DECISION_SUMMARY, L.APPEALS: W.DECISION_APPEA
 
 @dataclass(frozen=True)
 class Scope:
-    """What a master shows: the periods (canonical) and the years of its 年度 rows."""
+    """What a master shows: the periods (canonical), the years of its 年度 rows and, for an HR business
+    partner's master, the departments (none: every department)."""
 
     periods: tuple[str, ...]
     years: tuple[str, ...]
     label: str
+    departments: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps({"periods": list(self.periods), "years": list(self.years)}, ensure_ascii=False)
+        shown = {"periods": list(self.periods), "years": list(self.years)}
+        if self.departments:  # a master of every department keeps the JSON it had before departments existed
+            shown["departments"] = list(self.departments)
+        return json.dumps(shown, ensure_ascii=False)
+
+    def holds(self, department: str | None) -> bool:
+        return not self.departments or department in self.departments
 
 
 def _year_of(period: str) -> int | None:
@@ -72,24 +81,41 @@ def known_periods(conn: sa.Connection) -> list[str]:
 
 
 def scope_for(conn: sa.Connection, *, year: int | None = None, periods: Sequence[str] | None = None,
-              hint: Iterable[str] = ()) -> Scope:
+              hint: Iterable[str] = (), departments: Sequence[str] = ()) -> Scope:
     """``periods`` when given; else every period of ``year``; else of the year of the newest period the
-    record holds (or of ``hint``, the periods this run touched): the current appraisal year."""
+    record holds (or of ``hint``, the periods this run touched): the current appraisal year. ``departments``
+    restricts the master to those departments (as the record names them, 部门)."""
+    departments = tuple(sorted(set(departments)))
     if periods:
         chosen = tuple(sorted({str(p) for p in periods}, key=period_sort_key))
         years = tuple(sorted({str(y) for p in chosen if (y := _year_of(p))}))
-        return Scope(chosen, years, "、".join(chosen))
+        return _scope(chosen, years, "、".join(chosen), departments)
     held = known_periods(conn)
     if year is None:
         years = [y for p in list(hint) + held if (y := _year_of(p))]
         year = max(years) if years else None
     if year is None:
-        return Scope((), (), "")
+        return _scope((), (), "", departments)
     chosen = tuple(p for p in held if _year_of(p) == year)
     for p in hint:
         if _year_of(p) == year and p not in chosen:
             chosen += (p,)
-    return Scope(tuple(sorted(chosen, key=period_sort_key)), (str(year),), str(year))
+    return _scope(tuple(sorted(chosen, key=period_sort_key)), (str(year),), str(year), departments)
+
+
+def _scope(periods: tuple[str, ...], years: tuple[str, ...], label: str, departments: tuple[str, ...]) -> Scope:
+    if departments:
+        label = f"{label}（{'、'.join(departments)}）"
+    return Scope(periods, years, label, departments)
+
+
+def _in_departments(column, scope: Scope, *, unknown: bool = False):
+    """A WHERE clause keeping the scope's departments (all when it names none); ``unknown``: rows with no
+    department too (a file too broken to name its team belongs to no department, and its sender must see it)."""
+    if not scope.departments:
+        return sa.true()
+    kept = column.in_(scope.departments)
+    return sa.or_(kept, column.is_(None)) if unknown else kept
 
 
 def ordered(conn: sa.Connection, column):
@@ -109,7 +135,7 @@ def _summary_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> tupl
     r = S.results
     hr = D.values_as_of(conn, W.DECISION_SUMMARY, periods=scope.periods)
     rows, stored, extra = [], {}, []
-    query = sa.select(r).where(r.c.period.in_(scope.periods))
+    query = sa.select(r).where(r.c.period.in_(scope.periods), _in_departments(r.c.department, scope))
     for record in conn.execute(query).mappings():
         row = dict(record)
         subtotals = json.loads(row.pop("subtotals") or "{}")
@@ -135,8 +161,14 @@ def _appeal_rows(conn: sa.Connection, scope: Scope) -> tuple[list[dict], list[st
     held = {(r.period, r.employee_id): json.loads(r.row) for r in
             conn.execute(sa.select(S.appeals).where(S.appeals.c.period.in_(scope.periods)))}
     hr = D.values_as_of(conn, W.DECISION_APPEALS, periods=scope.periods)
+    keys = set(held) | set(hr)
+    if scope.departments:  # 申诉 rows carry no department: an appeal is the department's whose employee files it
+        r = S.results
+        keys &= {(row.period, row.employee_id) for row in conn.execute(
+            sa.select(r.c.period, r.c.employee_id).where(r.c.period.in_(scope.periods),
+                                                         _in_departments(r.c.department, scope)))}
     rows, extra = [], []
-    for key in sorted(set(held) | set(hr), key=lambda k: (period_sort_key(k[0]), k[1])):
+    for key in sorted(keys, key=lambda k: (period_sort_key(k[0]), k[1])):
         row = {"period": key[0], "employee_id": key[1], **held.get(key, {})}
         for name, value in hr.get(key, {}).items():
             if name.startswith(D.EXTRA_PREFIX):
@@ -154,7 +186,8 @@ def _annual_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> list[
     for record in conn.execute(sa.select(S.annual).where(S.annual.c.year.in_(scope.years))):
         row = {**json.loads(record.row), "year": record.year, "employee_id": record.employee_id}
         row.update(hr.get((record.year, record.employee_id), {}))
-        rows.append(clean_row(L.annual_columns(rulebook), row))
+        if scope.holds(row.get("department")):
+            rows.append(clean_row(L.annual_columns(rulebook), row))
     rows.sort(key=lambda r: (str(r.get("year")), r.get("department") or "", r.get("team") or "",
                              str(r.get("employee_id"))))
     return rows
@@ -167,7 +200,7 @@ def detail_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
     keys = [c.key for c in L.DETAIL_COLUMNS]
     out = []
     for period in scope.periods:
-        query = (sa.select(*(i.c[k] for k in keys)).where(i.c.period == period)
+        query = (sa.select(*(i.c[k] for k in keys)).where(i.c.period == period, _in_departments(i.c.department, scope))
                  .order_by(ordered(conn, i.c.department), ordered(conn, i.c.team), ordered(conn, i.c.employee_id),
                            i.c.position))
         out += [clean_row(L.DETAIL_COLUMNS, dict(zip(keys, row))) for row in conn.execute(query)]
@@ -180,7 +213,7 @@ def submission_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
     gone = set(conn.execute(sa.select(res.c.submission_id).where(
         res.c.period.in_(scope.periods), res.c.source_status == W.SOURCE_MISSING).distinct()).scalars())
     rows = []
-    for r in receipt_rows(conn, scope.periods):
+    for r in receipt_rows(conn, scope.periods, _in_departments(S.submissions.c.department, scope, unknown=True)):
         status = W.SUB_MISSING if r["status"] == W.ACCEPTED and r["id"] in gone else \
             W.STATUS_SHOWN.get(r["status"], r["status"])
         if r["same_as"]:
@@ -200,7 +233,7 @@ def issue_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
     s, f = S.submissions, S.findings
     query = (sa.select(s.c.path, f).join(f, f.c.submission_id == s.c.id)
              .where(sa.or_(s.c.period.in_(scope.periods), s.c.period.is_(None)),
-                    s.c.status.in_((W.ACCEPTED, W.REJECTED)))
+                    s.c.status.in_((W.ACCEPTED, W.REJECTED)), _in_departments(s.c.department, scope, unknown=True))
              .order_by(ordered(conn, s.c.path), f.c.id))
     return [clean_row(L.ISSUE_COLUMNS, {**{c.key: r[c.key] for c in L.ISSUE_COLUMNS if c.key in r}, "file": r["path"]})
             for r in conn.execute(query).mappings()]
@@ -245,7 +278,7 @@ def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: 
             L.ISSUES: issue_rows(conn, scope) + [clean_row(L.ISSUE_COLUMNS, i) for i in issues],
             L.APPEALS: appeals,
             L.ANNUAL: _annual_rows(conn, rulebook, scope),
-            L.LOG: [clean_row(L.LOG_COLUMNS, row) for row in audit.log_rows(conn, scope.periods)],
+            L.LOG: [clean_row(L.LOG_COLUMNS, row) for row in _log_rows(conn, scope)],
             L.SETTINGS: settings_rows(conn),
         },
         meta=meta,
@@ -260,8 +293,23 @@ def indicator_frame(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
     """The scope's indicator rows as a DataFrame read from the record (the input of 分析)."""
     i = S.indicators
     columns = ("period", "department", "team", "employee_id", "code", "category", "weight", "score")
-    query = sa.select(*(i.c[c] for c in columns)).where(i.c.period.in_(scope.periods))
+    query = sa.select(*(i.c[c] for c in columns)).where(i.c.period.in_(scope.periods),
+                                                       _in_departments(i.c.department, scope))
     return pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+
+
+def _log_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
+    """日志 of the scope's periods; in a master of some departments, without the entries about another
+    department's employee (key period/ID) or file (key its path)."""
+    rows = audit.log_rows(conn, scope.periods)
+    if not scope.departments:
+        return rows
+    r, s = S.results, S.submissions
+    others = {f"{row.period}/{row.employee_id}" for row in conn.execute(
+        sa.select(r.c.period, r.c.employee_id).where(r.c.period.in_(scope.periods),
+                                                     sa.not_(r.c.department.in_(scope.departments))))}
+    others |= set(conn.execute(sa.select(s.c.path).where(sa.not_(s.c.department.in_(scope.departments)))).scalars())
+    return [row for row in rows if row.get("key") not in others]
 
 
 def save_derived(tx: Tx, view: View) -> int:

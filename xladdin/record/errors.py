@@ -34,6 +34,15 @@ class StoreNewer(StoreError):
     description = "The cycle record was made by a newer kpisheet whose tables this version does not know."
 
 
+class StoreOlder(StoreError):
+    code = "store-older"
+    title_zh, title_en = "记录库版本较旧", "record from an older kpisheet"
+    description = ("The cycle record was made by an older kpisheet: its schema version is older than this "
+                   "version's, or missing, or tables this version needs are absent. It is left untouched; "
+                   "nothing is written. Use the kpisheet that made it, or start a new record (--store) and "
+                   "consolidate the inbox into it.")
+
+
 class StoreBusy(StoreError):
     code = "store-busy"
     title_zh, title_en = "记录库正忙", "record busy"

@@ -73,14 +73,15 @@ def backfill_receipts(conn: sa.Connection) -> None:
         ["submission_id", "path", "sha256", "received_at", "received_by", "generation", "kind"], lacking))
 
 
-def receipt_rows(conn: sa.Connection, periods: Sequence[str]) -> list[dict]:
+def receipt_rows(conn: sa.Connection, periods: Sequence[str], where=sa.true()) -> list[dict]:
     """Each receipt of ``periods`` (and of files whose period is unknown) with its submission, in the order
-    received: ``same_as`` is the path of the file whose content it carries when that is another file."""
+    received: ``same_as`` is the path of the file whose content it carries when that is another file.
+    ``where``: a further condition on the submission (a master restricted to some departments)."""
     s, r = S.submissions, S.receipts
     query = (sa.select(r.c.path.label("receipt_path"), r.c.sha256.label("receipt_sha256"),
                        r.c.received_at.label("receipt_at"), r.c.kind, s)
              .join(s, s.c.id == r.c.submission_id)
-             .where(sa.or_(s.c.period.in_(list(periods)), s.c.period.is_(None)))
+             .where(sa.or_(s.c.period.in_(list(periods)), s.c.period.is_(None)), where)
              .order_by(r.c.received_at, r.c.id))
     out = []
     for row in conn.execute(query).mappings():

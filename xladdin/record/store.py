@@ -36,9 +36,9 @@ from kpisheet import __version__
 from kpisheet.xladdin.kit.files import no_space_words
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.record import schema as S
-from kpisheet.xladdin.record.upgrade import upgrade
+from kpisheet.xladdin.record.upgrade import can_upgrade, upgrade
 from kpisheet.xladdin.record.errors import (
-    StoreBusy, StoreDamaged, StoreError, StoreForeign, StoreNewer, StoreUnreachable,
+    StoreBusy, StoreDamaged, StoreError, StoreForeign, StoreNewer, StoreOlder, StoreUnreachable,
 )
 
 STORE_FILE = "kpisheet.db"
@@ -344,15 +344,23 @@ def _prepare(store: Store, create: bool) -> None:
     """Check that the record is kpisheet's (or empty, then make it) and of a schema this version knows."""
     with store.engine.connect() as conn:
         with conn.begin():  # a reader: a record in use by another run's writer is not waited for here
-            made = S.store.name in set(sa.inspect(conn).get_table_names())
-    if not made:
+            names = set(sa.inspect(conn).get_table_names())
+    if S.store.name not in names:
         _create(store, create)
-    with store.engine.connect() as conn:
-        with conn.begin():
-            row = conn.execute(sa.select(S.store.c.store_id, S.store.c.schema_version)
-                               .where(S.store.c.id == S.STORE_ROW)).first()
+    try:
+        with store.engine.connect() as conn:
+            with conn.begin():
+                row = conn.execute(sa.select(S.store.c.store_id, S.store.c.schema_version)
+                                   .where(S.store.c.id == S.STORE_ROW)).first()
+    except sa.exc.DBAPIError:  # its identity table has no schema_version: made before versions were kept
+        raise _older(store, None) from None
     if row is None:
         raise StoreDamaged(f"考核记录库 {store.label} 缺少标识行", f"the record {store.label} lacks its identity row")
+    if row.schema_version is None or (row.schema_version < S.SCHEMA_VERSION and not can_upgrade(row.schema_version)):
+        raise _older(store, row.schema_version)
+    absent = sorted({t.name for t in S.ALL_TABLES} - names) if S.store.name in names else []
+    if absent and row.schema_version == S.SCHEMA_VERSION:
+        raise _older(store, row.schema_version, absent)
     if row.schema_version > S.SCHEMA_VERSION:
         raise StoreNewer(f"考核记录库 {store.label} 由较新版本的 kpisheet 创建（结构版本 {row.schema_version}，"
                          f"本版本支持 {S.SCHEMA_VERSION}）；请升级 kpisheet",
@@ -361,6 +369,21 @@ def _prepare(store: Store, create: bool) -> None:
     if row.schema_version < S.SCHEMA_VERSION:  # made by an older kpisheet: brought up to date in place, once
         upgrade(store.engine, store.kind)
     store.store_id, store.schema_version = row.store_id, S.SCHEMA_VERSION
+
+
+def _older(store: Store, version: int | None, absent: list[str] = ()) -> StoreOlder:
+    """A record an older kpisheet made: refused whole, before anything is read or written."""
+    shown = "缺失 missing" if version is None else str(version)
+    lacks_zh = f"，缺少数据表 {'、'.join(absent)}" if absent else ""
+    lacks_en = f", without the tables {', '.join(absent)}" if absent else ""
+    return StoreOlder(
+        f"考核记录库 {store.label} 由较旧版本的 kpisheet 创建（结构版本 {shown}{lacks_zh}；本版本需要 "
+        f"{S.SCHEMA_VERSION}）；未改动它，也未写入任何内容",
+        f"the record {store.label} was made by an older kpisheet (schema {'missing' if version is None else version}"
+        f"{lacks_en}; this version needs {S.SCHEMA_VERSION}); it was left untouched and nothing was written",
+        hint_zh="请用创建它的 kpisheet 版本继续这个考核周期；或用 --store 指定新的记录库，再把收件箱重新汇总进去",
+        hint_en="go on with the kpisheet that made it; or pass --store with a new record and consolidate the "
+                "inbox into it again")
 
 
 def _create(store: Store, create: bool) -> None:

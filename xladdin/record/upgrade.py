@@ -27,6 +27,12 @@ def _to_2(conn: sa.Connection) -> None:
 STEPS: dict[int, Callable[[sa.Connection], None]] = {2: _to_2}
 
 
+def can_upgrade(version: int) -> bool:
+    """Whether a record of schema ``version`` can be brought to this version in place (1 is the first
+    schema kpisheet kept a version for; an older or unknown one is refused as store-older)."""
+    return version >= 1 and all(step in STEPS for step in range(version + 1, S.SCHEMA_VERSION + 1))
+
+
 def upgrade(engine: sa.Engine, kind: str) -> None:
     """Run the steps from the record's version to :data:`S.SCHEMA_VERSION` (nothing when already there)."""
     with engine.connect() as conn:
