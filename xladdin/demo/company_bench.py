@@ -41,6 +41,7 @@ from kpisheet.validators.rulebook.company import Company
 
 from kpisheet.xladdin.demo.bench import BenchError, foreign_corpus_folder, load_average, machine_info, peak_rss_of
 from kpisheet.xladdin.demo.bench_corpus import PERIOD
+from kpisheet.xladdin.demo.cycle import sample_company
 from kpisheet.xladdin.kit.console import make_console
 from kpisheet.xladdin.kit.progress import progress_bar
 
@@ -55,11 +56,6 @@ STEP_LABELS = {
     "end_to_end": "端到端（一次汇总）end to end (one consolidation)",
     "master": "仅由记录重写本期汇总表 the period's master again, from the record alone",
 }
-
-
-def example_company_rules() -> Path:
-    """The example company's rulebooks, samples/company in a clone of kpisheet (not installed as package data)."""
-    return Path(__file__).resolve().parents[2] / "samples" / "company"
 
 
 @dataclass
@@ -91,7 +87,7 @@ def load_rules(rules: Path | None) -> Company:
     """The company's rulebooks at ``rules``, else the example company's (samples/company)."""
     from kpisheet.xladdin.kit.inputs import load_company_option
 
-    source = rules if rules is not None else example_company_rules()
+    source = rules if rules is not None else sample_company()
     if rules is None and not (source / "company.yaml").is_file():
         raise BenchError(f"找不到示例公司的规则表 {source}：请用 --rules 指定公司规则表",
                          f"the example company's rulebooks are not at {source}: give the company's with --rules")
@@ -107,7 +103,7 @@ def run_company_bench(employees: int, *, rules: Path | None = None, work: Path |
 
     console = console or make_console(stderr=True)
     company = load_rules(rules)
-    source = str(rules if rules is not None else example_company_rules())
+    source = str(rules if rules is not None else sample_company())
     temporary = work is None
     folder = Path(tempfile.mkdtemp(prefix="kpisheet-company-bench-")) if temporary else Path(work)
     try:
