@@ -167,11 +167,23 @@ def register(app: typer.Typer) -> None:
         repeats: int = typer.Option(5, "--repeats", min=1, help="每项配对测量的次数 / paired runs per figure"),
         master_rows: int = typer.Option(100_000, "--master-rows", min=1,
                                         help="写表测量的汇总表行数 / rows of the master in the write figure"),
+        company: bool = typer.Option(False, "--company", help="公司规模：各部门的考核表按部门规则校验、汇总到空记录并写出本期汇总表，"
+                                     "测量各步耗时和峰值内存（两个规模）/ a company's inbox end to end at two sizes"),
+        employees: int = typer.Option(100_000, "--employees", min=24,
+                                      help="--company 的员工人数（约每 12 人一个考核表）/ people in the company run"),
+        rules: Optional[Path] = typer.Option(None, "--rules", help="--company 的公司规则表（默认 samples/company）/ "
+                                             "the company's rulebooks", show_default=False),
     ) -> None:
-        """性能测试：生成 N 个团队考核表并并排测量校验、汇总和写表 / measure validation, consolidation and the master writer."""
+        """性能测试：生成 N 个团队考核表并并排测量校验、汇总和写表 / measure validation, consolidation and the master writer.
+
+        --company [--employees N] [--rules DIR] [--work DIR]：整个公司的收件箱端到端 / a whole company's inbox end to end.
+        """
         from kpisheet.xladdin.demo.bench import print_results, run_bench, write_json
 
         console = make_console()
+        if company:
+            _company_bench(console, employees, rules, work, json_out)
+            return
         results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
         print_results(console, results)
         if json_out is not None:
@@ -180,3 +192,17 @@ def register(app: typer.Typer) -> None:
             except OSError as error:
                 raise as_file_error(error, json_out) from None
             console.print(Text(f"✓ JSON: {json_out}", style="green"))
+
+
+def _company_bench(console: Console, employees: int, rules: Path | None, work: Path | None,
+                   json_out: Path | None) -> None:
+    from kpisheet.xladdin.demo.company_bench import print_company_results, run_company_bench, write_company_json
+
+    results = run_company_bench(employees, rules=rules, work=work, console=console)
+    print_company_results(console, results)
+    if json_out is not None:
+        try:
+            write_company_json(results, json_out)
+        except OSError as error:
+            raise as_file_error(error, json_out) from None
+        console.print(Text(f"✓ JSON: {json_out}", style="green"))

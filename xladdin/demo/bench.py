@@ -135,7 +135,7 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
         with progress_bar(console) as progress:
             corpus = _make_corpus(folder / CORPUS_DIR, teams, rulebook, progress)
             results = BenchResults(teams, corpus.to_dict(), machine_info())
-            results.machine["load_average_start"] = _load_average()
+            results.machine["load_average_start"] = load_average()
             with _loaded(results, "validate_vs_calamine"):
                 _validate_vs_calamine(results, corpus, rulebook, repeats, progress)
             with _loaded(results, "openpyxl_vs_validate"):
@@ -147,7 +147,7 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
             _reconsolidate(results, corpus, rulebook, folder / MASTERS_DIR, min(repeats, 3), progress)
             _master_write(results, master, rulebook, folder / MASTERS_DIR, master_rows, min(repeats, 3), progress)
             _peak_rss(results, corpus, folder, progress)
-            results.machine["load_average_end"] = _load_average()
+            results.machine["load_average_end"] = load_average()
     finally:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
@@ -157,9 +157,9 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
 @contextmanager
 def _loaded(results: BenchResults, figure: str) -> Iterator[None]:
     """Record the 1-minute load average before and after measuring ``figure``."""
-    start = _load_average()
+    start = load_average()
     yield
-    end = _load_average()
+    end = load_average()
     results.load[figure] = [start[0] if start else None, end[0] if end else None]
 
 
@@ -178,9 +178,14 @@ def _make_corpus(folder: Path, teams: int, rulebook: Rulebook, progress: Progres
     try:
         return make_corpus(folder, teams, rulebook, progress=report)
     except CorpusFolderError as error:
-        raise BenchError(f"{error.folder} 中有不是基准测试生成的文件，未删除；请换一个 --work 文件夹",
-                         f"{error.folder} holds files the benchmark did not make; they were left alone, "
-                         "choose another --work folder") from None
+        raise foreign_corpus_folder(error.folder) from None
+
+
+def foreign_corpus_folder(folder: Path) -> BenchError:
+    """The error of a corpus folder holding files the benchmark did not make (they are left alone)."""
+    return BenchError(f"{folder} 中有不是基准测试生成的文件，未删除；请换一个 --work 文件夹",
+                      f"{folder} holds files the benchmark did not make; they were left alone, "
+                      "choose another --work folder")
 
 
 def _paired(name: str, results: BenchResults, rounds: int, side_a: Callable[[], float], side_b: Callable[[], float],
@@ -376,7 +381,7 @@ def _workers(results: BenchResults, corpus: Corpus, rulebook: Rulebook, repeats:
     busy_kept = 0
     for r in range(repeats):
         for attempt in range(1, WORKER_ATTEMPTS + 1):
-            load = _load_average()
+            load = load_average()
             if r % 2:
                 (two, others_two), (one, others_one) = run(2), run(1)
             else:
@@ -577,11 +582,17 @@ def _peak_rss(results: BenchResults, corpus: Corpus, folder: Path, progress: Pro
 
 def measure_child_rss(corpus_folder: Path, teams: int, files: int, mode: str, work: Path) -> tuple[float, float]:
     """(peak MB of the whole process tree, peak MB of the main process) of a fresh ``mode`` run on ``files`` files."""
+    work.mkdir(parents=True, exist_ok=True)
+    return peak_rss_of([sys.executable, "-m", "kpisheet.xladdin.demo.bench", "child", mode, str(corpus_folder),
+                        str(teams), str(files), str(work)])
+
+
+def peak_rss_of(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` and sample its resident memory every RSS_INTERVAL s: (peak MB of the whole process
+    tree, main process and its workers summed; peak MB of the main process alone). A failing run is a
+    BenchError with the end of its stderr."""
     import psutil
 
-    work.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "kpisheet.xladdin.demo.bench", "child", mode, str(corpus_folder), str(teams), str(files),
-               str(work)]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     root = psutil.Process(child.pid)
     tree_peak = main_peak = 0
@@ -665,7 +676,7 @@ def _libreoffice_version() -> str | None:
     return done.stdout.strip() or None
 
 
-def _load_average() -> list[float] | None:
+def load_average() -> list[float] | None:
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
