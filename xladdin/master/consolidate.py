@@ -58,7 +58,7 @@ from kpisheet.xladdin.master.views import distribution_rows
 from kpisheet.xladdin.master.write_back import persist
 from kpisheet.xladdin.record import schema as S
 from kpisheet.xladdin.record.ingest import Incoming, incoming, ingest
-from kpisheet.xladdin.record.store import Store, Tx, now_local as _now, open_store
+from kpisheet.xladdin.record.store import Store, Tx, now_local, open_store
 
 T = TypeVar("T")
 
@@ -133,10 +133,6 @@ def path_labeller(master: Path) -> Callable[[str], str]:
         return absolute.as_posix() if relative.parts[:1] == ("..",) else relative.as_posix()
 
     return label
-
-
-def now_local() -> dt.datetime:
-    return _now()
 
 
 # --- one run -------------------------------------------------------------------------------------
