@@ -18,6 +18,7 @@ from kpisheet.validators.errors import UsageError
 from kpisheet.xladdin.kit.console import make_console
 from kpisheet.xladdin.kit.files import as_file_error
 from kpisheet.xladdin.kit.progress import Steps, progress_bar
+from kpisheet.xladdin.demo.bench import SCALE as BENCH_SCALE
 
 DEFAULT_DEMO_DIR = "kpisheet-demo"
 
@@ -167,6 +168,8 @@ def register(app: typer.Typer) -> None:
         repeats: int = typer.Option(5, "--repeats", min=1, help="每项配对测量的次数 / paired runs per figure"),
         master_rows: int = typer.Option(100_000, "--master-rows", min=1,
                                         help="写表测量的汇总表行数 / rows of the master in the write figure"),
+        scale: int = typer.Option(BENCH_SCALE, "--scale", min=1, help="规模测量：另以 N 倍的考核表测内存与耗时 / the memory and "
+                                  "time runs also take N times the team workbooks"),
         company: bool = typer.Option(False, "--company", help="公司规模：各部门的考核表按部门规则校验、汇总到空记录并写出本期汇总表，"
                                      "测量各步耗时和峰值内存（两个规模）/ a company's inbox end to end at two sizes"),
         employees: int = typer.Option(100_000, "--employees", min=24,
@@ -184,7 +187,7 @@ def register(app: typer.Typer) -> None:
         if company:
             _company_bench(console, employees, rules, work, json_out)
             return
-        results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, console=console)
+        results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, scale=scale, console=console)
         print_results(console, results)
         if json_out is not None:
             try:

@@ -20,12 +20,19 @@ workers2_speedup               batch validation with 1 worker / with 2 workers; 
                                during which other processes kept a core busy is measured
                                again, and each pair's load is reported beside it
 consolidate_vs_validate        consolidation end to end / validation alone, whole corpus   <= 1.5
+reconsolidate_one_vs_full      consolidation after one file changed / the first one        <= 0.1
 master_write_vs_xlsxwriter     master writer / bare xlsxwriter write of the same rows       <= 1.2
+validate_memory_growth         peak memory validating SCALE x the files / the files        <= 1.2
+consolidate_memory_growth      the same for consolidation (record and master included)      <= 1.2
 =============================  ==========================================================  =========
 
-Peak memory is the resident set of the whole process tree (main process and
-worker processes, summed), sampled every 20 ms while a fresh process validates
-or consolidates the first 10% of the files and then all of them. The load
+The corpus holds SCALE (8) times the teams asked for; every ratio above but
+the last two uses its first ``teams`` files. The scale runs validate, then
+consolidate, the first ``teams`` files and then all of them, each in a fresh
+process with the roster of its teams (a company of that size): seconds, and
+the peak resident set of the whole process tree (main process and worker
+processes, summed, sampled every 20 ms). 8,000 files consolidated, validation
+included, have a time goal of 5 minutes (``scale`` in the JSON). The load
 average is recorded at the start and end of every figure (``load``).
 """
 
@@ -60,6 +67,7 @@ from kpisheet.xladdin.kit.console import make_console
 from kpisheet.xladdin.kit.progress import progress_bar
 
 MASTER_ROWS = 100_000
+SCALE = 8  # memory and time are measured at the corpus's size and at SCALE times it
 # inside --work: the corpus (kept for the next run of the same size) and the masters written
 CORPUS_DIR = "kpisheet-bench-corpus"
 MASTERS_DIR = "kpisheet-bench-masters"
@@ -70,7 +78,11 @@ GOALS = {
     "consolidate_vs_validate": ("<=", 1.5),
     "reconsolidate_one_vs_full": ("<=", 0.1),
     "master_write_vs_xlsxwriter": ("<=", 1.2),
+    "validate_memory_growth": ("<=", 1.2),
+    "consolidate_memory_growth": ("<=", 1.2),
 }
+# the scale runs' time goal (issue 16): 8,000 team workbooks validated and consolidated within 5 minutes
+SCALE_GOAL_FILES, SCALE_GOAL_SECONDS = 8000, 300
 PER_FILE_SAMPLE = 100      # files timed one by one for validation vs calamine
 NAIVE_SAMPLE = 10          # openpyxl takes about half a second a file
 WORKER_SAMPLE = 1000       # files per batch in the 1-vs-2-workers pairs (the whole default corpus)
@@ -101,6 +113,8 @@ class BenchResults:
     load: dict[str, list] = field(default_factory=dict)  # figure -> [1-min load average at start, at end]
     # workers2_speedup: every pair measured, [1 worker s, 2 workers s, other processes' cores, load, kept]
     worker_attempts: list[list] = field(default_factory=list)
+    # the scale runs: files, employees and each run's seconds (validate_N_seconds, consolidate_N_seconds)
+    scale: dict = field(default_factory=dict)
 
     def goals(self) -> dict[str, dict]:
         out = {}
@@ -116,13 +130,23 @@ class BenchResults:
         return {"kpisheet": __version__, "teams": self.teams, "corpus": self.corpus, "machine": self.machine,
                 "ratios": self.ratios, "goals": self.goals(), "medians_ms": self.medians_ms,
                 "pairs_s": self.pairs, "peak_rss_mb": self.peak_rss_mb, "notes": self.notes, "load": self.load,
-                "workers2_attempts": self.worker_attempts}
+                "workers2_attempts": self.worker_attempts, "scale": self.scale_figures()}
+
+    def scale_figures(self) -> dict:
+        """The scale runs, with the time goal judged when the larger one has SCALE_GOAL_FILES files or more."""
+        out = dict(self.scale)
+        files = out.get("files")
+        if files and files[-1] >= SCALE_GOAL_FILES:
+            seconds = out.get(f"consolidate_{files[-1]}_seconds")
+            out["end_to_end_goal_seconds"] = SCALE_GOAL_SECONDS
+            out["end_to_end_met"] = None if seconds is None else seconds <= SCALE_GOAL_SECONDS
+        return out
 
 
 # --- the run ------------------------------------------------------------------------------------
 
 def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, master_rows: int = MASTER_ROWS,
-              console: Console | None = None) -> BenchResults:
+              scale: int = SCALE, console: Console | None = None) -> BenchResults:
     """Generate ``teams`` workbooks (or reuse them from ``work``) and take every figure."""
     from kpisheet.validators.rulebook.load import default_rulebook
 
@@ -133,7 +157,9 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
     results = None
     try:
         with progress_bar(console) as progress:
-            corpus = _make_corpus(folder / CORPUS_DIR, teams, rulebook, progress)
+            # one corpus for every figure: the first ``teams`` files, and all of them for the scale runs
+            whole = _make_corpus(folder / CORPUS_DIR, teams * scale, rulebook, progress)
+            corpus = whole.first(teams)
             results = BenchResults(teams, corpus.to_dict(), machine_info())
             results.machine["load_average_start"] = load_average()
             with _loaded(results, "validate_vs_calamine"):
@@ -146,7 +172,7 @@ def run_bench(teams: int = 1000, *, work: Path | None = None, repeats: int = 5, 
                                               progress)
             _reconsolidate(results, corpus, rulebook, folder / MASTERS_DIR, min(repeats, 3), progress)
             _master_write(results, master, rulebook, folder / MASTERS_DIR, master_rows, min(repeats, 3), progress)
-            _peak_rss(results, corpus, folder, progress)
+            _scale(results, whole, teams, folder, progress)
             results.machine["load_average_end"] = load_average()
     finally:
         if temporary:
@@ -523,9 +549,14 @@ def master_data_with_rows(master: Path, rulebook: Rulebook, rows: int):
     return L.MasterData(sheets={L.SUMMARY: grown}, meta=data.meta, extra_headers={})
 
 
-def bare_xlsxwriter(path: Path, tables) -> None:
-    """The floor: the same cells written by xlsxwriter in streaming mode, no formats, widths or charts."""
+def bare_xlsxwriter(path: Path, tables, rulebook: Rulebook) -> None:
+    """The floor: the same cells written by xlsxwriter in streaming mode, no formats, widths or charts;
+    with the cells of 打印 too (its section headings and each employee's print columns), which the master
+    writer draws from 总表's rows."""
     import xlsxwriter
+
+    from kpisheet.xladdin.master import layout as L
+    from kpisheet.xladdin.master.printout import print_columns, print_values, sections
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                            "strings_to_numbers": False, "strings_to_urls": False})
@@ -535,6 +566,16 @@ def bare_xlsxwriter(path: Path, tables) -> None:
         sheet.write_row(0, 0, [c.header for c in table.columns] + list(table.extra_headers))
         for r, row in enumerate(table.rows, start=1):
             sheet.write_row(r, 0, [row.get(key) for key in keys])
+        if table.name == L.SUMMARY:
+            columns = print_columns(rulebook)
+            sheet = book.add_worksheet(L.PRINT)
+            sheet.write_row(0, 0, [c.header for c in columns])
+            r = 1
+            for part in sections(table.rows, rulebook):
+                sheet.write_string(r, 0, part.heading)
+                for r, line in enumerate(part.rows, start=r + 1):
+                    sheet.write_row(r, 0, print_values(line, columns))
+                r += 1
     book.close()
 
 
@@ -553,7 +594,7 @@ def _master_write(results: BenchResults, master: Path, rulebook: Rulebook, folde
         return took
 
     def bare() -> float:
-        return _clock(lambda: bare_xlsxwriter(folder / "big_bare.xlsx", tables))
+        return _clock(lambda: bare_xlsxwriter(folder / "big_bare.xlsx", tables, rulebook))
 
     _paired("master_write_vs_xlsxwriter", results, repeats, ours, bare, lambda a, b: a / b)
     results.medians_ms["master_write"] = round(statistics.median(a for a, _ in results.pairs[
@@ -563,28 +604,40 @@ def _master_write(results: BenchResults, master: Path, rulebook: Rulebook, folde
     results.corpus["master_rows"] = rows
 
 
-# --- peak memory --------------------------------------------------------------------------------
+# --- scale: memory and time at 1x and SCALE x the files ---------------------------------------------
 
-def _peak_rss(results: BenchResults, corpus: Corpus, folder: Path, progress: Progress) -> None:
-    sizes = sorted({max(1, len(corpus.files) // 10), len(corpus.files)})
-    task = progress.add_task("峰值内存 peak memory", total=2 * len(sizes))
+def _scale(results: BenchResults, whole: Corpus, teams: int, folder: Path, progress: Progress) -> None:
+    """Validate and consolidate the corpus's first ``teams`` files and all of them, each in a fresh process
+    (a company of that many teams, with its roster): peak memory of the whole process tree and seconds."""
+    sizes = sorted({teams, len(whole.files)})
+    task = progress.add_task("规模 scale: 内存与耗时 memory and time", total=2 * len(sizes))
     for mode in ("validate", "consolidate"):
         for n in sizes:
-            tree, main = measure_child_rss(corpus.folder, len(corpus.files), n, mode, folder / MASTERS_DIR)
+            with _loaded(results, f"{mode}_{n}"):
+                tree, main, seconds = measure_child(whole.folder, len(whole.files), n, mode, folder / MASTERS_DIR)
             results.peak_rss_mb[f"{mode}_{n}"] = tree
             results.peak_rss_mb[f"{mode}_{n}_main_process"] = main
+            results.scale[f"{mode}_{n}_seconds"] = seconds
             progress.advance(task)
-    small, large = sizes[0], sizes[-1]
+    results.scale.update(files=sizes, employees=[len(whole.first(n).roster) for n in sizes])
+    if len(sizes) < 2:
+        return
+    small, big = sizes
     for mode in ("validate", "consolidate"):
-        results.peak_rss_mb[f"{mode}_growth_{small}_to_{large}"] = round(
-            results.peak_rss_mb[f"{mode}_{large}"] / results.peak_rss_mb[f"{mode}_{small}"], 3)
+        name = f"{mode}_memory_growth"
+        results.ratios[name] = round(results.peak_rss_mb[f"{mode}_{big}"] / results.peak_rss_mb[f"{mode}_{small}"], 3)
+        results.load[name] = [results.load[f"{mode}_{small}"][0], results.load[f"{mode}_{big}"][1]]
 
 
-def measure_child_rss(corpus_folder: Path, teams: int, files: int, mode: str, work: Path) -> tuple[float, float]:
-    """(peak MB of the whole process tree, peak MB of the main process) of a fresh ``mode`` run on ``files`` files."""
+def measure_child(corpus_folder: Path, teams: int, files: int, mode: str, work: Path) -> tuple[float, float, float]:
+    """(peak MB of the whole process tree, peak MB of the main process, seconds of the validation or
+    consolidation itself) of a fresh ``mode`` run on the first ``files`` files of the corpus."""
     work.mkdir(parents=True, exist_ok=True)
-    return peak_rss_of([sys.executable, "-m", "kpisheet.xladdin.demo.bench", "child", mode, str(corpus_folder),
-                        str(teams), str(files), str(work)])
+    out = work / f"{mode}_{files}.json"
+    out.unlink(missing_ok=True)
+    tree, main = peak_rss_of([sys.executable, "-m", "kpisheet.xladdin.demo.bench", "child", mode, str(corpus_folder),
+                              str(teams), str(files), str(work), str(out)])
+    return tree, main, json.loads(out.read_text(encoding="utf-8"))["seconds"]
 
 
 def peak_rss_of(command: list[str]) -> tuple[float, float]:
@@ -616,23 +669,27 @@ def peak_rss_of(command: list[str]) -> tuple[float, float]:
     return round(tree_peak / 2**20, 1), round(main_peak / 2**20, 1)
 
 
-def _child(mode: str, corpus_folder: str, teams: str, files: str, work: str) -> None:
-    """The run whose memory is measured: validate or consolidate the first ``files`` files of the corpus."""
+def _child(mode: str, corpus_folder: str, teams: str, files: str, work: str, out: str) -> None:
+    """The run whose memory is measured: validate or consolidate the first ``files`` files of the corpus
+    with their teams' roster; the seconds it took (without starting Python) go to ``out`` as JSON."""
     from kpisheet.validators.rulebook.load import default_rulebook
     from kpisheet.validators.validate import validate_paths
 
     from kpisheet.xladdin.master.consolidate import consolidate
 
     rulebook = default_rulebook()
-    corpus = make_corpus(Path(corpus_folder), int(teams), rulebook)
-    chosen = corpus.files[:int(files)]
+    corpus = make_corpus(Path(corpus_folder), int(teams), rulebook).first(int(files))
+    chosen, roster = corpus.files, corpus.roster
     if mode == "validate":
-        validate_paths(chosen, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+        start = time.perf_counter()
+        validate_paths(chosen, rulebook=rulebook, roster=roster, period=PERIOD)
     else:
         home = Path(work) / f"rss_{files}"  # a master and an empty record of its own
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
-        consolidate(chosen, home / "master.xlsx", rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+        start = time.perf_counter()
+        consolidate(chosen, home / "master.xlsx", rulebook=rulebook, roster=roster, period=PERIOD)
+    Path(out).write_text(json.dumps({"seconds": round(time.perf_counter() - start, 3)}), encoding="utf-8")
 
 
 # --- the machine --------------------------------------------------------------------------------
@@ -695,6 +752,8 @@ _RATIO_LABELS = {
     "validate_vs_calamine_whole_file": "校验 / calamine 读整个文件 validation / calamine reading every sheet",
     "validate_file_vs_calamine": "单文件接口 / calamine 读取 validate_file (single-file API) / calamine read",
     "validate_vs_inflate_floor": "校验 / 仅解压所读工作表 validation / zlib inflate of the sheets read (the floor)",
+    "validate_memory_growth": "校验峰值内存：大规模 / 小规模 validation's peak memory, larger run / smaller",
+    "consolidate_memory_growth": "汇总峰值内存：大规模 / 小规模 consolidation's peak memory, larger run / smaller",
 }
 
 
@@ -726,14 +785,29 @@ def print_results(console: Console, results: BenchResults) -> None:
     for name, value in results.medians_ms.items():
         medians.add_row(name, f"{value}")
     console.print(medians)
-    memory = Table(title="峰值内存 Peak RSS (MB, 进程树合计 whole process tree)", title_justify="left")
-    memory.add_column("运行 Run")
-    memory.add_column("MB", justify="right")
-    for name, value in results.peak_rss_mb.items():
-        memory.add_row(name, f"{value}")
-    console.print(memory)
+    console.print(_scale_table(results))
     for note in results.notes:
         console.print(Text(f"• {note}", style="yellow"))
+
+
+def _scale_table(results: BenchResults) -> Table:
+    """Each scale run: its files and people, seconds, and peak memory of the process tree and main process."""
+    figures = results.scale_figures()
+    table = Table(title="规模：新进程中的耗时与峰值内存 Scale: each run in a fresh process (MB: peak RSS)",
+                  title_justify="left")
+    for head in ("运行 Run", "文件 Files", "人 People", "秒 Seconds", "进程树 Tree MB", "主进程 Main MB", "负载 Load"):
+        table.add_column(head, justify="left" if head.startswith("运行") else "right")
+    for mode in ("validate", "consolidate"):
+        for n, people in zip(figures.get("files", []), figures.get("employees", [])):
+            load = results.load.get(f"{mode}_{n}")
+            table.add_row(mode, f"{n}", f"{people}", f"{figures.get(f'{mode}_{n}_seconds')}",
+                          f"{results.peak_rss_mb.get(f'{mode}_{n}')}", f"{results.peak_rss_mb.get(f'{mode}_{n}_main_process')}",
+                          f"{load[0]}→{load[1]}" if load else "")
+    if "end_to_end_met" in figures:
+        met = "✓" if figures["end_to_end_met"] else "✗"
+        table.caption = (f"{met} {figures['files'][-1]} 个文件的汇总（含校验）目标 ≤ {SCALE_GOAL_SECONDS} 秒 / "
+                         f"consolidation of {figures['files'][-1]} files, validation included: goal ≤ {SCALE_GOAL_SECONDS} s")
+    return table
 
 
 # ratios measured within another figure's run
@@ -752,5 +826,5 @@ def write_json(results: BenchResults, path: Path) -> None:
     path.write_text(json.dumps(results.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-if __name__ == "__main__" and len(sys.argv) == 7 and sys.argv[1] == "child":
+if __name__ == "__main__" and len(sys.argv) == 8 and sys.argv[1] == "child":
     _child(*sys.argv[2:])

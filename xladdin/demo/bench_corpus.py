@@ -88,6 +88,13 @@ class Corpus:
     saved_by: str          # "LibreOffice" or "openpyxl (no LibreOffice found)"
     bases: int
 
+    def first(self, teams: int) -> "Corpus":
+        """The corpus of its first ``teams`` files, with the people of those teams only: a smaller company."""
+        if teams >= len(self.files):
+            return self
+        kept = {copy_team(i) for i in range(teams)}
+        return replace(self, files=self.files[:teams], roster=[p for p in self.roster if p.team in kept])
+
     def to_dict(self) -> dict:
         return {"teams": len(self.files), "employees": len(self.roster), "bases": self.bases,
                 "saved_by": self.saved_by, "period": PERIOD, "folder": str(self.folder)}
@@ -95,7 +102,8 @@ class Corpus:
 
 def make_corpus(folder: Path, teams: int, rulebook: Rulebook, *, progress: Callable[[str, int, int], None]
                 = lambda stage, done, total: None) -> Corpus:
-    """``teams`` submissions in ``folder``/files; reuses an earlier corpus of the same size and version."""
+    """``teams`` submissions in ``folder``/files; reuses the first ``teams`` of an earlier corpus of this
+    version and rulebook that holds at least as many."""
     files_dir = folder / "files"
     existing = _reuse(folder, teams, rulebook)
     if existing is not None:
@@ -126,14 +134,14 @@ def _reuse(folder: Path, teams: int, rulebook: Rulebook) -> Corpus | None:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (manifest.get("version"), manifest.get("teams"), manifest.get("rulebook")) != (
-            CORPUS_VERSION, teams, rulebook.fingerprint()):
+    if (manifest.get("version"), manifest.get("rulebook")) != (CORPUS_VERSION, rulebook.fingerprint()) or \
+            not isinstance(manifest.get("teams"), int) or manifest["teams"] < teams:
         return None
     files = [folder / "files" / name for name in manifest["files"]]
     if not all(p.is_file() for p in files):
         return None
     roster = [employee_from_json(p) for p in manifest["roster"]]
-    return Corpus(folder, files, roster, manifest["saved_by"], manifest["bases"])
+    return Corpus(folder, files, roster, manifest["saved_by"], manifest["bases"]).first(teams)
 
 
 def employee_json(p: Employee) -> dict:

@@ -48,9 +48,9 @@ from kpisheet.xladdin.kit.files import as_file_error, refuse_if_read_only
 from kpisheet.xladdin.kit.user import current_user
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.io import MasterReadError, master_tables, write_master
-from kpisheet.xladdin.master.master_edits import MasterState, digests, examine, file_sha256, master_row
+from kpisheet.xladdin.master.master_edits import MasterState, TableDigest, digests, examine, file_sha256, master_row
 from kpisheet.xladdin.master.merge import MergeResult
-from kpisheet.xladdin.master.record_view import Scope, View, load_view, save_derived, scope_for
+from kpisheet.xladdin.master.record_view import DetailRows, Scope, View, load_view, save_derived, scope_for
 from kpisheet.xladdin.master.safety import (
     BACKUP_DIR, fault_point, install, master_lock, refuse_if_open, temp_path,
 )
@@ -167,6 +167,7 @@ def run_on_master(master: Path, store: Store, rulebook: Rulebook, change: Callab
                 first = load_view(tx.conn, rulebook, _scope(tx, scope, ()), detail=False)
                 state = examine(tx, master, rulebook, store.store_id, first, discard_foreign=discard_foreign)
                 value, touched = change(tx, first)
+                del first  # the view before the change: its rows need not be held while the new one is read
                 view = load_view(tx.conn, rulebook, _scope(tx, scope, touched))
                 save_derived(tx, view)
                 rewrite = (force or tx.changed or not state.exists or not state.untouched
@@ -181,6 +182,7 @@ def run_on_master(master: Path, store: Store, rulebook: Rulebook, change: Callab
                         before_commit(tx)
                     fault_point("before-commit")
                 generation = tx.generation if tx.changed else tx.generation - 1
+            view.read_later_from(store.reading)
             if rewrite:
                 fault_point("committed")
                 backup = install(master, temp, now=now)
@@ -195,6 +197,11 @@ def _write_view(tx: Tx, master: Path, temp: Path, view: View, rulebook: Rulebook
     data.meta.update({"store_id": _store_id(tx), "record_generation": str(tx.generation), "view_id": view_id,
                       "scope": view.scope.label})
     tables = master_tables(data, rulebook)
+    taken = {}
+    for table in tables:
+        if isinstance(table.rows, DetailRows):  # streamed from the record: fingerprinted as it is written
+            taken[table.name] = TableDigest(table.name, table.columns)
+            table.rows.watch(taken[table.name].add)
     try:
         write_master(temp, data, rulebook, now=tx.now, checkpoint=fault_point, tables=tables)
     except OSError as error:  # a full disk, a folder we may not write: one bilingual line, nothing committed
@@ -205,9 +212,12 @@ def _write_view(tx: Tx, master: Path, temp: Path, view: View, rulebook: Rulebook
         cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
         raise as_file_error(cause, master) from None
     fault_point("written")
+    for table in tables:
+        if table.name in taken:
+            table.rows.watch(None)
     m = S.masters
     tx.conn.execute(m.insert().values(**master_row(view_id, master.resolve(), tx.generation, tx.now,
-                                                   file_sha256(temp), view.scope.to_json(), digests(tables))))
+                                                   file_sha256(temp), view.scope.to_json(), digests(tables, taken))))
     old = [g for (g,) in tx.conn.execute(m.select().with_only_columns(m.c.generation)
                                          .where(m.c.master_id == view_id).order_by(m.c.generation.desc()))]
     for generation in old[KEEP_MASTER_FINGERPRINTS:]:
@@ -413,11 +423,13 @@ def update_master(master: str | Path, rulebook: Rulebook, change: Callable[[L.Ma
     """
     master = Path(master)
     opened = store if isinstance(store, Store) else _existing_store(store, master)
+    read: list[View] = []
     try:
         def apply(tx: Tx, view: View):
             if check is not None:
                 check(tx, view)
             before = load_view(tx.conn, rulebook, view.scope)
+            read.append(before)
             outcome = change(before.data)
             if outcome.changed:
                 persist(tx, _snapshot(before.data), outcome.data, rulebook)
@@ -427,6 +439,8 @@ def update_master(master: str | Path, rulebook: Rulebook, change: Callable[[L.Ma
 
         run = run_on_master(master, opened, rulebook, apply, now=now, lock_wait=lock_wait, scope=scope,
                             discard_foreign=discard_foreign)
+        for view in read:  # the command's outcome shares their rows read on demand (指标明细)
+            view.read_later_from(opened.reading)
     finally:
         if not isinstance(store, Store):
             opened.dispose()

@@ -308,9 +308,10 @@ _OWNER_NOTES = {
 }
 
 
-def _width(column_width: float, header: str, rows: list[dict], key: str) -> float:
+def _width(column_width: float, header: str, sample: list[dict], key: str) -> float:
+    """The column's width: wide enough for its header and the widest text among the ``sample`` rows."""
     widest = max(display_width(line) for line in header.splitlines())
-    for row in rows[:_WIDTH_SAMPLE_ROWS]:
+    for row in sample:
         value = row.get(key)
         if isinstance(value, str):
             widest = max(widest, display_width(value))
@@ -327,8 +328,10 @@ def _write_table(sheet, table: SheetTable, fmt: _Formats) -> None:
     fits = [c.fit for c in columns] + [True] * len(table.extra_headers)
 
     sheet.set_row(0, 30)
+    # the first rows, taken once: 指标明细's rows are streamed from the record, not held as a list
+    sample = table.rows[:_WIDTH_SAMPLE_ROWS] if any(fits) else []
     for c, (header, owner) in enumerate(zip(headers, owners)):
-        width = _width(widths[c], header, table.rows, keys[c]) if fits[c] else widths[c]
+        width = _width(widths[c], header, sample, keys[c]) if fits[c] else widths[c]
         sheet.set_column(c, c, width, fmt.column(kinds[c], owner == L.HR))
         sheet.write_string(0, c, header, fmt.header[owner])
         if table.name in _OWNERSHIP_NOTED and owner in _OWNER_NOTES:

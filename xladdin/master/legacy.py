@@ -168,6 +168,8 @@ def merge(old: MasterData, reports: Sequence[FileReport], rulebook: Rulebook, *,
             view = load_view(tx.conn, rulebook, Scope(periods, years, ""))
             save_derived(tx, view)
             data = view.data
+            # the record in memory goes with this function: its 指标明细 rows are held, not read later
+            data.sheets[L.DETAIL] = list(data.rows(L.DETAIL))
             data.meta = {**old.meta, **data.meta}
             log_rows = len(data.rows(L.LOG)) - mark
             tx.touch()

@@ -99,19 +99,38 @@ def _significant(sheet: str, row: Mapping, keys: list[str]) -> bool:
                                              if k not in ("period", "employee_id"))
 
 
+class TableDigest:
+    """Order-free fingerprint of the cells kpisheet owns in one sheet (HR may sort and filter), taken
+    row by row: from rows in memory, or from rows streamed past it while the writer writes them."""
+
+    def __init__(self, name: str, columns) -> None:
+        self._name, self._columns, self._keys = name, columns, _non_hr(name, columns)
+        self._total = 0
+        self.rows = 0
+
+    def add(self, row: Mapping) -> None:
+        self.rows += 1
+        clean = clean_row(self._columns, dict(row))
+        if _significant(self._name, clean, self._keys):
+            self._total = (self._total + row_digest(tuple(clean.get(k) for k in self._keys))) % (1 << 128)
+
+    def hexdigest(self) -> str:
+        return f"{self._total:032x}"
+
+
 def table_digest(name: str, columns, rows: Iterable[Mapping]) -> str:
-    """Order-free fingerprint of the cells kpisheet owns in one sheet (HR may sort and filter)."""
-    keys = _non_hr(name, columns)
-    total = 0
+    digest = TableDigest(name, columns)
     for row in rows:
-        clean = clean_row(columns, dict(row))
-        if _significant(name, clean, keys):
-            total = (total + row_digest(tuple(clean.get(k) for k in keys))) % (1 << 128)
-    return f"{total:032x}"
+        digest.add(row)
+    return digest.hexdigest()
 
 
-def digests(tables: list[SheetTable]) -> dict[str, str]:
-    return {t.name: table_digest(t.name, t.columns, t.rows) for t in tables}
+def digests(tables: list[SheetTable], taken: Mapping[str, TableDigest] | None = None) -> dict[str, str]:
+    """Every sheet's fingerprint; ``taken``: those already taken while the rows were written (used when
+    they saw each row once)."""
+    taken = taken or {}
+    return {t.name: taken[t.name].hexdigest() if t.name in taken and taken[t.name].rows == len(t.rows)
+            else table_digest(t.name, t.columns, t.rows) for t in tables}
 
 
 # --- the master on disk --------------------------------------------------------------------------

@@ -83,7 +83,7 @@ class Section:
     heading: str
 
 
-def _notes(row: dict) -> str:
+def row_notes(row: dict) -> str:
     """The flags a reader must not miss, in a few words."""
     parts = []
     if row.get("in_distribution") == L.NO:
@@ -116,9 +116,13 @@ def sections(summary: list[dict], rulebook: Rulebook) -> list[Section]:
         mean = f"{sum(totals) / len(totals):.2f}" if totals else "—"
         heading = (f"{period}  {department} / {team}　{len(rows)} 人 people　最终等级 final grades：{shown}"
                    f"　平均总分 mean total {mean}")
-        out.append(Section(period, department, team,
-                           tuple({**r, "notes": _notes(r)} for r in rows), heading))
+        out.append(Section(period, department, team, tuple(rows), heading))  # 总表's own rows, not copies
     return out
+
+
+def print_values(row: dict, columns: tuple[PrintColumn, ...]) -> list:
+    """One employee's cells in the print columns (备注 made from the row's flags)."""
+    return [row_notes(row) if c.key == "notes" else row.get(c.key) for c in columns]
 
 
 def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
@@ -154,9 +158,9 @@ def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
         ws.merge_range(row, 0, row, last, part.heading, section)
         row += 1
         for line in part.rows:
-            ws.set_row(row, ROW_HEIGHT if len(line["notes"]) <= 2 * columns[-1].width else 2 * ROW_HEIGHT - 4)
-            for c, column in enumerate(columns):
-                value = line.get(column.key)
+            values = print_values(line, columns)
+            ws.set_row(row, ROW_HEIGHT if len(values[-1]) <= 2 * columns[-1].width else 2 * ROW_HEIGHT - 4)
+            for c, (column, value) in enumerate(zip(columns, values)):
                 if column.key == "notes":
                     ws.write_string(row, c, value, notes)
                 elif isinstance(value, (int, float)) and not isinstance(value, bool):

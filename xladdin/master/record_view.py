@@ -16,9 +16,11 @@ PostgreSQL give the same master.
 
 from __future__ import annotations
 
+import itertools
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, ContextManager, Iterable, Iterator, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -43,6 +45,7 @@ INCOMPLETE_MARK = "数据不完整 incomplete：{teams} 未提交，HR 以 --all
 # 总表 columns kept in the record's results table (HR's are decisions; subtotals are one JSON column)
 HR_SUMMARY = ("calibrated_grade", "override_reason", "appeal_status", "hr_notes")
 DERIVED_SUMMARY = ("in_distribution", "excluded_why", "final_grade", "coefficient", "dept_rank", "pip")
+SAVE_BATCH = 5000  # derived values written back per executemany
 SHEET_OF_DECISIONS = {L.SUMMARY: W.DECISION_SUMMARY, L.APPEALS: W.DECISION_APPEALS, L.ANNUAL: W.DECISION_ANNUAL,
                       L.SETTINGS: W.DECISION_SETTINGS}
 
@@ -130,6 +133,12 @@ class View:
     issues: list[dict] = field(default_factory=list)            # 问题 rows about the master itself
     stored: dict[tuple, dict] = field(default_factory=dict)     # derived values as the record holds them
 
+    def read_later_from(self, connect: Callable[[], ContextManager[sa.Connection]]) -> None:
+        """Once the run's transaction is over, the rows read on demand (指标明细) come from ``connect()``."""
+        for rows in self.data.sheets.values():
+            if isinstance(rows, DetailRows):
+                rows.rebind(connect)
+
 
 def _summary_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> tuple[list[dict], dict, list[str]]:
     r = S.results
@@ -154,7 +163,9 @@ def _summary_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> tupl
         rows.append(row)
     rows.sort(key=summary_sort_key)
     keys = [c.key for c in L.summary_columns(rulebook)] + extra
-    return [{k: row.get(k) for k in keys} for row in rows], stored, extra
+    for n, row in enumerate(rows):  # in place: a period's rows are not held twice
+        rows[n] = {k: row.get(k) for k in keys}
+    return rows, stored, extra
 
 
 def _appeal_rows(conn: sa.Connection, scope: Scope) -> tuple[list[dict], list[str]]:
@@ -193,18 +204,74 @@ def _annual_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> list[
     return rows
 
 
-def detail_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
+class DetailRows(Sequence[dict]):
     """指标明细 for the scope, in 总表's order (period, department, team, ID), each employee's indicators in
-    their form order."""
-    i = S.indicators
-    keys = [c.key for c in L.DETAIL_COLUMNS]
-    out = []
-    for period in scope.periods:
-        query = (sa.select(*(i.c[k] for k in keys)).where(i.c.period == period, _in_departments(i.c.department, scope))
-                 .order_by(ordered(conn, i.c.department), ordered(conn, i.c.team), ordered(conn, i.c.employee_id),
-                           i.c.position))
-        out += [clean_row(L.DETAIL_COLUMNS, dict(zip(keys, row))) for row in conn.execute(query)]
-    return out
+    their form order: read from the record each time the rows are walked, never all held.
+
+    指标明细 is the master's largest sheet (one row per person and indicator, about seven a person): a
+    company's period holds hundreds of thousands of rows, which as dicts took more memory than the rest of
+    the master together. The writer and the digests walk them once each, in a streaming query.
+    ``connect()`` gives the connection to read from: the run's own transaction while it lasts (the rows it
+    has just written are not committed yet), then :meth:`rebind` points it to a fresh read of the record.
+    """
+
+    BATCH = 5000  # rows fetched at a time: a server-side cursor on PostgreSQL, SQLite's own stepping
+
+    def __init__(self, scope: Scope, connect: Callable[[], ContextManager[sa.Connection]]) -> None:
+        self._scope, self._connect, self._count = scope, connect, None
+        self._watcher: Callable[[dict], None] | None = None
+
+    def rebind(self, connect: Callable[[], ContextManager[sa.Connection]]) -> None:
+        self._connect = connect
+
+    def watch(self, watcher: Callable[[dict], None] | None) -> None:
+        """Show every row the next walks over all rows yield to ``watcher`` too (the master's fingerprint
+        is taken as the writer writes, not by reading the rows a second time); slices are not shown."""
+        self._watcher = watcher
+
+    def _queries(self, conn: sa.Connection):
+        i = S.indicators
+        for period in self._scope.periods:
+            yield (sa.select(*(i.c[k] for k in _DETAIL_KEYS))
+                   .where(i.c.period == period, _in_departments(i.c.department, self._scope))
+                   .order_by(ordered(conn, i.c.department), ordered(conn, i.c.team), ordered(conn, i.c.employee_id),
+                             i.c.position))
+
+    def __iter__(self) -> Iterator[dict]:
+        watcher = self._watcher
+        for row in self._read():
+            if watcher is not None:
+                watcher(row)
+            yield row
+
+    def _read(self) -> Iterator[dict]:
+        with self._connect() as conn:
+            for query in self._queries(conn):
+                for row in conn.execute(query.execution_options(yield_per=self.BATCH)):
+                    yield clean_row(L.DETAIL_COLUMNS, dict(zip(_DETAIL_KEYS, row)))
+
+    def __len__(self) -> int:
+        if self._count is None:
+            i = S.indicators
+            with self._connect() as conn:
+                self._count = conn.execute(sa.select(sa.func.count()).select_from(i).where(
+                    i.c.period.in_(self._scope.periods), _in_departments(i.c.department, self._scope))).scalar_one()
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(itertools.islice(self._read(), *index.indices(len(self))))
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return next(itertools.islice(self._read(), index % len(self), None))
+
+
+_DETAIL_KEYS = [c.key for c in L.DETAIL_COLUMNS]
+
+
+@contextmanager
+def _within(conn: sa.Connection) -> Iterator[sa.Connection]:
+    yield conn
 
 
 def submission_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
@@ -265,7 +332,8 @@ def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: 
         elif row.get("period") in incomplete and not row.get("review"):
             row["review"] = INCOMPLETE_MARK.format(teams=incomplete[row["period"]])
     columns = L.summary_columns(rulebook)
-    summary = [clean_row(columns, row) for row in summary]
+    for n, row in enumerate(summary):  # in place, as above
+        summary[n] = clean_row(columns, row)
     meta = {**master_meta(rulebook)}
     for r in conn.execute(sa.select(S.periods.c.period, S.periods.c.published).where(
             S.periods.c.period.in_(scope.periods), S.periods.c.published.is_not(None))):
@@ -273,7 +341,7 @@ def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: 
     data = MasterData(
         sheets={
             L.SUMMARY: summary,
-            L.DETAIL: detail_rows(conn, scope) if detail else [],
+            L.DETAIL: DetailRows(scope, lambda: _within(conn)) if detail else [],
             L.SUBMISSIONS: submission_rows(conn, scope),
             L.ISSUES: issue_rows(conn, scope) + [clean_row(L.ISSUE_COLUMNS, i) for i in issues],
             L.APPEALS: appeals,
@@ -290,12 +358,22 @@ def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: 
 
 
 def indicator_frame(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
-    """The scope's indicator rows as a DataFrame read from the record (the input of 分析)."""
+    """The scope's indicator rows as a DataFrame read from the record (the input of 分析).
+
+    Read in batches, each text held once however many rows repeat it (a period, a department, a team, an
+    ID on seven rows): as fetched, every row brings its own copies, which made this frame several times
+    larger than its numbers."""
     i = S.indicators
     columns = ("period", "department", "team", "employee_id", "code", "category", "weight", "score")
     query = sa.select(*(i.c[c] for c in columns)).where(i.c.period.in_(scope.periods),
                                                        _in_departments(i.c.department, scope))
-    return pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+    texts: dict[str, str] = {}
+    once = texts.setdefault
+    values: list[list] = [[] for _ in columns]
+    for row in conn.execute(query.execution_options(yield_per=DetailRows.BATCH)):
+        for kept, value in zip(values, row):
+            kept.append(once(value, value) if value.__class__ is str else value)
+    return pd.DataFrame(dict(zip(columns, values)), columns=list(columns))
 
 
 def _log_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
@@ -315,7 +393,7 @@ def _log_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
 def save_derived(tx: Tx, view: View) -> int:
     """Write derived 总表 values that moved back into ``results``; 日志 for each final grade that changed."""
     r = S.results
-    log, changed = [], 0
+    log, changed, moved = [], 0, []
     appeals = {(a.get("period"), a.get("employee_id")): a for a in view.data.rows(L.APPEALS)}
     for row in view.data.rows(L.SUMMARY):
         key = (row.get("period"), row.get("employee_id"))
@@ -330,10 +408,14 @@ def save_derived(tx: Tx, view: View) -> int:
             log.append({"time": tx.now, "action": action, "key": f"{key[0]}/{key[1]}", "column": "最终等级",
                         "old": before["final_grade"], "new": values["final_grade"], "reason": reason, "by": tx.user})
         row["updated_at"] = tx.now
-        tx.conn.execute(sa.update(r).where(r.c.period == key[0], r.c.employee_id == key[1])
-                        .values(**values, updated_at=tx.now))
+        moved.append({"key_period": key[0], "key_employee": key[1], **values, "updated_at": tx.now})
         view.stored[key] = values
         changed += 1
+    # one statement run for many rows (a first consolidation moves every row): not a round trip per person
+    update = sa.update(r).where(r.c.period == sa.bindparam("key_period"),
+                                r.c.employee_id == sa.bindparam("key_employee"))
+    for start in range(0, len(moved), SAVE_BATCH):
+        tx.conn.execute(update, moved[start:start + SAVE_BATCH])
     if log:
         audit.append(tx, log)
         view.data.sheets[L.LOG] = view.data.rows(L.LOG) + [clean_row(L.LOG_COLUMNS, row) for row in log]

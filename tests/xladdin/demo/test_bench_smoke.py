@@ -30,26 +30,43 @@ def corpus(tmp_path_factory, rulebook):
 
 def test_small_run_writes_every_figure(corpus, tmp_path):
     out = tmp_path / "bench.json"
-    teams = len(corpus.files)  # the module's corpus is reused: no second round of LibreOffice re-saves
-    result = CliRunner().invoke(app, ["bench", "--teams", str(teams), "--repeats", "1", "--master-rows", "300",
-                                      "--json", str(out), "--work", str(corpus.folder.parent)],
+    # the module's corpus is reused (no second round of LibreOffice re-saves): it holds the 2 x 8 files
+    # the scale runs take, and the other figures take its first 8
+    teams = 8
+    result = CliRunner().invoke(app, ["bench", "--teams", str(teams), "--scale", "2", "--repeats", "1",
+                                      "--master-rows", "300", "--json", str(out), "--work", str(corpus.folder.parent)],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["teams"] == teams and data["corpus"]["teams"] == teams
+    assert data["corpus"]["employees"] == len(corpus.first(teams).roster) < len(corpus.roster)
     assert set(GOALS) | {"validate_vs_calamine_whole_file", "validate_file_vs_calamine",
                          "validate_vs_inflate_floor"} == set(data["ratios"])
     assert all(isinstance(v, float) and v > 0 for v in data["ratios"].values())
     assert all(len(pairs) == 1 and min(pairs[0]) > 0 for pairs in data["pairs_s"].values())
     assert {g["goal"] for g in data["goals"].values()} == {f"{op} {limit:g}" for op, limit in GOALS.values()}
     rss = data["peak_rss_mb"]
-    assert {f"validate_{teams}", "validate_1", f"consolidate_{teams}", "consolidate_1"} <= set(rss)
+    assert {"validate_8", "validate_16", "consolidate_8", "consolidate_16"} <= set(rss)
     assert all(v > 0 for v in rss.values())
+    assert data["ratios"]["consolidate_memory_growth"] == round(rss["consolidate_16"] / rss["consolidate_8"], 3)
+    scale = data["scale"]
+    assert scale["files"] == [8, 16] and scale["employees"] == [len(corpus.first(8).roster), len(corpus.first(16).roster)]
+    assert all(scale[f"{mode}_{n}_seconds"] > 0 for mode in ("validate", "consolidate") for n in (8, 16))
+    assert "end_to_end_met" not in scale  # the 5-minute goal is for 8,000 files
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
-    assert {"validate_vs_calamine", "openpyxl_vs_validate", "workers2_speedup"} <= set(data["load"])
+    assert {"validate_vs_calamine", "openpyxl_vs_validate", "workers2_speedup", "consolidate_16"} <= set(data["load"])
     assert all(len(attempt) == 5 for attempt in data["workers2_attempts"])
     assert sum(attempt[4] for attempt in data["workers2_attempts"]) == len(data["pairs_s"]["workers2_speedup"])
     assert "validate_vs_calamine" in result.output and "workers2_speedup" in result.output  # the printed table
+    assert "consolidate_memory_growth" in result.output
+
+
+def test_a_smaller_corpus_is_the_first_teams_of_a_larger_one(corpus, rulebook):
+    """The scale runs' smaller company: the first files, and exactly the people of their teams."""
+    again = bench_corpus.make_corpus(corpus.folder, 5, rulebook)  # reused, not made again
+    assert again.files == corpus.files[:5]
+    assert {p.team for p in again.roster} == {bench_corpus.copy_team(i) for i in range(5)}
+    assert [p for p in corpus.roster if p.team in {bench_corpus.copy_team(i) for i in range(5)}] == again.roster
 
 
 def test_copies_validate_like_their_base_with_identities_of_their_own(corpus, rulebook):
@@ -100,7 +117,7 @@ def test_the_bare_writer_gets_the_masters_rows(corpus, rulebook, tmp_path):
     data = master_data_with_rows(master, rulebook, 700)
     assert len(data.rows(L.SUMMARY)) == 700 and len({r["employee_id"] for r in data.rows(L.SUMMARY)}) == 700
     write_master(tmp_path / "ours.xlsx", data, rulebook, now=dt.datetime(2026, 12, 1))
-    bare_xlsxwriter(tmp_path / "bare.xlsx", master_tables(data, rulebook))
+    bare_xlsxwriter(tmp_path / "bare.xlsx", master_tables(data, rulebook), rulebook)
 
     def ids(path: Path) -> list:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(L.SUMMARY).to_python()
@@ -108,6 +125,11 @@ def test_the_bare_writer_gets_the_masters_rows(corpus, rulebook, tmp_path):
         return [row[column] for row in sheet[1:]]
 
     assert ids(tmp_path / "bare.xlsx") == ids(tmp_path / "ours.xlsx")
+    # 打印 too: the same employees, in the same order, on both sides
+    printed = [CalamineWorkbook.from_path(str(tmp_path / name)).get_sheet_by_name(L.PRINT).to_python()
+               for name in ("bare.xlsx", "ours.xlsx")]
+    assert [row[0] for row in printed[0] if row[1]] == [row[0] for row in printed[1][1:] if row[1]]
+    assert len([row for row in printed[0] if row[1]]) == 700 + 1  # the header row, then every employee
 
 
 def test_a_folder_that_is_not_a_corpus_is_never_deleted(tmp_path, rulebook):
