@@ -336,7 +336,7 @@ def validate_batch_file(settings: ValidationSettings, path: str) -> FileReport:
 
 # A worker's settings, installed once when the worker starts rather than sent with every file.
 # They are pickled once per batch: a roster of thousands takes a noticeable part of a second to
-# pickle, and a batch starts a new worker every MAX_TASKS_PER_WORKER files.
+# pickle, and a batch starts fresh workers as it goes (safe_read.tasks_per_worker).
 _worker_settings: ValidationSettings | None = None
 
 

@@ -10,7 +10,8 @@ or hang a reader costs only its own result: the worker's death becomes a
 Workers come from a fork server (on POSIX) with this module preloaded, so a
 replacement worker starts in milliseconds without inheriting the parent's
 threads (the progress bar's) or locks. Each worker is recycled after
-``MAX_TASKS_PER_WORKER`` files so one large file's memory is not kept, and
+``MAX_TASKS_PER_WORKER`` files (more in a large batch: :func:`tasks_per_worker`) so one large file's
+memory is not kept, and
 may be capped in address space (``memory_limit_mb``), so that an allocation
 that would take the machine down fails inside the worker instead.
 """
@@ -40,6 +41,15 @@ DEFAULT_MEMORY_MB = 2048  # address-space cap per worker (POSIX); None for no ca
 # A new worker costs a few hundred milliseconds (the batch's settings, a roster of thousands, are
 # unpickled in it): at 50 files per worker that was a fifth of a batch's time, at 200 a twentieth.
 MAX_TASKS_PER_WORKER = 200
+# ... and with the roster of a large company (97,000 people: 1.2 s to unpickle) a worker restarted every
+# 200 files spent a sixth of an 8,000-file batch starting. A large batch therefore recycles each worker
+# about this many times whatever its size, never more often than every MAX_TASKS_PER_WORKER files.
+RESTARTS_PER_WORKER = 4
+
+
+def tasks_per_worker(files: int, workers: int) -> int:
+    """How many files a worker reads before it is replaced by a fresh one."""
+    return max(MAX_TASKS_PER_WORKER, -(-files // (max(1, workers) * RESTARTS_PER_WORKER)))
 
 Values = dict[str, list[list]]
 
@@ -297,7 +307,7 @@ def _round(func: Callable[[str], Any], paths: list[Path], workers: int, timeout:
     """One pool over ``paths``; files whose worker died or whose pool broke are appended, not yielded."""
     from pebble import ProcessExpired
 
-    pool = _pool(workers, setup)
+    pool = _pool(workers, setup, len(paths))
     try:
         futures = {pool.schedule(func, (str(path),), timeout=timeout): path for path in paths}
         for future in as_completed(futures):
@@ -321,7 +331,7 @@ def _round(func: Callable[[str], Any], paths: list[Path], workers: int, timeout:
 
 
 def _run_alone(func: Callable[[str], Any], path: Path, timeout: float | None, setup: _WorkerSetup) -> Any:
-    pool = _pool(1, setup)
+    pool = _pool(1, setup, 1)
     try:
         return pool.schedule(func, (str(path),), timeout=timeout).result()
     except BrokenProcessPool as error:
@@ -343,10 +353,10 @@ class _WorkerSetup:
     initargs: tuple
 
 
-def _pool(workers: int, setup: _WorkerSetup):
+def _pool(workers: int, setup: _WorkerSetup, files: int):
     from pebble import ProcessPool
 
-    return ProcessPool(max_workers=workers, max_tasks=MAX_TASKS_PER_WORKER, initializer=_prepare_worker,
+    return ProcessPool(max_workers=workers, max_tasks=tasks_per_worker(files, workers), initializer=_prepare_worker,
                        initargs=(setup,), context=_context())
 
 

@@ -462,7 +462,7 @@ def _consolidate_vs_validate(results: BenchResults, corpus: Corpus, rulebook: Ru
     from kpisheet.xladdin.master.consolidate import consolidate
 
     folder.mkdir(parents=True, exist_ok=True)
-    inbox = corpus.files[0].parent
+    inbox = list(corpus.files)  # the corpus's own files: its folder may hold a larger corpus's too
     roster = list(corpus.roster)
     task = progress.add_task(f"汇总 vs 校验 consolidate vs validate（{len(corpus.files)} 个文件 files × {repeats}）",
                              total=repeats)
@@ -475,12 +475,12 @@ def _consolidate_vs_validate(results: BenchResults, corpus: Corpus, rulebook: Ru
         for old in master.parent.iterdir():
             old.unlink() if old.is_file() else shutil.rmtree(old)
         masters.append(master)
-        took = _clock(lambda: consolidate([inbox], master, rulebook=rulebook, roster=roster, period=PERIOD))
+        took = _clock(lambda: consolidate(inbox, master, rulebook=rulebook, roster=roster, period=PERIOD))
         progress.advance(task)
         return took
 
     def alone() -> float:
-        return _clock(lambda: validate_paths([inbox], rulebook=rulebook, roster=roster, period=PERIOD))
+        return _clock(lambda: validate_paths(inbox, rulebook=rulebook, roster=roster, period=PERIOD))
 
     _paired("consolidate_vs_validate", results, repeats, whole, alone, lambda a, b: a / b)
     return masters[-1]

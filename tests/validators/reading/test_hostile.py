@@ -119,7 +119,7 @@ def test_workers_that_cannot_start_are_an_environment_error_not_a_file_finding(b
     from kpisheet.validators.reading import safe_read
 
     _, goods = batch
-    monkeypatch.setattr(safe_read, "_pool", lambda workers, setup: ProcessPool(
+    monkeypatch.setattr(safe_read, "_pool", lambda workers, setup, files: ProcessPool(
         max_workers=workers, initializer=hostile.die_at_start, context=safe_read._context()))
     with pytest.raises(WorkerPoolError):
         list(run_isolated(hostile.guarded_read, goods, jobs=2, timeout=20))
@@ -223,3 +223,14 @@ def test_seeded_mutants_of_real_workbooks_never_take_a_worker_or_the_guard_down(
         assert not failures, failures
         assert all(o["codes"] or o["read"] for o in results.values())
     assert max(o["peak_rss_mb"] for o in dict(run_isolated(hostile.guarded_read, made[:40], jobs=2)).values()) < 300
+
+
+def test_a_large_batch_restarts_its_workers_a_few_times_not_every_200_files():
+    """A fresh worker unpickles the batch's settings (1.2 s with a 97,000-person roster): a large batch
+    replaces each worker about RESTARTS_PER_WORKER times, a small one every MAX_TASKS_PER_WORKER files."""
+    from kpisheet.validators.reading import safe_read
+
+    assert safe_read.tasks_per_worker(1000, 2) == safe_read.MAX_TASKS_PER_WORKER
+    assert safe_read.tasks_per_worker(8000, 2) == 1000
+    assert safe_read.tasks_per_worker(8001, 2) * 2 * safe_read.RESTARTS_PER_WORKER >= 8001
+    assert safe_read.tasks_per_worker(1, 0) == safe_read.MAX_TASKS_PER_WORKER
