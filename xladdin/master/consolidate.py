@@ -211,10 +211,11 @@ def _write_view(tx: Tx, master: Path, temp: Path, view: View, rulebook: Rulebook
     except FileCreateError as error:  # xlsxwriter's wrapper of the same OSError at close
         cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else OSError(str(error))
         raise as_file_error(cause, master) from None
+    finally:
+        for table in tables:
+            if table.name in taken:
+                table.rows.watch(None)
     fault_point("written")
-    for table in tables:
-        if table.name in taken:
-            table.rows.watch(None)
     m = S.masters
     tx.conn.execute(m.insert().values(**master_row(view_id, master.resolve(), tx.generation, tx.now,
                                                    file_sha256(temp), view.scope.to_json(), digests(tables, taken))))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from contextlib import contextmanager
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, ContextManager, Iterable, Iterator, Sequence
 
@@ -210,7 +210,8 @@ class DetailRows(Sequence[dict]):
 
     指标明细 is the master's largest sheet (one row per person and indicator, about seven a person): a
     company's period holds hundreds of thousands of rows, which as dicts took more memory than the rest of
-    the master together. The writer and the digests walk them once each, in a streaming query.
+    the master together. The writer walks them once, in a streaming query, and the master's fingerprint is
+    taken in the same walk (:meth:`watch`).
     ``connect()`` gives the connection to read from: the run's own transaction while it lasts (the rows it
     has just written are not committed yet), then :meth:`rebind` points it to a fresh read of the record.
     """
@@ -222,7 +223,7 @@ class DetailRows(Sequence[dict]):
         self._watcher: Callable[[dict], None] | None = None
 
     def rebind(self, connect: Callable[[], ContextManager[sa.Connection]]) -> None:
-        self._connect = connect
+        self._connect, self._count = connect, None
 
     def watch(self, watcher: Callable[[dict], None] | None) -> None:
         """Show every row the next walks over all rows yield to ``watcher`` too (the master's fingerprint
@@ -247,8 +248,9 @@ class DetailRows(Sequence[dict]):
     def _read(self) -> Iterator[dict]:
         with self._connect() as conn:
             for query in self._queries(conn):
-                for row in conn.execute(query.execution_options(yield_per=self.BATCH)):
-                    yield clean_row(L.DETAIL_COLUMNS, dict(zip(_DETAIL_KEYS, row)))
+                with conn.execute(query.execution_options(yield_per=self.BATCH)) as result:
+                    for row in result:
+                        yield clean_row(L.DETAIL_COLUMNS, dict(zip(_DETAIL_KEYS, row)))
 
     def __len__(self) -> int:
         if self._count is None:
@@ -260,18 +262,15 @@ class DetailRows(Sequence[dict]):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return list(itertools.islice(self._read(), *index.indices(len(self))))
+            with closing(self._read()) as rows:  # a sample: the query is closed, not left half read
+                return list(itertools.islice(rows, *index.indices(len(self))))
         if not -len(self) <= index < len(self):
             raise IndexError(index)
-        return next(itertools.islice(self._read(), index % len(self), None))
+        with closing(self._read()) as rows:
+            return next(itertools.islice(rows, index % len(self), None))
 
 
 _DETAIL_KEYS = [c.key for c in L.DETAIL_COLUMNS]
-
-
-@contextmanager
-def _within(conn: sa.Connection) -> Iterator[sa.Connection]:
-    yield conn
 
 
 def submission_rows(conn: sa.Connection, scope: Scope) -> list[dict]:
@@ -341,7 +340,7 @@ def load_view(conn: sa.Connection, rulebook: Rulebook, scope: Scope, *, detail: 
     data = MasterData(
         sheets={
             L.SUMMARY: summary,
-            L.DETAIL: DetailRows(scope, lambda: _within(conn)) if detail else [],
+            L.DETAIL: DetailRows(scope, lambda: nullcontext(conn)) if detail else [],
             L.SUBMISSIONS: submission_rows(conn, scope),
             L.ISSUES: issue_rows(conn, scope) + [clean_row(L.ISSUE_COLUMNS, i) for i in issues],
             L.APPEALS: appeals,

@@ -61,6 +61,34 @@ def test_second_identical_run_changes_no_cell_and_no_byte(inbox, rulebook):
         os.chdir(cwd)
 
 
+def test_the_streamed_detail_is_fingerprinted_as_written_and_read_back_alike(inbox, rulebook):
+    """指标明细 is streamed from the record into the writer, its fingerprint taken in the same walk: it is
+    the fingerprint of the rows in the file, and the run's result still reads the rows after the run."""
+    import json
+
+    import sqlalchemy as sa
+
+    from kpisheet.xladdin.master.master_edits import table_digest
+    from kpisheet.xladdin.record import schema as S
+    from kpisheet.xladdin.record.store import open_store
+
+    tmp, reports = inbox
+    master = tmp / "master.xlsx"
+    result = merge_into_master(master, reports, rulebook=rulebook, now=T1)
+    detail = result.merge.data.rows(L.DETAIL)  # read again from the record, after the run's transaction
+    assert len(detail) == len(list(detail)) == len(read_master(master, rulebook).rows(L.DETAIL)) > 0
+    assert detail[:3] == list(detail)[:3] and detail[-1] == list(detail)[-1]
+    store = open_store(None, master=master)
+    try:
+        with store.reading() as conn:
+            recorded = json.loads(conn.execute(sa.select(S.masters.c.digests)).scalars().one())
+    finally:
+        store.dispose()
+    columns = L.sheet_columns(rulebook)[L.DETAIL]
+    assert recorded[L.DETAIL] == table_digest(L.DETAIL, columns, read_master(master, rulebook).rows(L.DETAIL))
+    assert recorded[L.DETAIL] == table_digest(L.DETAIL, columns, detail)
+
+
 def test_rewrite_caused_by_an_hr_edit_changes_only_that_row(inbox, rulebook):
     tmp, reports = inbox
     master = tmp / "master.xlsx"
