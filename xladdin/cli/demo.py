@@ -189,12 +189,7 @@ def register(app: typer.Typer) -> None:
             return
         results = run_bench(teams, work=work, repeats=repeats, master_rows=master_rows, scale=scale, console=console)
         print_results(console, results)
-        if json_out is not None:
-            try:
-                write_json(results, json_out)
-            except OSError as error:
-                raise as_file_error(error, json_out) from None
-            console.print(Text(f"✓ JSON: {json_out}", style="green"))
+        _save_json(console, lambda: write_json(results, json_out), json_out)
 
 
 def _company_bench(console: Console, employees: int, rules: Path | None, work: Path | None,
@@ -203,9 +198,15 @@ def _company_bench(console: Console, employees: int, rules: Path | None, work: P
 
     results = run_company_bench(employees, rules=rules, work=work, console=console)
     print_company_results(console, results)
-    if json_out is not None:
-        try:
-            write_company_json(results, json_out)
-        except OSError as error:
-            raise as_file_error(error, json_out) from None
-        console.print(Text(f"✓ JSON: {json_out}", style="green"))
+    _save_json(console, lambda: write_company_json(results, json_out), json_out)
+
+
+def _save_json(console: Console, write, json_out: Path | None) -> None:
+    """A bench's figures as JSON when --json was given: ``write()`` writes them; a file error is one line."""
+    if json_out is None:
+        return
+    try:
+        write()
+    except OSError as error:
+        raise as_file_error(error, json_out) from None
+    console.print(Text(f"✓ JSON: {json_out}", style="green"))

@@ -679,17 +679,17 @@ def _child(mode: str, corpus_folder: str, teams: str, files: str, work: str, out
 
     rulebook = default_rulebook()
     corpus = make_corpus(Path(corpus_folder), int(teams), rulebook).first(int(files))
-    chosen, roster = corpus.files, corpus.roster
     if mode == "validate":
-        start = time.perf_counter()
-        validate_paths(chosen, rulebook=rulebook, roster=roster, period=PERIOD)
+        def run() -> None:
+            validate_paths(corpus.files, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
     else:
         home = Path(work) / f"rss_{files}"  # a master and an empty record of its own
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
-        start = time.perf_counter()
-        consolidate(chosen, home / "master.xlsx", rulebook=rulebook, roster=roster, period=PERIOD)
-    Path(out).write_text(json.dumps({"seconds": round(time.perf_counter() - start, 3)}), encoding="utf-8")
+
+        def run() -> None:
+            consolidate(corpus.files, home / "master.xlsx", rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+    Path(out).write_text(json.dumps({"seconds": round(_clock(run), 3)}), encoding="utf-8")
 
 
 # --- the machine --------------------------------------------------------------------------------
