@@ -361,3 +361,14 @@ def test_parse_date_rejects_non_dates():
     for value in (True, "", "三月一日", 10**9, -5):
         with pytest.raises(ValueError):
             parse_date(value)
+
+
+def test_a_pickled_roster_comes_back_field_for_field(employees):
+    # workers get the roster pickled; Employee pickles as its constructor's arguments (fast to restore)
+    import dataclasses
+    import pickle
+
+    back = pickle.loads(pickle.dumps(employees, pickle.HIGHEST_PROTOCOL))
+    assert back == employees
+    assert [dataclasses.astuple(e) for e in back] == [dataclasses.astuple(e) for e in employees]
+    assert any(e.manager_id is None for e in back) and all(isinstance(e.hire_date, dt.date) for e in back)

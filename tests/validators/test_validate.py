@@ -199,3 +199,30 @@ def test_a_libreoffice_resave_validates_the_same_and_cached_results_are_compared
     S.put(values, L.SUMMARY, row.address("total"), row.total + 1)
     report = S.run(values, calculated=True)
     assert S.places(report) == {("score-total-mismatch", L.SUMMARY, row.address("total"))}
+
+
+def test_packed_reports_from_the_workers_are_the_reports_validate_gives(clean, tmp_path):
+    # consolidation takes each report packed by its worker: the head it reads while the batch runs, the
+    # whole report as bytes it spools; a file the guard refuses comes packed the same way
+    from kpisheet.validators.validate import HEAD_EXTRA, ValidationSettings, iter_validate, iter_validate_packed
+
+    path, _ = clean
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(path, inbox / "good.xlsx")
+    (inbox / "broken.xlsx").write_bytes(b"PK\x03\x04 not a zip at all")
+    files = sorted(inbox.iterdir())
+    settings = ValidationSettings.make(S.rulebook(), list(S.roster()), S.PERIOD, cross_file=True)
+    whole = {Path(r.path).name: r for r in iter_validate(files, settings, jobs=2)}
+    packed = {Path(p.head.path).name: p for p in iter_validate_packed(files, settings, jobs=2)}
+    assert set(packed) == set(whole) == {"good.xlsx", "broken.xlsx"}
+    for name, p in packed.items():
+        report = p.report()
+        assert report.findings == whole[name].findings and report.employees == whole[name].employees
+        assert (p.errors, p.warnings) == (report.count("error"), report.count("warning"))
+        assert p.error_codes == tuple(sorted({f.code for f in report.findings if f.severity == "error"}))
+        assert p.head.findings == () and p.head.employees == () and set(p.head.extra) <= set(HEAD_EXTRA)
+        assert (p.head.path, p.head.status, p.head.team, p.head.sha256) == (
+            report.path, report.status, report.team, report.sha256)
+    assert packed["good.xlsx"].errors == 0 and packed["good.xlsx"].head.extra["summary_cells"]
+    assert packed["broken.xlsx"].errors >= 1 and packed["broken.xlsx"].head.status == "error"

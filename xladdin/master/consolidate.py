@@ -201,7 +201,7 @@ def _write_view(tx: Tx, master: Path, temp: Path, view: View, rulebook: Rulebook
     for table in tables:
         if isinstance(table.rows, DetailRows):  # streamed from the record: fingerprinted as it is written
             taken[table.name] = TableDigest(table.name, table.columns)
-            table.rows.watch(taken[table.name].add)
+            table.rows.watch(taken[table.name].add_clean)
     try:
         write_master(temp, data, rulebook, now=tx.now, checkpoint=fault_point, tables=tables)
     except OSError as error:  # a full disk, a folder we may not write: one bilingual line, nothing committed
@@ -318,7 +318,7 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
     signature is verified with HR's ``signing_key`` when given. ``rulebook`` may be a company's set: each
     file is then validated by the rules of its department, and the master shows the company's view."""
     from kpisheet.validators.reading.file_search import find_files
-    from kpisheet.validators.validate import batch_settings, cross_file_findings, iter_validate
+    from kpisheet.validators.validate import batch_settings, cross_file_findings, iter_validate_packed
 
     from kpisheet.xladdin.master.accepted import accepted_submissions
     from kpisheet.xladdin.master.spool import ReportSpool
@@ -338,20 +338,20 @@ def consolidate(inbox: Sequence[str | Path], master: str | Path, *, rulebook: Ru
         spool = ReportSpool(settings.roster, rulebook)
         if progress is not None:
             progress(0, len(fresh))
-        for done, report in enumerate(iter_validate(fresh, settings, jobs=jobs), start=1):
-            spool.add(report, label(report.path))
-            spool.items[-1].codes = sorted({f.code for f in report.findings if f.severity == "error"})
+        for done, packed in enumerate(iter_validate_packed(fresh, settings, jobs=jobs), start=1):
+            spool.add(packed, label(packed.head.path))
             if progress is not None:
                 progress(done, len(fresh))
         # without a roster, the teams' accepted submissions in the record say who belongs where
         accepted = accepted_submissions(opened) if roster is None else None
         extra = cross_file_findings(spool.summaries + _accepted_summaries(opened, spool), settings.roster, accepted)
         for path, findings in extra.items():
-            if any(i.path == path for i in spool.items):
+            item = spool.item(path)
+            if item is not None:
                 spool.add_findings(path, findings)
-                item = next(i for i in spool.items if i.path == path)
                 item.codes = sorted(set(item.codes) | {f.code for f in findings if f.severity == "error"})
-        unchanged = [_unchanged_item(path, hashes[path], label) for path in files if path not in set(fresh)]
+        validated = set(fresh)
+        unchanged = [_unchanged_item(path, hashes[path], label) for path in files if path not in validated]
         # the workers finish in any order: recorded in the inbox's file order, the same run gives the same
         # submission ids, 提交 rows and 日志 entries every time and on every database
         position = {label(str(path)): n for n, path in enumerate(files)}

@@ -109,8 +109,12 @@ class TableDigest:
         self.rows = 0
 
     def add(self, row: Mapping) -> None:
+        self.add_clean(clean_row(self._columns, row))
+
+    def add_clean(self, clean: Mapping) -> None:
+        """:meth:`add` for a row already in canonical form for these columns (cleaning twice gives the
+        same row: the rows streamed from the record are cleaned as they are read)."""
         self.rows += 1
-        clean = clean_row(self._columns, dict(row))
         if _significant(self._name, clean, self._keys):
             self._total = (self._total + row_digest(tuple(clean.get(k) for k in self._keys))) % (1 << 128)
 

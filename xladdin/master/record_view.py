@@ -30,7 +30,7 @@ from kpisheet.validators.rulebook.model import Rulebook
 
 from kpisheet.xladdin.master import layout as L
 from kpisheet.xladdin.master.appeals import final_grade_reason
-from kpisheet.xladdin.master.layout import MasterData, clean_row
+from kpisheet.xladdin.master.layout import MasterData, clean_own_row, clean_row
 from kpisheet.xladdin.master.merge import (
     PENDING_MARK, appeal_grades, derive_rows, is_pending, master_meta, summary_sort_key,
 )
@@ -227,7 +227,8 @@ class DetailRows(Sequence[dict]):
 
     def watch(self, watcher: Callable[[dict], None] | None) -> None:
         """Show every row the next walks over all rows yield to ``watcher`` too (the master's fingerprint
-        is taken as the writer writes, not by reading the rows a second time); slices are not shown."""
+        is taken as the writer writes, not by reading the rows a second time); slices are not shown.
+        The rows shown are already in canonical form (:func:`clean_own_row` of 指标明细's columns)."""
         self._watcher = watcher
 
     def _queries(self, conn: sa.Connection):
@@ -250,7 +251,7 @@ class DetailRows(Sequence[dict]):
             for query in self._queries(conn):
                 with conn.execute(query.execution_options(yield_per=self.BATCH)) as result:
                     for row in result:
-                        yield clean_row(L.DETAIL_COLUMNS, dict(zip(_DETAIL_KEYS, row)))
+                        yield clean_own_row(L.DETAIL_COLUMNS, dict(zip(_DETAIL_KEYS, row)))
 
     def __len__(self) -> int:
         if self._count is None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from dataclasses import replace
 from typing import Callable
 
 from kpisheet.validators.checks.team import FileEmployees
 from kpisheet.validators.report import FileReport
-from kpisheet.validators.validate import file_employees, with_cross_file_findings
+from kpisheet.validators.validate import PackedReport, file_employees, pack, with_cross_file_findings
 
 from kpisheet.xladdin.record.ingest import Incoming, incoming
 
@@ -27,31 +26,39 @@ class ReportSpool:
         self._where: dict[str, tuple[int, int]] = {}
         self._added: dict[str, list] = {}
         self.items: list[Incoming] = []
+        self._item_at: dict[str, Incoming] = {}  # the first item of each path: cross-file findings find it at once
         self.summaries: list[FileEmployees] = []
 
-    def add(self, report: FileReport, label: str) -> None:
-        blob = pickle.dumps(report, pickle.HIGHEST_PROTOCOL)
+    def add(self, report: FileReport | PackedReport, label: str) -> Incoming:
+        """Spool one report (packed by its worker, or whole) as file ``label``; its item is returned."""
+        packed = report if isinstance(report, PackedReport) else pack(report)
+        head = packed.head
         self._file.seek(0, 2)
-        self._where[report.path] = (self._file.tell(), len(blob))
-        self._file.write(blob)
-        light = replace(report, findings=(), employees=(), extra={
-            k: v for k, v in report.extra.items() if k in ("saved_at", "saved_by", "summary_cells")})
-        item = incoming(light, label, self._loader(report.path))
-        item.errors, item.warnings = report.count("error"), report.count("warning")
+        self._where[head.path] = (self._file.tell(), len(packed.blob))
+        self._file.write(packed.blob)
+        item = incoming(head, label, self._loader(head.path))
+        item.errors, item.warnings = packed.errors, packed.warnings
+        item.codes = list(packed.error_codes)
         self.items.append(item)
-        summary = file_employees(report)
+        self._item_at.setdefault(item.path, item)
+        summary = file_employees(head)
         if summary is not None:
             self.summaries.append(summary)
+        return item
 
     def _loader(self, path: str) -> Callable[[], FileReport]:
         return lambda: self.load(path)
+
+    def item(self, path: str) -> Incoming | None:
+        """The spooled item of ``path`` (None when no report of that path was spooled)."""
+        return self._item_at.get(path)
 
     def add_findings(self, path: str, findings: list) -> None:
         """Cross-file findings for a report already spooled: counted now, stored when it is loaded."""
         if not findings:
             return
         self._added.setdefault(path, []).extend(findings)
-        item = next(i for i in self.items if i.path == path)
+        item = self._item_at[path]
         item.errors += sum(1 for f in findings if f.severity == "error")
         item.warnings += sum(1 for f in findings if f.severity == "warning")
         item.accepted = item.errors == 0
