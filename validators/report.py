@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kpisheet.validators.pickled_fields import reduce_by_fields
+
 STATUS_OK = "ok"
 STATUS_WARNING = "warning"
 STATUS_ERROR = "error"
@@ -34,6 +36,8 @@ class IndicatorOutcome:
     score: float | None
     weighted: float | None
     comment: str = ""
+
+    __reduce__ = reduce_by_fields  # reports cross from the workers by the thousand
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,8 @@ class EmployeeOutcome:
     pip_due: str = ""
     manager_sign: str = ""
     employee_sign: str = ""
+
+    __reduce__ = reduce_by_fields
 
 
 @dataclass(frozen=True)

@@ -148,8 +148,17 @@ class _Run:
         self.employees = dict.fromkeys(("added", "updated", "unchanged", "marked_missing", "review"), 0)
         self.indicators = {i.code: (i.name_zh, UNIT_LABELS[i.unit][0]) for i in rulebook.indicators}
         self.categories = {c.code: c.name_zh for c in rulebook.categories}
+        self._detailed: dict[str, set[str]] = {}
         self.logged = [(key, labels.get(key, key)) for key in LOGGED_FIELDS]
         self.logged += [(f"subtotal_{c.code}", labels.get(f"subtotal_{c.code}", c.name_zh)) for c in rulebook.categories]
+
+    def detailed(self, period: str) -> set[str]:
+        """The employees with indicator rows in ``period``: read once per run, kept up to date by the caller."""
+        if period not in self._detailed:
+            i = S.indicators
+            self._detailed[period] = set(self.tx.conn.execute(
+                sa.select(i.c.employee_id).where(i.c.period == period).distinct()).scalars())
+        return self._detailed[period]
 
     def audit(self, action: str, key: str, column: str, old, new, reason: str, period: str | None = None) -> None:
         self.log.append({"time": self.tx.now, "action": action, "key": key, "column": column,
@@ -452,9 +461,13 @@ def _take_results(run: _Run, item: Incoming, report: FileReport, submission: int
     for row in updates:
         conn.execute(sa.update(r).where(r.c.period == period, r.c.employee_id == row["employee_id"])
                      .values({k: row[k] for k in RESULT_COLUMNS if k not in ("period", "employee_id")}))
-    for chunk in _chunks(ids):
+    # only those who have indicator rows in the period have rows to replace: a first run's thousands of
+    # files delete nothing
+    detailed = run.detailed(period)
+    for chunk in _chunks([i for i in ids if i in detailed]):
         conn.execute(sa.delete(S.indicators).where(S.indicators.c.period == period,
                                                    S.indicators.c.employee_id.in_(chunk)))
+    detailed.update(ids)
     for chunk in _chunks(detail, 2000):
         conn.execute(sa.insert(S.indicators), chunk)
     if held is not None:  # the team's previous file held people this one does not
