@@ -379,6 +379,14 @@ def pack(report: FileReport) -> PackedReport:
                         pickle.dumps(report, pickle.HIGHEST_PROTOCOL))
 
 
+def without_indicator_lines(report: FileReport) -> FileReport:
+    return replace(report, employees=tuple(replace(e, indicators=()) for e in report.employees))
+
+
+def _validate_without_lines_in_worker(path: str) -> FileReport:
+    return without_indicator_lines(validate_batch_file(_worker_settings, path))
+
+
 def _validate_packed_in_worker(path: str) -> PackedReport:
     return pack(validate_batch_file(_worker_settings, path))
 
@@ -387,8 +395,13 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rules, roster: Rost
                    period: str | Period | None = None, phase: str = "scoring",
                    approved_goals: ApprovedIndex | str | Path | None = None, jobs: int | None = None,
                    progress: Progress | None = None, signing_key: SigningKey | None = None,
-                   accepted: checks_team.AcceptedTeams | None = None) -> list[FileReport]:
+                   accepted: checks_team.AcceptedTeams | None = None,
+                   indicator_lines: bool = True) -> list[FileReport]:
     """Validate every file under ``paths`` in worker processes; reports in file order.
+
+    ``indicator_lines=False``: each employee's outcome comes without its indicator lines (name, results
+    and grade stay). What the validate command prints needs none, and they are most of a report: a batch
+    of thousands of files then holds a fraction of the memory.
 
     Cross-file checks follow the per-file ones: an employee in files of two
     teams of one period, roster members missing from every file of their
@@ -402,7 +415,8 @@ def validate_paths(paths: Iterable[str | Path], *, rulebook: Rules, roster: Rost
     if progress is not None:
         progress(0, total)
     reports: dict[str, FileReport] = {}
-    for done, report in enumerate(iter_validate(files, settings, jobs=jobs), start=1):
+    work = _validate_in_worker if indicator_lines else _validate_without_lines_in_worker
+    for done, report in enumerate(_run_batch(work, files, settings, jobs, lambda r: r), start=1):
         reports[report.path] = report
         if progress is not None:
             progress(done, total)

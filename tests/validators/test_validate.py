@@ -226,3 +226,17 @@ def test_packed_reports_from_the_workers_are_the_reports_validate_gives(clean, t
             report.path, report.status, report.team, report.sha256)
     assert packed["good.xlsx"].errors == 0 and packed["good.xlsx"].head.extra["summary_cells"]
     assert packed["broken.xlsx"].errors >= 1 and packed["broken.xlsx"].head.status == "error"
+
+
+def test_reports_without_indicator_lines_keep_every_finding_name_and_grade(clean, tmp_path):
+    # the validate command asks for reports without the indicator lines: nothing it prints changes
+    path, _ = clean
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(path, inbox / "a.xlsx")
+    whole = validate_paths([inbox], rulebook=S.rulebook(), roster=list(S.roster()), jobs=1)
+    light = validate_paths([inbox], rulebook=S.rulebook(), roster=list(S.roster()), jobs=1, indicator_lines=False)
+    assert [r.findings for r in light] == [r.findings for r in whole]
+    assert [(e.employee_id, e.name, e.total, e.grade) for e in light[0].employees] == [
+        (e.employee_id, e.name, e.total, e.grade) for e in whole[0].employees]
+    assert all(e.indicators for e in whole[0].employees) and not any(e.indicators for e in light[0].employees)

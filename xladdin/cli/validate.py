@@ -175,7 +175,8 @@ def _run(paths: list[Path], settings: dict, jobs: int | None, err: Console):
     with counting(err, "校验 validating", disable=not show) as progress:
         return validate_paths(paths, rulebook=settings["rulebook"], roster=settings["roster"],
                               period=settings["period"], phase=settings["phase"], approved_goals=settings["approved"],
-                              jobs=jobs, progress=progress, signing_key=settings["signing_key"])
+                              jobs=jobs, progress=progress, signing_key=settings["signing_key"],
+                              indicator_lines=False)  # findings are printed, never the lines
 
 
 def _annotate(reports, folder: Path, jobs: int | None, err: Console) -> dict[str, str | None]:

@@ -681,7 +681,9 @@ def _child(mode: str, corpus_folder: str, teams: str, files: str, work: str, out
     corpus = make_corpus(Path(corpus_folder), int(teams), rulebook).first(int(files))
     if mode == "validate":
         def run() -> None:
-            validate_paths(corpus.files, rulebook=rulebook, roster=corpus.roster, period=PERIOD)
+            # as the validate command runs it: the reports it prints, without the indicator lines
+            validate_paths(corpus.files, rulebook=rulebook, roster=corpus.roster, period=PERIOD,
+                           indicator_lines=False)
     else:
         home = Path(work) / f"rss_{files}"  # a master and an empty record of its own
         shutil.rmtree(home, ignore_errors=True)
