@@ -125,25 +125,6 @@ def print_values(row: dict, columns: tuple[PrintColumn, ...]) -> list:
     return [row_notes(row) if c.key == "notes" else row.get(c.key) for c in columns]
 
 
-_PLAIN = (str, int, float)
-
-
-def _printable(value):
-    """A number stays a number, text stays text; anything else is printed as its text ("" for none)."""
-    return value if value.__class__ in _PLAIN else ("" if value is None else str(value))
-
-
-def _format_runs(formats: list) -> list[tuple[int, int, object]]:
-    """(first column, end column, format) for each run of neighbouring columns with the same format."""
-    runs: list[tuple[int, int, object]] = []
-    for c, cell_format in enumerate(formats):
-        if runs and runs[-1][2] is cell_format:
-            runs[-1] = (runs[-1][0], c + 1, cell_format)
-        else:
-            runs.append((c, c + 1, cell_format))
-    return runs
-
-
 def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
     """Add the 打印 sheet to ``book`` (an xlsxwriter workbook, rows written in order)."""
     columns = print_columns(rulebook)
@@ -169,8 +150,6 @@ def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
     ws.set_row(1, HEADER_HEIGHT)
     for c, column in enumerate(columns):
         ws.write_string(1, c, column.header, header)
-    runs = _format_runs([notes if c.key == "notes" else cell_formats.get(c.kind, cell_formats[L.TEXT])
-                         for c in columns])
     row, breaks = 2, []
     for n, part in enumerate(sections(summary, rulebook)):
         if n:
@@ -179,11 +158,16 @@ def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
         ws.merge_range(row, 0, row, last, part.heading, section)
         row += 1
         for line in part.rows:
-            values = [_printable(value) for value in print_values(line, columns)]
+            values = print_values(line, columns)
             ws.set_row(row, ROW_HEIGHT if len(values[-1]) <= 2 * columns[-1].width else 2 * ROW_HEIGHT - 4)
-            # one call per run of columns sharing a format: a company's 打印 has a hundred thousand rows
-            for first, end, cell_format in runs:
-                ws.write_row(row, first, values[first:end], cell_format)
+            for c, (column, value) in enumerate(zip(columns, values)):
+                if column.key == "notes":
+                    ws.write_string(row, c, value, notes)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ws.write_number(row, c, value, cell_formats.get(column.kind, cell_formats[L.TEXT]))
+                else:
+                    ws.write_string(row, c, "" if value is None else str(value),
+                                    cell_formats.get(column.kind, cell_formats[L.TEXT]))
             row += 1
     ws.set_landscape()
     ws.set_paper(9)  # A4
