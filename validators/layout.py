@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kpisheet.validators.rulebook.model import Rulebook
 
@@ -178,6 +179,7 @@ def column_index(columns: tuple[Column, ...], key: str) -> int:
     raise KeyError(key)
 
 
+@lru_cache(maxsize=None)  # at most 16,384 columns; a team workbook asks for hundreds of cell names a file
 def col_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
     letters = ""

@@ -64,11 +64,14 @@ def _of_float(value: float) -> Decimal:
     return Decimal(format(value, f".{SIGNIFICANT_DIGITS}g"))
 
 
+_AS_IS = nullcontext()  # reusable: the checks enter it a thousand times a file
+
+
 def working():
     """A Decimal context for the engine's arithmetic (precision far past the rounding places):
     the current one when it is precise enough, as it is by default."""
     if getcontext().prec >= _PRECISION:
-        return nullcontext()
+        return _AS_IS
     return localcontext(prec=_PRECISION)
 
 
