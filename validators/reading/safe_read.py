@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
+from kpisheet.validators.reading.forkserver_main import remember_main
 from kpisheet.validators.reading.guard import DEFAULT_LIMITS, GuardLimits, GuardResult, read_guarded
 from kpisheet.validators.errors import KpisheetError
 
+FORKSERVER_MAIN = "kpisheet.validators.reading.forkserver_main"
 DEFAULT_TIMEOUT = 60.0  # seconds per file; a normal workbook takes milliseconds
 DEFAULT_MEMORY_MB = 2048  # address-space cap per worker (POSIX); None for no cap
 # A new worker costs a few hundred milliseconds (the batch's settings, a roster of thousands, are
@@ -367,8 +369,10 @@ def _context():
         # caller's main module (which every new worker would otherwise import again): a worker
         # then starts warm, where a cold start cost about half a second, a whole worker's
         # share of a batch at MAX_TASKS_PER_WORKER files. A module that cannot be imported is
-        # skipped; the main module is imported as a spawned worker would import it anyway.
-        context.set_forkserver_preload(["__main__", __name__, "kpisheet.validators.validate"])
+        # skipped. The main module is loaded by forkserver_main: CPython 3.11 ignores "__main__"
+        # in this list.
+        remember_main()
+        context.set_forkserver_preload([FORKSERVER_MAIN, __name__, "kpisheet.validators.validate"])
         return context
     return multiprocessing.get_context("spawn")
 
