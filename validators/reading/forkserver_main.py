@@ -8,10 +8,10 @@ second per worker, where a file takes 15 ms. Measured here (2026-12-04): a pool 
 in 0.2 s from a plain script and in 1.1-1.3 s from a script importing the CLI, 0.19 s with this module;
 1,000 files with two workers went 1.66x as fast as with one from such a script, 1.71x with this module.
 
-:func:`remember_main` (in the calling process, before the server starts) records what a worker's own
-preparation would apply (the main module's path or name, the arguments, the import path and folder)
-where the server can read it: the server is started with the caller's environment and nothing else of
-it. The server imports this module (it is in the preload list) and prepares itself with that record,
+:func:`start_with_main` (in the calling process) starts the server with a record of what a worker's own
+preparation would apply (the main module's path or name, the arguments, the import path and folder), in
+an environment variable set only while the server starts: the server gets the caller's environment and
+nothing else of it. The server imports this module (it is in the preload list) and prepares itself with that record,
 through the same ``multiprocessing.spawn`` functions a worker uses. A worker forked from the server
 then finds the main module loaded and skips it. If loading it fails, the server goes on, and each
 worker loads it itself as before: slower, never wrong.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from multiprocessing import spawn
+from multiprocessing import forkserver, spawn
 
 MAIN_VARIABLE = "KPISHEET_FORKSERVER_MAIN"
 # what of a worker's preparation data the server applies to itself: where the caller ran, its arguments
@@ -29,16 +29,24 @@ MAIN_VARIABLE = "KPISHEET_FORKSERVER_MAIN"
 PREPARED = ("sys_path", "sys_argv", "dir", "init_main_from_path", "init_main_from_name")
 
 
-def remember_main() -> None:
-    """Record how a worker would load this process's main module (path or module name), for a fork
-    server this process starts."""
+def start_with_main() -> None:
+    """Start the fork server (if it is not running yet) with a record of what a worker's own preparation
+    would apply: the main module's path or name, the arguments, the import path and folder.
+
+    The record is in this process's environment only while the server starts: every other process this
+    one starts later (a LibreOffice, a kpisheet command under test) must not prepare itself with it.
+    """
     data = spawn.get_preparation_data("main")
     wanted = {key: data[key] for key in PREPARED if key in data}
     os.environ[MAIN_VARIABLE] = json.dumps({"parent": os.getpid(), **wanted})
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(MAIN_VARIABLE, None)
 
 
 def _recorded() -> dict:
-    """What remember_main recorded, if the process that recorded it started this one (the fork server):
+    """What start_with_main recorded, if the process that recorded it started this one (the fork server):
     anything else that imports this module (a test, a tool) loads nothing."""
     try:
         wanted = json.loads(os.environ.get(MAIN_VARIABLE) or "{}")

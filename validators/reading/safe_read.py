@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
-from kpisheet.validators.reading.forkserver_main import remember_main
+from kpisheet.validators.reading.forkserver_main import start_with_main
 from kpisheet.validators.reading.guard import DEFAULT_LIMITS, GuardLimits, GuardResult, read_guarded
 from kpisheet.validators.errors import KpisheetError
 
@@ -371,8 +371,8 @@ def _context():
         # share of a batch at MAX_TASKS_PER_WORKER files. A module that cannot be imported is
         # skipped. The main module is loaded by forkserver_main: CPython 3.11 ignores "__main__"
         # in this list.
-        remember_main()
         context.set_forkserver_preload([FORKSERVER_MAIN, __name__, "kpisheet.validators.validate"])
+        start_with_main()
         return context
     return multiprocessing.get_context("spawn")
 
