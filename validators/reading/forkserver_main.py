@@ -37,8 +37,8 @@ def start_with_main() -> None:
     one starts later (a LibreOffice, a kpisheet command under test) must not prepare itself with it.
     """
     data = spawn.get_preparation_data("main")
-    wanted = {key: data[key] for key in PREPARED if key in data}
-    os.environ[MAIN_VARIABLE] = json.dumps({"parent": os.getpid(), **wanted})
+    prepared = {key: data[key] for key in PREPARED if key in data}
+    os.environ[MAIN_VARIABLE] = json.dumps({"parent": os.getpid(), "prepared": prepared})
     try:
         forkserver.ensure_running()
     finally:
@@ -46,22 +46,24 @@ def start_with_main() -> None:
 
 
 def _recorded() -> dict:
-    """What start_with_main recorded, if the process that recorded it started this one (the fork server):
-    anything else that imports this module (a test, a tool) loads nothing."""
+    """The preparation start_with_main recorded, if the process that recorded it started this one (the
+    fork server): anything else that imports this module (a test, a tool) loads nothing."""
     try:
-        wanted = json.loads(os.environ.get(MAIN_VARIABLE) or "{}")
+        record = json.loads(os.environ.get(MAIN_VARIABLE) or "{}")
     except ValueError:
         return {}
-    return wanted if isinstance(wanted, dict) and wanted.get("parent") == os.getppid() else {}
+    if not isinstance(record, dict) or record.get("parent") != os.getppid():
+        return {}
+    return record.get("prepared") or {}
 
 
-def _load_main(wanted: dict) -> None:
-    if not wanted:
+def _load_main(prepared: dict) -> None:
+    if not prepared:
         return
     try:
         # as a worker prepares itself (the script may read its arguments or import from its folder); a
         # worker then finds __main__ is already the script, and a `python -m` module's imports loaded
-        spawn.prepare({key: wanted[key] for key in PREPARED if key in wanted})
+        spawn.prepare(prepared)
     except Exception:  # noqa: BLE001 - any failure of the caller's script: the workers load it themselves
         pass
 

@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kpisheet.validators.findings import Finding, make_finding
-from kpisheet.validators.reading.forkserver_main import start_with_main
+from kpisheet.validators.reading import forkserver_main
 from kpisheet.validators.reading.guard import DEFAULT_LIMITS, GuardLimits, GuardResult, read_guarded
 from kpisheet.validators.errors import KpisheetError
 
-FORKSERVER_MAIN = "kpisheet.validators.reading.forkserver_main"
 DEFAULT_TIMEOUT = 60.0  # seconds per file; a normal workbook takes milliseconds
 DEFAULT_MEMORY_MB = 2048  # address-space cap per worker (POSIX); None for no cap
 # A new worker costs a few hundred milliseconds (the batch's settings, a roster of thousands, are
@@ -371,8 +370,8 @@ def _context():
         # share of a batch at MAX_TASKS_PER_WORKER files. A module that cannot be imported is
         # skipped. The main module is loaded by forkserver_main: CPython 3.11 ignores "__main__"
         # in this list.
-        context.set_forkserver_preload([FORKSERVER_MAIN, __name__, "kpisheet.validators.validate"])
-        start_with_main()
+        context.set_forkserver_preload([forkserver_main.__name__, __name__, "kpisheet.validators.validate"])
+        forkserver_main.start_with_main()
         return context
     return multiprocessing.get_context("spawn")
 

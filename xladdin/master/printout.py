@@ -126,11 +126,9 @@ def print_values(row: dict, columns: tuple[PrintColumn, ...]) -> list:
 
 
 def as_print_cell(value):
-    """A number stays a number, anything else is shown as its text; an empty cell is not written (the
-    column's format still draws its border)."""
-    if value.__class__ in (int, float):
-        return value
-    return "" if value is None else str(value)
+    """A number stays a number and an empty cell empty (not written: the column's format still draws its
+    border); anything else is shown as its text."""
+    return value if value is None or value.__class__ in (int, float) else str(value)
 
 
 def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
@@ -147,8 +145,8 @@ def write_print_sheet(book, summary: list[dict], rulebook: Rulebook) -> None:
         L.INT: book.add_format({**base, "num_format": "0"}),
         GRADE: book.add_format({**base, "align": "center", "bold": True}),
     }
-    notes = book.add_format({**base, "text_wrap": True, "font_size": 9})
-    notes_column = book.add_format({**base, "text_wrap": True, "font_size": 9, "right": 0})
+    notes_style = {**base, "text_wrap": True, "font_size": 9}
+    notes, notes_column = book.add_format(notes_style), book.add_format({**notes_style, "right": 0})
     last = len(columns) - 1
     widths = [c.width for c in columns]
     # A cell written without a format takes its column's: each row's cells but the last go in one
