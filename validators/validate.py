@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import tempfile
 from collections import ChainMap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +37,7 @@ from kpisheet.validators.policy.outcomes import employee_outcomes, recompute
 from kpisheet.validators.policy.periods import Period, parse_period
 from kpisheet.validators.report import FileReport, status_of
 from kpisheet.validators.roster import Employee
+from kpisheet.validators.roster_index import RosterIndex
 from kpisheet.validators.rulebook.company import Company
 from kpisheet.validators.rulebook.model import Rulebook
 from kpisheet.validators.signature import SigningKey
@@ -458,12 +460,25 @@ def _run_batch(work: Callable[[str], Any], files: Sequence[str | Path], settings
         return
     from kpisheet.validators.reading.safe_read import WorkerFailure, run_isolated
 
-    for path, outcome in run_isolated(work, files, jobs, initializer=_install_settings,
-                                      initargs=(pickle.dumps(settings, pickle.HIGHEST_PROTOCOL),)):
-        if isinstance(outcome, WorkerFailure):
-            outcome = as_outcome(FileReport(str(path), None, status_of(outcome.findings),
-                                            findings=outcome.findings, extra={"worker": outcome.detail}))
-        yield outcome
+    # the roster's file lives as long as the batch (ignore_cleanup_errors: on Windows a worker that has
+    # not yet exited may still hold it open; the system's temporary folder is cleaned in time)
+    with tempfile.TemporaryDirectory(prefix="kpisheet-roster-", ignore_cleanup_errors=True) as folder:
+        pickled = pickle.dumps(with_roster_index(settings, folder), pickle.HIGHEST_PROTOCOL)
+        for path, outcome in run_isolated(work, files, jobs, initializer=_install_settings, initargs=(pickled,)):
+            if isinstance(outcome, WorkerFailure):
+                outcome = as_outcome(FileReport(str(path), None, status_of(outcome.findings),
+                                                findings=outcome.findings, extra={"worker": outcome.detail}))
+            yield outcome
+
+
+def with_roster_index(settings: ValidationSettings, folder: str | Path) -> ValidationSettings:
+    """``settings`` as a batch's workers get them: the roster and its names are looked up in a SQLite
+    file written into ``folder`` (see :mod:`kpisheet.validators.roster_index`), so a worker holds none of
+    the roster and its memory does not grow with the company. Checks ask the same questions of it."""
+    if settings.roster is None:
+        return settings
+    index = RosterIndex.write(settings.roster, Path(folder) / "roster.sqlite")
+    return replace(settings, roster=index, names=Names(index.names(), settings.names.indicators))
 
 
 def file_employees(report: FileReport) -> checks_team.FileEmployees | None:

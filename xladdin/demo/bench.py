@@ -317,11 +317,23 @@ def _validate_vs_calamine(results: BenchResults, corpus: Corpus, rulebook: Ruleb
     members missing from the file, a pass over the whole roster that a batch makes once across
     files. The named ratio divides the first by a read of the same sheets.
     """
-    from kpisheet.validators.validate import ValidationSettings, validate_batch_file, validate_file
+    from kpisheet.validators.validate import ValidationSettings, with_roster_index
+
+    with tempfile.TemporaryDirectory(prefix="kpisheet-bench-roster-") as folder:
+        roster = {p.employee_id: p for p in corpus.roster}
+        # as a batch's worker holds them: the roster looked up in its SQLite file
+        batch = with_roster_index(ValidationSettings.make(rulebook, roster, PERIOD, cross_file=True), folder)
+        try:
+            _time_per_file(results, corpus, rulebook, roster, batch, repeats, progress)
+        finally:
+            batch.roster.close()
+
+
+def _time_per_file(results: BenchResults, corpus: Corpus, rulebook: Rulebook, roster, batch, repeats: int,
+                   progress: Progress) -> None:
+    from kpisheet.validators.validate import validate_batch_file, validate_file
 
     files = _sample(corpus.files, PER_FILE_SAMPLE)
-    roster = {p.employee_id: p for p in corpus.roster}
-    batch = ValidationSettings.make(rulebook, roster, PERIOD, cross_file=True)
     task = progress.add_task(f"校验 vs calamine（{len(files)} 个文件 files × {repeats}）", total=repeats)
     members = {path: sheet_members(path) for path in files}
     sides = {
