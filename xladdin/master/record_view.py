@@ -16,6 +16,7 @@ PostgreSQL give the same master.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from contextlib import closing, nullcontext
@@ -45,6 +46,8 @@ INCOMPLETE_MARK = "数据不完整 incomplete：{teams} 未提交，HR 以 --all
 # 总表 columns kept in the record's results table (HR's are decisions; subtotals are one JSON column)
 HR_SUMMARY = ("calibrated_grade", "override_reason", "appeal_status", "hr_notes")
 DERIVED_SUMMARY = ("in_distribution", "excluded_why", "final_grade", "coefficient", "dept_rank", "pip")
+# the kinds of value 总表's rows share when they repeat (numbers are small and mostly distinct)
+_SHARED_KINDS = frozenset({str, dt.date, dt.datetime})
 SAVE_BATCH = 5000  # derived values written back per executemany
 SHEET_OF_DECISIONS = {L.SUMMARY: W.DECISION_SUMMARY, L.APPEALS: W.DECISION_APPEALS, L.ANNUAL: W.DECISION_ANNUAL,
                       L.SETTINGS: W.DECISION_SETTINGS}
@@ -145,8 +148,12 @@ def _summary_rows(conn: sa.Connection, rulebook: Rulebook, scope: Scope) -> tupl
     hr = D.values_as_of(conn, W.DECISION_SUMMARY, periods=scope.periods)
     rows, stored, extra = [], {}, []
     query = sa.select(r).where(r.c.period.in_(scope.periods), _in_departments(r.c.department, scope))
-    for record in conn.execute(query).mappings():
-        row = dict(record)
+    # Each value held once however many rows repeat it (a period, a team, its manager, its file and hash,
+    # a grade, the time of the run): as fetched, every row brings its own copies, most of 总表's memory.
+    shared: dict = {}
+    once = shared.setdefault
+    for record in conn.execute(query):
+        row = {k: once(v, v) if v.__class__ in _SHARED_KINDS else v for k, v in zip(record._fields, record)}
         subtotals = json.loads(row.pop("subtotals") or "{}")
         for category in rulebook.categories:
             row[f"subtotal_{category.code}"] = subtotals.get(category.code)
@@ -372,7 +379,7 @@ def indicator_frame(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
     values: list[list] = [[] for _ in columns]
     for row in conn.execute(query.execution_options(yield_per=DetailRows.BATCH)):
         for kept, value in zip(values, row):
-            kept.append(once(value, value) if value.__class__ is str else value)
+            kept.append(once(value, value) if value.__class__ in _SHARED_KINDS else value)
     return pd.DataFrame(dict(zip(columns, values)), columns=list(columns))
 
 
