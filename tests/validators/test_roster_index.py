@@ -76,7 +76,8 @@ def test_workers_settings_carry_the_file_not_the_roster(people, tmp_path):
         assert len(for_workers.roster) == len(roster)
         for_workers.roster.close()
     assert sizes["bigger"][0] - sizes["sample"][0] > 2000 * 50  # the roster itself: grows with every person
-    assert sizes["bigger"][1] - sizes["sample"][1] == 0  # the index: a path of the same length
+    # the index: a path of the same length and the roster's size (an integer pickled in 1 to 5 bytes)
+    assert sizes["bigger"][1] - sizes["sample"][1] <= 4
 
 
 def test_without_a_roster_nothing_is_written(tmp_path):
