@@ -103,11 +103,11 @@ class RosterNames(Mapping[str, str]):
             raise KeyError(employee_id)
         return person.name
 
-    def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self._index._rows("SELECT employee_id FROM roster WHERE name != '' ORDER BY rowid"))
+    def __iter__(self) -> Iterator[str]:  # not on a check's path: walked by tests and tools only
+        return (person.employee_id for person in self._index.values() if person.name)
 
     def __len__(self) -> int:
-        return self._index._rows("SELECT count(*) FROM roster WHERE name != ''").fetchone()[0]
+        return sum(1 for _ in self)
 
 
 def _row(person: Employee) -> tuple:

@@ -46,7 +46,8 @@ INCOMPLETE_MARK = "数据不完整 incomplete：{teams} 未提交，HR 以 --all
 # 总表 columns kept in the record's results table (HR's are decisions; subtotals are one JSON column)
 HR_SUMMARY = ("calibrated_grade", "override_reason", "appeal_status", "hr_notes")
 DERIVED_SUMMARY = ("in_distribution", "excluded_why", "final_grade", "coefficient", "dept_rank", "pip")
-# the kinds of value 总表's rows share when they repeat (numbers are small and mostly distinct)
+# the kinds of value the record's rows (总表, 分析's indicator lines) share when they repeat; numbers are
+# small and mostly distinct
 _SHARED_KINDS = frozenset({str, dt.date, dt.datetime})
 SAVE_BATCH = 5000  # derived values written back per executemany
 SHEET_OF_DECISIONS = {L.SUMMARY: W.DECISION_SUMMARY, L.APPEALS: W.DECISION_APPEALS, L.ANNUAL: W.DECISION_ANNUAL,
